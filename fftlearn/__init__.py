@@ -1,0 +1,74 @@
+"""fftlearn: PyTorch/NumPy building blocks for learned Fourier-like front-ends.
+
+Usable on its own (it never imports Optuna): configs, ``build(config) -> nn.Module``, data,
+training, compute counting and analysis. A trial's config JSON comes back with
+``config_from_json`` and builds the same architecture::
+
+    config = fftlearn.config_from_json(trial.user_attrs["config"])
+    model = fftlearn.build(config.model, seed=trial.user_attrs["seed"])
+"""
+
+from ._checkpoint import load_checkpoint, save_checkpoint
+from ._compute import count_macs, dense_flops
+from ._config import config_from_json, config_to_json, from_mapping, to_dict
+from ._device import resolve_device
+from ._errors import ConfigError
+from ._head import HeadConfig, MLPHead
+from ._model import (
+    FRONTEND_KINDS,
+    CandidateConfig,
+    FrontEndClassifier,
+    FrontEndConfig,
+    ModelConfig,
+    OptimizerConfig,
+    build,
+)
+from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd, dft_kernels
+from ._stft import STFTConfig, STFTFrontEnd, rfft_macs
+from ._tones import HarmonicTonesConfig, LabelledFrames, make_harmonic_tones, midi_to_hz
+from ._train import (
+    EvalResult,
+    NonFiniteLossError,
+    TrainConfig,
+    TrainResult,
+    evaluate_classifier,
+    train_classifier,
+)
+
+__all__ = [
+    "FRONTEND_KINDS",
+    "CandidateConfig",
+    "ConfigError",
+    "EvalResult",
+    "FrontEndClassifier",
+    "FrontEndConfig",
+    "HarmonicTonesConfig",
+    "HeadConfig",
+    "LabelledFrames",
+    "MLPHead",
+    "ModelConfig",
+    "MultiplicativeConfig",
+    "MultiplicativeFrontEnd",
+    "NonFiniteLossError",
+    "OptimizerConfig",
+    "STFTConfig",
+    "STFTFrontEnd",
+    "TrainConfig",
+    "TrainResult",
+    "build",
+    "config_from_json",
+    "config_to_json",
+    "count_macs",
+    "dense_flops",
+    "dft_kernels",
+    "evaluate_classifier",
+    "from_mapping",
+    "load_checkpoint",
+    "make_harmonic_tones",
+    "midi_to_hz",
+    "resolve_device",
+    "rfft_macs",
+    "save_checkpoint",
+    "to_dict",
+    "train_classifier",
+]

@@ -1,0 +1,96 @@
+"""Learned multiplicative front-end: K learned kernels over a raw waveform frame.
+
+Each output is the inner product of the whole frame with one learned kernel (arXiv 2308.10388:
+640-sample / 40 ms frames at 16 kHz, up to 2048 kernels); the DFT is the special case where the
+kernels are sampled sines and cosines. Shapes: ``(batch, frame_length) -> (batch, features)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import torch
+from torch import nn
+
+from ._config import register_kind
+from ._errors import ConfigError
+from ._validate import check_int
+
+MAX_KERNELS = 8192
+
+
+@register_kind
+@dataclass(frozen=True)
+class MultiplicativeConfig:
+    """A bank of learned kernels as long as the frame."""
+
+    kind: ClassVar[str] = "multiplicative"
+    frame_length: int = 640  # samples per input frame (640 = 40 ms at 16 kHz)
+    n_kernels: int = 256  # K learned kernels, each frame_length samples long
+    init: Literal["random", "dft"] = "random"  # Gaussian, or the DFT's cosines and sines
+    pair_magnitude: bool = False  # combine kernels 2j, 2j+1 into one magnitude (K/2 features)
+    log_compress: bool = True  # log(1 + |.|) on the features
+
+    def __post_init__(self) -> None:
+        check_int("frame_length", self.frame_length, low=8, high=1 << 16)
+        check_int("n_kernels", self.n_kernels, low=1, high=MAX_KERNELS)
+        if self.pair_magnitude and self.n_kernels % 2:
+            raise ConfigError("n_kernels", self.n_kernels, "must be even when pair_magnitude is true")
+
+    @property
+    def n_features(self) -> int:
+        return self.n_kernels // 2 if self.pair_magnitude else self.n_kernels
+
+
+def dft_kernels(n_kernels: int, frame_length: int) -> torch.Tensor:
+    """Interleaved cosine/sine kernels at evenly spaced frequencies in [0, Nyquist).
+
+    Kernel ``2j`` is ``cos(2 pi f_j n / N)`` and ``2j+1`` is ``sin(...)``, with
+    ``f_j = j * (N / 2) / ceil(K / 2)`` cycles per frame; scaled by ``sqrt(2 / N)``.
+    Shape ``(n_kernels, frame_length)``.
+    """
+    n = torch.arange(frame_length, dtype=torch.float64)
+    pairs = math.ceil(n_kernels / 2)
+    freqs = torch.arange(pairs, dtype=torch.float64) * (frame_length / 2) / pairs  # (P,)
+    phase = 2 * math.pi * freqs[:, None] * n[None, :] / frame_length  # (P, N)
+    kernels = torch.stack([torch.cos(phase), torch.sin(phase)], dim=1).reshape(2 * pairs, -1)
+    return (kernels[:n_kernels] * math.sqrt(2 / frame_length)).float()
+
+
+class MultiplicativeFrontEnd(nn.Module):
+    """``(B, N) -> (B, F)``: |W x| (or pairwise magnitudes), optionally log-compressed."""
+
+    def __init__(self, config: MultiplicativeConfig, *, generator: torch.Generator | None = None):
+        super().__init__()
+        self.config = config
+        if config.init == "dft":
+            weight = dft_kernels(config.n_kernels, config.frame_length)
+        else:
+            weight = torch.randn(config.n_kernels, config.frame_length, generator=generator)
+            weight /= math.sqrt(config.frame_length)
+        self.weight = nn.Parameter(weight)  # (K, N)
+
+    @property
+    def n_features(self) -> int:
+        return self.config.n_features
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        responses = frames @ self.weight.T  # (B, K)
+        if self.config.pair_magnitude:
+            pairs = responses.view(responses.shape[0], -1, 2)  # (B, K/2, 2)
+            features = torch.sqrt(pairs.square().sum(-1) + 1e-12)  # (B, K/2)
+        else:
+            features = responses.abs()  # (B, K)
+        return torch.log1p(features) if self.config.log_compress else features
+
+    def kernels(self) -> torch.Tensor:
+        """The learned kernels, ``(K, N)``, detached on the CPU."""
+        return self.weight.detach().cpu()
+
+    def macs_per_example(self) -> int:
+        """K·N for the kernel products, plus 2 per pair for the squared magnitude."""
+        config = self.config
+        pair_macs = config.n_kernels if config.pair_magnitude else 0
+        return config.n_kernels * config.frame_length + pair_macs

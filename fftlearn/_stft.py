@@ -1,0 +1,103 @@
+"""Fixed STFT-magnitude front-end: the hand-crafted baseline learned front-ends must beat.
+
+The frame is cut into windows of ``n_fft`` samples every ``hop`` samples (no padding), each is
+windowed and transformed with a real FFT, and the log-magnitudes of all windows are
+concatenated. Nothing here learns. Shapes: ``(batch, frame_length) -> (batch, features)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import numpy as np
+import scipy.signal
+import torch
+from torch import nn
+
+from ._config import register_kind
+from ._errors import ConfigError
+from ._validate import check_int
+
+WINDOWS = ("hann", "hamming", "blackman", "boxcar")
+
+
+@register_kind
+@dataclass(frozen=True)
+class STFTConfig:
+    """Short-time Fourier transform magnitudes of one frame."""
+
+    kind: ClassVar[str] = "stft"
+    frame_length: int = 640  # samples per input frame
+    n_fft: int = 256  # window and FFT length in samples, <= frame_length
+    hop: int = 128  # samples between window starts
+    window: Literal["hann", "hamming", "blackman", "boxcar"] = "hann"  # scipy.signal window
+    log_compress: bool = True  # log(1 + |.|) on the magnitudes
+
+    def __post_init__(self) -> None:
+        check_int("frame_length", self.frame_length, low=8, high=1 << 16)
+        check_int("n_fft", self.n_fft, low=2, high=self.frame_length)
+        check_int("hop", self.hop, low=1, high=self.frame_length)
+        if self.window not in WINDOWS:
+            raise ConfigError("window", self.window, f"must be one of {', '.join(WINDOWS)}")
+
+    @property
+    def n_windows(self) -> int:
+        return 1 + (self.frame_length - self.n_fft) // self.hop
+
+    @property
+    def n_bins(self) -> int:
+        return self.n_fft // 2 + 1
+
+    @property
+    def n_features(self) -> int:
+        return self.n_windows * self.n_bins
+
+
+def rfft_macs(n: int) -> int:
+    """MACs of a real-input FFT of length ``n``: half the radix-2 complex count.
+
+    A radix-2 complex FFT takes 5·n·log2(n) real FLOPs; a real input needs about half, and one
+    MAC is 2 FLOPs, so 1.25·n·log2(n) MACs (rounded up). Used for every ``n`` as the standard
+    estimate, also where ``n`` is not a power of two.
+    """
+    return math.ceil(1.25 * n * math.log2(n)) if n > 1 else 0
+
+
+class STFTFrontEnd(nn.Module):
+    """``(B, N) -> (B, windows * bins)``: log(1 + |rfft(window * segment)|), fixed."""
+
+    def __init__(self, config: STFTConfig):
+        super().__init__()
+        self.config = config
+        window = scipy.signal.get_window(config.window, config.n_fft, fftbins=True)
+        self.register_buffer("window", torch.tensor(window, dtype=torch.float32))  # (n_fft,)
+
+    @property
+    def n_features(self) -> int:
+        return self.config.n_features
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        config = self.config
+        segments = frames.unfold(-1, config.n_fft, config.hop)  # (B, W, n_fft)
+        spectrum = torch.fft.rfft(segments * self.window, dim=-1)  # (B, W, bins)
+        magnitude = spectrum.abs()
+        features = torch.log1p(magnitude) if config.log_compress else magnitude
+        return features.flatten(1)  # (B, W * bins)
+
+    def kernels(self) -> torch.Tensor:
+        """The fixed kernels the STFT applies: windowed cosines and sines, ``(2 * bins, n_fft)``."""
+        config = self.config
+        n = np.arange(config.n_fft)
+        k = np.arange(config.n_bins)[:, None]
+        phase = 2 * np.pi * k * n[None, :] / config.n_fft
+        window = self.window.cpu().numpy()
+        rows = np.stack([np.cos(phase) * window, np.sin(phase) * window], axis=1)
+        return torch.tensor(rows.reshape(-1, config.n_fft), dtype=torch.float32)
+
+    def macs_per_example(self) -> int:
+        """Per window: n_fft window multiplies, the real FFT, 2 MACs per bin for |.|^2."""
+        config = self.config
+        per_window = config.n_fft + rfft_macs(config.n_fft) + 2 * config.n_bins
+        return config.n_windows * per_window

@@ -1,0 +1,125 @@
+"""Training and held-out evaluation of a frame classifier, deterministic from a seed."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._config import register_kind
+from ._model import OptimizerConfig
+from ._tones import LabelledFrames
+from ._validate import check_float, check_int
+
+
+@register_kind
+@dataclass(frozen=True)
+class TrainConfig:
+    """The training budget of one candidate."""
+
+    kind: ClassVar[str] = "train_budget"
+    epochs: int = 5  # passes over the training set
+    batch_size: int = 64  # frames per step
+    max_seconds: float = 0.0  # stop after the step that crosses this many seconds; 0: no cap
+
+    def __post_init__(self) -> None:
+        check_int("epochs", self.epochs, low=1, high=100_000)
+        check_int("batch_size", self.batch_size, low=1, high=1 << 20)
+        check_float("max_seconds", self.max_seconds, low=0.0, high=1e7)
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or infinite; the candidate cannot be scored."""
+
+    def __init__(self, step: int, loss: float) -> None:
+        self.step = step
+        self.loss = loss
+        super().__init__(f"training loss is {loss} at step {step} (non-finite)")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    steps: int  # optimizer steps taken
+    seconds: float  # wall-clock training time
+    final_loss: float  # mean cross-entropy of the last epoch (nats)
+    stopped_by_time: bool  # True when max_seconds ended training early
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    accuracy: float  # share of frames whose arg-max class is the label, in [0, 1]
+    loss: float  # mean cross-entropy (nats)
+    seconds: float  # wall-clock time of the whole evaluation pass
+
+
+def make_optimizer(model: nn.Module, config: OptimizerConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.name == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=0.9)
+    return torch.optim.Adam(params, lr=config.lr)
+
+
+def train_classifier(
+    model: nn.Module,
+    data: LabelledFrames,
+    *,
+    optimizer: OptimizerConfig,
+    budget: TrainConfig,
+    seed: int,
+    device: torch.device,
+) -> TrainResult:
+    """Minimise cross-entropy with mini-batches shuffled by ``seed``.
+
+    Raises ``NonFiniteLossError`` as soon as a step's loss is NaN or infinite.
+    """
+    model.to(device).train()
+    frames = torch.from_numpy(data.frames).to(device)  # (n, N)
+    labels = torch.from_numpy(data.labels).to(device)  # (n,)
+    opt = make_optimizer(model, optimizer)
+    shuffle = torch.Generator().manual_seed(seed)
+    loss_fn = nn.CrossEntropyLoss()
+    start = time.perf_counter()
+    steps, epoch_loss, stopped = 0, float("nan"), False
+    for _ in range(budget.epochs):
+        order = torch.randperm(len(labels), generator=shuffle).to(device)
+        losses = []
+        for first in range(0, len(order), budget.batch_size):
+            batch = order[first : first + budget.batch_size]
+            loss = loss_fn(model(frames[batch]), labels[batch])
+            value = float(loss.detach())
+            if not np.isfinite(value):
+                raise NonFiniteLossError(steps, value)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            steps += 1
+            losses.append(value)
+            if budget.max_seconds and time.perf_counter() - start > budget.max_seconds:
+                stopped = True
+                break
+        epoch_loss = float(np.mean(losses))
+        if stopped:
+            break
+    return TrainResult(steps, time.perf_counter() - start, epoch_loss, stopped)
+
+
+@torch.no_grad()
+def evaluate_classifier(
+    model: nn.Module, data: LabelledFrames, *, device: torch.device, batch_size: int = 1024
+) -> EvalResult:
+    """Accuracy and mean cross-entropy of ``model`` on ``data``."""
+    model.to(device).eval()
+    start = time.perf_counter()
+    correct, loss_sum = 0, 0.0
+    for first in range(0, len(data.labels), batch_size):
+        frames = torch.from_numpy(data.frames[first : first + batch_size]).to(device)
+        labels = torch.from_numpy(data.labels[first : first + batch_size]).to(device)
+        logits = model(frames)  # (b, n_classes)
+        loss_sum += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
+        correct += int((logits.argmax(-1) == labels).sum())
+    n = len(data.labels)
+    return EvalResult(correct / n, loss_sum / n, time.perf_counter() - start)

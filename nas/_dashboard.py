@@ -1,0 +1,30 @@
+"""optuna-dashboard on a study storage, with the artifact store bound."""
+
+from __future__ import annotations
+
+import sys
+
+import optuna_dashboard
+
+from ._storage import StorageLocation, open_artifact_store, open_storage
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def dashboard_command(location: StorageLocation) -> str:
+    """The command a user types to open the dashboard on ``location`` (password hidden)."""
+    return f"fftnas dashboard --storage {location.display}"
+
+
+def serve_dashboard(location: StorageLocation, *, host: str, port: int) -> None:
+    """Serve the dashboard until interrupted; warns when ``host`` is reachable from elsewhere."""
+    storage = open_storage(location, create=False)
+    artifacts = open_artifact_store(location, create=True)
+    if host not in LOCAL_HOSTS:
+        print(
+            f"fftnas: warning: the dashboard on {host}:{port} is reachable from other machines and "
+            "has no authentication; anyone who can reach it can read and edit the study",
+            file=sys.stderr,
+        )
+    print(f"dashboard for {location.display} at http://{host}:{port}/dashboard/", file=sys.stderr)
+    optuna_dashboard.run_server(storage, host=host, port=port, artifact_store=artifacts)

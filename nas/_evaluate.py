@@ -1,0 +1,85 @@
+"""The evaluator: train one candidate on the task and measure it.
+
+``evaluate_candidate`` is the same code for a search trial, ``fftnas evaluate``-style one-offs
+and ``fftnas reproduce``: data from ``data_seed``, initial weights and batch order from ``seed``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import torch
+
+from fftlearn import (
+    CandidateConfig,
+    EvalResult,
+    FrontEndClassifier,
+    HarmonicTonesConfig,
+    LabelledFrames,
+    TrainConfig,
+    TrainResult,
+    build,
+    count_macs,
+    evaluate_classifier,
+    make_harmonic_tones,
+    train_classifier,
+)
+
+from ._experiment import TaskSpec
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A trained candidate and what was measured."""
+
+    model: FrontEndClassifier
+    train: TrainResult | None  # None when the weights were loaded, not trained
+    test: EvalResult
+    metrics: dict[str, float]  # see _experiment.METRICS for names and units
+
+
+@functools.lru_cache(maxsize=4)
+def task_data(data: HarmonicTonesConfig, data_seed: int) -> tuple[LabelledFrames, LabelledFrames]:
+    """Train and test splits (cached per process: every trial of a study uses the same)."""
+    train = make_harmonic_tones(data, split="train", seed=data_seed)
+    test = make_harmonic_tones(data, split="test", seed=data_seed)
+    return train, test
+
+
+def measure(
+    model: FrontEndClassifier, test_data: LabelledFrames, *, device: torch.device
+) -> tuple[EvalResult, dict[str, float]]:
+    """Held-out accuracy and loss, MACs and parameters per example, inference latency."""
+    result = evaluate_classifier(model, test_data, device=device)
+    metrics = {
+        "accuracy": result.accuracy,
+        "loss": result.loss,
+        "macs": float(count_macs(model)),
+        "params": float(model.n_parameters()),
+        "latency_us": 1e6 * result.seconds / len(test_data.labels),
+    }
+    return result, metrics
+
+
+def evaluate_candidate(
+    candidate: CandidateConfig,
+    *,
+    task: TaskSpec,
+    budget: TrainConfig,
+    seed: int,
+    data_seed: int,
+    device: torch.device,
+) -> Evaluation:
+    """Build ``candidate`` with ``seed``, train it within ``budget``, measure it on held-out data.
+
+    Raises ``fftlearn.NonFiniteLossError`` when training diverges.
+    """
+    train_data, test_data = task_data(task.data, data_seed)
+    model = build(candidate.model, seed=seed)
+    trained = train_classifier(
+        model, train_data, optimizer=candidate.optimizer, budget=budget, seed=seed, device=device
+    )
+    test, metrics = measure(model, test_data, device=device)
+    metrics["train_seconds"] = trained.seconds
+    return Evaluation(model=model, train=trained, test=test, metrics=metrics)

@@ -1,0 +1,112 @@
+"""One trial, end to end: suggest a candidate, evaluate it, record everything, return objectives."""
+
+from __future__ import annotations
+
+import platform
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+import optuna
+import torch
+
+from fftlearn import NonFiniteLossError, config_to_json, save_checkpoint
+from fftlearn.analysis import kernel_spectra, plot_kernel_spectra
+from searchspace import suggest_candidate
+
+from ._evaluate import evaluate_candidate
+from ._experiment import Experiment
+
+WEIGHTS_ATTR = "artifact.weights"
+SPECTRA_ATTR = "artifact.kernel_spectra"
+
+
+def trial_seed(study_seed: int, trial_number: int) -> int:
+    """The seed of a trial's initial weights and batch order (recorded with the trial)."""
+    return (study_seed * 1_000_003 + trial_number) % (2**31 - 1)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in ("fftnas", "torch", "optuna", "numpy", "scipy"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+class TrialObjective:
+    """The callable handed to ``study.optimize``: returns the experiment's objective values."""
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        *,
+        artifact_store: optuna.artifacts.FileSystemArtifactStore,
+        device: torch.device,
+    ) -> None:
+        self.experiment = experiment
+        self.artifact_store = artifact_store
+        self.device = device
+
+    def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
+        experiment = self.experiment
+        data = experiment.task.data
+        seed = trial_seed(experiment.study.seed, trial.number)
+        candidate = suggest_candidate(
+            trial, space=experiment.space, frame_length=data.frame_length, n_classes=data.n_classes
+        )
+        for key, value in {
+            "config": config_to_json(candidate),
+            "seed": seed,
+            "data_seed": experiment.study.seed,
+            "device": str(self.device),
+            "torch_threads": torch.get_num_threads(),
+            "versions": package_versions(),
+            "host": platform.node(),
+        }.items():
+            trial.set_user_attr(key, value)
+        start = time.perf_counter()
+        try:
+            evaluation = evaluate_candidate(
+                candidate,
+                task=experiment.task,
+                budget=experiment.budget,
+                seed=seed,
+                data_seed=experiment.study.seed,
+                device=self.device,
+            )
+        except NonFiniteLossError as error:
+            trial.set_user_attr("fail_reason", str(error))
+            raise
+        trial.set_user_attr("metrics", evaluation.metrics)
+        trial.set_user_attr("stopped_by_time", bool(evaluation.train and evaluation.train.stopped_by_time))
+        self._store_artifacts(trial, evaluation.model)
+        trial.set_user_attr("seconds", {"train": evaluation.metrics["train_seconds"],
+                                        "trial": time.perf_counter() - start})
+        return tuple(evaluation.metrics[name] for name in experiment.metric_names)
+
+    def _store_artifacts(self, trial: optuna.Trial, model: torch.nn.Module) -> None:
+        data = self.experiment.task.data
+        with tempfile.TemporaryDirectory(prefix="fftnas-trial-") as tmp:
+            weights = save_checkpoint(Path(tmp) / f"trial-{trial.number}-weights.pt", model)
+            trial.set_user_attr(WEIGHTS_ATTR, self._upload(trial, weights, "application/octet-stream"))
+            kernels = model.frontend.kernels().numpy()
+            spectra = kernel_spectra(kernels, sample_rate=data.sample_rate, n_fft=max(1024, kernels.shape[1]))
+            kind = model.config.frontend.kind
+            picture = plot_kernel_spectra(
+                spectra,
+                Path(tmp) / f"trial-{trial.number}-kernel-spectra.png",
+                title=f"trial {trial.number}: {kind} kernels, sorted by peak frequency",
+            )
+            trial.set_user_attr(SPECTRA_ATTR, self._upload(trial, picture, "image/png"))
+
+    def _upload(self, trial: optuna.Trial, path: Path, mimetype: str) -> str:
+        return optuna.artifacts.upload_artifact(
+            artifact_store=self.artifact_store,
+            file_path=str(path),
+            study_or_trial=trial,
+            mimetype=mimetype,
+        )

@@ -1,0 +1,98 @@
+"""Pareto fronts and trial summaries as tables, CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import optuna
+
+from ._experiment import METRICS
+
+_UNIT_HEADER = {
+    "accuracy": "accuracy (fraction)",
+    "loss": "loss (nats)",
+    "macs": "MACs/example",
+    "params": "params",
+    "train_seconds": "train (s)",
+    "latency_us": "latency (us/example)",
+}
+
+
+def pareto_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The Pareto-optimal complete trials, best first on the first objective."""
+    trials = study.best_trials
+    sign = -1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1
+    return sorted(trials, key=lambda t: (sign * t.values[0], t.number))
+
+
+def metric_names(study: optuna.Study) -> list[str]:
+    return study.metric_names or [f"objective_{i}" for i in range(len(study.directions))]
+
+
+def summarize_params(params: dict[str, object]) -> str:
+    """A short description of a candidate, e.g. ``multiplicative K=256, head 1x128``."""
+    kind = params.get("frontend", "?")
+    if kind == "multiplicative":
+        text = f"multiplicative K={params.get('multiplicative.n_kernels')}"
+    elif kind == "stft":
+        text = f"stft n_fft={params.get('stft.n_fft')}"
+    else:
+        text = str(kind)
+    depth = params.get("head.depth", 0)
+    head = f"head {depth}x{params['head.width']}" if depth else "linear head"
+    return f"{text}, {head}, lr={params.get('optimizer.lr', float('nan')):.2g}"
+
+
+def pareto_records(study: optuna.Study) -> list[dict[str, object]]:
+    names = metric_names(study)
+    return [
+        {
+            "number": t.number,
+            "values": list(t.values),
+            "metrics": dict(zip(names, t.values)),
+            "params": t.params,
+            "config": json.loads(t.user_attrs["config"]) if "config" in t.user_attrs else None,
+        }
+        for t in pareto_trials(study)
+    ]
+
+
+def _format_value(name: str, value: float) -> str:
+    if name in ("macs", "params"):
+        return f"{value:,.0f}"
+    if name == "accuracy":
+        return f"{value:.4f}"
+    return f"{value:.4g}"
+
+
+def format_pareto(study: optuna.Study, fmt: str) -> str:
+    """The Pareto front as ``table``, ``csv`` or ``json`` text."""
+    records = pareto_records(study)
+    if fmt == "json":
+        return json.dumps(records, indent=2)
+    names = metric_names(study)
+    headers = ["trial"] + [_UNIT_HEADER.get(n, n) for n in names] + ["candidate"]
+    rows = [
+        [str(r["number"])]
+        + [_format_value(n, v) for n, v in zip(names, r["values"])]
+        + [summarize_params(r["params"])]
+        for r in records
+    ]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["trial"] + [f"{n} ({METRICS[n][0]})" if n in METRICS else n for n in names] + ["candidate"])
+        for r in records:
+            writer.writerow([r["number"], *r["values"], summarize_params(r["params"])])
+        return buffer.getvalue().rstrip("\n")
+    return format_table(headers, rows)
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = lambda cells: "  ".join(c.rjust(w) if i < len(cells) - 1 else c for i, (c, w) in enumerate(zip(cells, widths)))
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    return "\n".join(out)

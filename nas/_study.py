@@ -1,0 +1,97 @@
+"""Studies: create or resume one for an experiment, load one by name, make its sampler."""
+
+from __future__ import annotations
+
+import json
+
+import optuna
+
+from fftlearn import ConfigError, to_dict
+
+from ._experiment import Experiment, SamplerSpec, experiment_from_dict
+
+EXPERIMENT_ATTR = "fftnas.experiment"
+
+
+def make_sampler(spec: SamplerSpec, *, worker_index: int = 0) -> optuna.samplers.BaseSampler:
+    """The Optuna sampler named in ``spec``; worker ``i`` of a run is seeded ``seed + i``."""
+    seed = spec.seed + worker_index
+    if spec.name == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed)
+    if spec.name == "gp":
+        return optuna.samplers.GPSampler(seed=seed)
+    if spec.name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def study_names(storage: optuna.storages.BaseStorage) -> list[str]:
+    return [s.study_name for s in storage.get_all_studies()]
+
+
+def create_or_resume_study(
+    experiment: Experiment,
+    *,
+    storage: optuna.storages.BaseStorage,
+    study_name: str | None = None,
+) -> optuna.Study:
+    """The study for ``experiment``: created with its directions and metric names, or resumed.
+
+    Resuming checks that the stored study was made from the same objectives, task, space and
+    budget; anything else raises ``ConfigError`` before a trial is added.
+    """
+    name = study_name or experiment.study.name
+    if name in study_names(storage):
+        study = optuna.load_study(study_name=name, storage=storage)
+        _check_resumable(study, experiment)
+        return study
+    study = optuna.create_study(
+        study_name=name, storage=storage, directions=experiment.directions, load_if_exists=True
+    )
+    if EXPERIMENT_ATTR not in study.user_attrs:
+        study.set_metric_names(experiment.metric_names)
+        study.set_user_attr(EXPERIMENT_ATTR, to_dict(experiment))
+    else:
+        _check_resumable(study, experiment)
+    return study
+
+
+def _check_resumable(study: optuna.Study, experiment: Experiment) -> None:
+    stored = study.user_attrs.get(EXPERIMENT_ATTR)
+    if stored is None:
+        raise ConfigError("study", study.study_name, "exists but was not made by fftnas; pick another --study-name")
+    old = experiment_from_dict(stored).search_definition()
+    new = experiment.search_definition()
+    for key in old:
+        if old[key] != new[key]:
+            raise ConfigError(
+                key,
+                _short(new[key]),
+                f"differs from study {study.study_name!r} (stored: {_short(old[key])}); "
+                "use the same experiment or a new --study-name",
+            )
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def load_study(storage: optuna.storages.BaseStorage, name: str | None) -> optuna.Study:
+    """An existing study by name; without a name, the storage's only study."""
+    names = study_names(storage)
+    if name is None:
+        if len(names) != 1:
+            raise ConfigError("--study", None, f"name one of the studies: {', '.join(names) or '(none)'}")
+        name = names[0]
+    if name not in names:
+        raise ConfigError("--study", name, f"no such study; known: {', '.join(names) or '(none)'}")
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def study_experiment(study: optuna.Study) -> Experiment:
+    """The experiment a study was created from (stored with the study)."""
+    stored = study.user_attrs.get(EXPERIMENT_ATTR)
+    if stored is None:
+        raise ConfigError("--study", study.study_name, "was not made by fftnas (no stored experiment)")
+    return experiment_from_dict(stored)

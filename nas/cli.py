@@ -1,0 +1,172 @@
+"""The ``fftnas`` command line: small commands over the Python API, each returning an exit code.
+
+Bad input (files, flags, storage URLs) prints one line ``fftnas: error: FIELD: got VALUE; ...``
+and exits 2 without a traceback and without writing to any stored study.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+
+import optuna
+
+from fftlearn import ConfigError
+from fftlearn._validate import check_int
+
+from ._dashboard import dashboard_command, serve_dashboard
+from ._experiment import load_experiment
+from ._report import format_pareto, format_table, metric_names
+from ._reproduce import format_reproduction, reproduce_trial
+from ._runner import run_study
+from ._storage import open_artifact_store, open_storage, resolve_storage
+from ._study import load_study
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line and exit 2, no usage dump
+        raise ConfigError("arguments", " ".join(sys.argv[1:]) or None, message)
+
+
+def _add_storage(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--storage", help="Optuna storage URL or journal file (default: $FFTNAS_STORAGE or fftnas.journal)")
+    parser.add_argument("--artifact-dir", help="artifact directory (default: <storage stem>-artifacts beside a file storage)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    experiment = load_experiment(args.experiment)
+    n_trials = experiment.study.trials if args.trials is None else check_int("--trials", args.trials, low=1, high=1_000_000)
+    check_int("--workers", args.workers, low=1, high=256)
+    location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
+    study = run_study(
+        experiment,
+        location=location,
+        study_name=args.study_name,
+        n_trials=n_trials,
+        device=args.device,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    complete = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+    print(f"study {study.study_name!r} in {location.display}: {complete} complete trials")
+    print(f"Pareto front ({' vs '.join(metric_names(study))}):")
+    print(format_pareto(study, "table"))
+    print(f"\nopen the dashboard with:  {dashboard_command(location)}")
+    return 0
+
+
+def cmd_studies(args: argparse.Namespace) -> int:
+    location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
+    storage = open_storage(location, create=False)
+    rows = []
+    for summary in storage.get_all_studies():
+        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        counts = {state: 0 for state in optuna.trial.TrialState}
+        for trial in study.get_trials(deepcopy=False):
+            counts[trial.state] += 1
+        objectives = ", ".join(
+            f"{name} ({'max' if d == optuna.study.StudyDirection.MAXIMIZE else 'min'})"
+            for name, d in zip(metric_names(study), study.directions)
+        )
+        rows.append([
+            study.study_name,
+            str(counts[optuna.trial.TrialState.COMPLETE]),
+            str(counts[optuna.trial.TrialState.FAIL]),
+            str(counts[optuna.trial.TrialState.RUNNING]),
+            str(len(study.best_trials)) if counts[optuna.trial.TrialState.COMPLETE] else "0",
+            objectives,
+        ])
+    if not rows:
+        print(f"no studies in {location.display}")
+        return 0
+    print(format_table(["study", "complete", "failed", "running", "pareto", "objectives"], rows))
+    return 0
+
+
+def cmd_pareto(args: argparse.Namespace) -> int:
+    location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
+    study = load_study(open_storage(location, create=False), args.study)
+    print(format_pareto(study, args.format))
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
+    study = load_study(open_storage(location, create=False), args.study)
+    store = open_artifact_store(location, create=False) if args.from_weights else None
+    result = reproduce_trial(
+        study, trial_number=args.trial, device=args.device, artifact_store=store, from_weights=args.from_weights
+    )
+    print(format_reproduction(result, as_json=args.json))
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    check_int("--port", args.port, low=1, high=65535)
+    location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
+    serve_dashboard(location, host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="fftnas", description="Multi-objective search of learned Fourier front-ends.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="create or resume a study and add trials")
+    run.add_argument("experiment", help="experiment file (TOML)")
+    run.add_argument("--trials", type=int, help="trials to add (default: the experiment's study.trials)")
+    run.add_argument("--study-name", help="study name (default: the experiment's study.name)")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    run.add_argument("--workers", type=int, default=1, help="local worker processes (default: 1)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_storage(run)
+    run.set_defaults(handler=cmd_run)
+
+    studies = commands.add_parser("studies", help="list the studies in a storage")
+    _add_storage(studies)
+    studies.set_defaults(handler=cmd_studies)
+
+    pareto = commands.add_parser("pareto", help="print a study's Pareto front")
+    pareto.add_argument("--study", help="study name (optional when the storage holds one)")
+    pareto.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    _add_storage(pareto)
+    pareto.set_defaults(handler=cmd_pareto)
+
+    reproduce = commands.add_parser("reproduce", help="retrain a stored trial and compare its metrics")
+    reproduce.add_argument("--study", help="study name (optional when the storage holds one)")
+    reproduce.add_argument("--trial", type=int, required=True, help="trial number")
+    reproduce.add_argument("--json", action="store_true", help="print {stored, reproduced} as JSON")
+    reproduce.add_argument("--from-weights", action="store_true", help="evaluate the saved weights, no retraining")
+    reproduce.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default: cpu)")
+    _add_storage(reproduce)
+    reproduce.set_defaults(handler=cmd_reproduce)
+
+    dashboard = commands.add_parser("dashboard", help="serve optuna-dashboard on a storage")
+    dashboard.add_argument("--port", type=int, default=8080)
+    dashboard.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1, this machine only)")
+    _add_storage(dashboard)
+    dashboard.set_defaults(handler=cmd_dashboard)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fftnas`` console script."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    try:
+        args = build_parser().parse_args(argv)
+        return args.handler(args)
+    except ConfigError as error:
+        print(f"fftnas: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("fftnas: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
