@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import tempfile
 import time
@@ -66,6 +67,7 @@ class TrialObjective:
             "torch_threads": torch.get_num_threads(),
             "versions": package_versions(),
             "host": platform.node(),
+            "process_id": os.getpid(),
         }.items():
             trial.set_user_attr(key, value)
         start = time.perf_counter()

@@ -1,0 +1,100 @@
+"""Shared helpers for the tests: a tiny experiment and snapshots of a stored study."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+QUICKSTART = REPO / "experiments" / "quickstart.toml"
+
+# A fast variant of the quickstart (a few seconds for 4 trials on one CPU core).
+TINY_EXPERIMENT = """
+[study]
+name = "{name}"
+trials = {trials}
+seed = 0
+
+[sampler]
+name = "{sampler}"
+seed = 0
+
+[[objectives]]
+metric = "accuracy"
+direction = "maximize"
+
+[[objectives]]
+metric = "macs"
+direction = "minimize"
+
+[task]
+name = "pitch"
+
+[task.data]
+n_train = 240
+n_test = 120
+frame_length = 256
+midi_low = 60
+midi_high = 67
+
+[space]
+frontends = ["multiplicative", "stft"]
+
+[space.multiplicative]
+n_kernels = {{ low = 4, high = 64, log = true }}
+
+[space.stft]
+n_fft = [64, 128]
+
+[space.head]
+width = {{ low = 8, high = 32, log = true }}
+depth = {{ low = 0, high = 1 }}
+
+[space.optimizer]
+name = ["{optimizer}"]
+lr = {{ low = {lr_low}, high = {lr_high}, log = true }}
+
+[budget]
+epochs = 2
+batch_size = 32
+"""
+
+
+def write_tiny_experiment(
+    path: Path,
+    *,
+    name: str = "tiny",
+    trials: int = 4,
+    sampler: str = "tpe",
+    optimizer: str = "adam",
+    lr_low: float = 1e-3,
+    lr_high: float = 1e-2,
+) -> Path:
+    """Write the tiny experiment to ``path`` and return it."""
+    path.write_text(
+        TINY_EXPERIMENT.format(
+            name=name, trials=trials, sampler=sampler, optimizer=optimizer, lr_low=lr_low, lr_high=lr_high
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def edit_experiment(source: Path, target: Path, pattern: str, replacement: str) -> Path:
+    """Copy ``source`` to ``target`` with one regex substitution (which must match)."""
+    text, count = re.subn(pattern, replacement, source.read_text(encoding="utf-8"), count=1, flags=re.M)
+    if count != 1:
+        raise AssertionError(f"pattern {pattern!r} not found in {source}")
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def snapshot(*paths: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``paths``: equal snapshots mean nothing was written."""
+    digests: dict[str, str] = {}
+    for root in paths:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for file in files:
+            digests[str(file)] = hashlib.sha256(file.read_bytes()).hexdigest()
+    return digests

@@ -1,0 +1,107 @@
+"""Bad input exits 2 with one line naming the field, and never touches the stored study."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nas.cli import main
+from tests.helpers import edit_experiment, snapshot, write_tiny_experiment
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding a small stored study on the default storage, and its experiment."""
+    workdir = tmp_path_factory.mktemp("stored")
+    experiment = write_tiny_experiment(workdir / "tiny.toml", trials=2)
+    assert main(["run", str(experiment), "--storage", str(workdir / "fftnas.journal"), "--no-progress", "--device", "cpu"]) == 0
+    return workdir
+
+
+def _experiment_edit(pattern: str, replacement: str):
+    def make(workdir: Path) -> list[str]:
+        bad = edit_experiment(workdir / "tiny.toml", workdir / "bad.toml", pattern, replacement)
+        return ["run", str(bad)]
+
+    return make
+
+
+def _flags(*args: str):
+    return lambda workdir: [a.replace("{dir}", str(workdir)) for a in args]
+
+
+def _missing_file(workdir: Path) -> list[str]:
+    return ["run", str(workdir / "no-such-experiment.toml")]
+
+
+def _broken_toml(workdir: Path) -> list[str]:
+    (workdir / "broken.toml").write_text("[study\nname = 'x'\n", encoding="utf-8")
+    return ["run", str(workdir / "broken.toml")]
+
+
+# (case id, argv maker, text that must appear in the one error line)
+CASES = [
+    ("missing experiment file", _missing_file, "experiment: got"),
+    ("invalid TOML", _broken_toml, "is not valid TOML"),
+    ("unknown top-level key", _experiment_edit(r"^\[budget\]$", "[budgett]"), "budgett: got"),
+    ("unknown nested key", _experiment_edit(r"^depth = ", "dept = "), "space.head.dept: got"),
+    ("wrong type", _experiment_edit(r"^trials = 2$", 'trials = "two"'), "study.trials: got 'two'; must be an integer"),
+    ("out of range", _experiment_edit(r"^frame_length = 256$", "frame_length = 4"), "task.data.frame_length: got 4"),
+    ("unknown sampler", _experiment_edit(r'^name = "tpe"$', 'name = "cmaes"'), "sampler.name: got 'cmaes'; must be one of"),
+    ("unknown metric", _experiment_edit(r'^metric = "macs"$', 'metric = "flops"'), "objectives[1].metric: got 'flops'"),
+    ("inverted range", _experiment_edit(r"^n_kernels = .*$", "n_kernels = { low = 64, high = 4 }"),
+     "space.multiplicative.n_kernels.high: got 4; must be >= low (64)"),
+    ("window longer than frame", _experiment_edit(r"^n_fft = .*$", "n_fft = [64, 512]"),
+     "space.stft.n_fft[1]: got 512; must be <= the frame length 256"),
+    ("unknown front-end", _experiment_edit(r"^frontends = .*$", 'frontends = ["wavelet"]'), "space.frontends[0]: got 'wavelet'"),
+    ("same metric twice", _experiment_edit(r'^metric = "macs"$', 'metric = "accuracy"'), "objectives: got ['accuracy', 'accuracy']"),
+    ("resume with another space", _experiment_edit(r"^epochs = 2$", "epochs = 3"), "budget: got"),
+    ("zero trials", _flags("run", "{dir}/tiny.toml", "--trials", "0"), "--trials: got 0"),
+    ("zero workers", _flags("run", "{dir}/tiny.toml", "--workers", "0"), "--workers: got 0"),
+    ("non-integer trials", _flags("run", "{dir}/tiny.toml", "--trials", "many"), "argument --trials: invalid int value: 'many'"),
+    ("unknown device", _flags("run", "{dir}/tiny.toml", "--device", "gpu"), "device: got 'gpu'"),
+    ("missing CUDA device", _flags("run", "{dir}/tiny.toml", "--device", "cuda:7"), "device: got 'cuda:7'"),
+    ("storage scheme", _flags("run", "{dir}/tiny.toml", "--storage", "ftp://host/x"), "storage: got 'ftp://host/x'"),
+    ("bare sqlite path", _flags("pareto", "--storage", "{dir}/study.db"), "write sqlite:///"),
+    ("missing storage file", _flags("pareto", "--storage", "{dir}/nothing.journal"), "no such file"),
+    ("unknown study", _flags("pareto", "--study", "nope"), "--study: got 'nope'; no such study; known: tiny"),
+    ("unknown format", _flags("pareto", "--format", "xml"), "argument --format: invalid choice: 'xml'"),
+    ("unknown trial", _flags("reproduce", "--trial", "99"), "--trial: got 99; no such trial"),
+    ("bad port", _flags("dashboard", "--port", "70000"), "--port: got 70000"),
+    ("unknown command", _flags("train"), "invalid choice: 'train'"),
+]
+
+
+@pytest.mark.parametrize("make_argv,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_exits_2_and_leaves_the_study_untouched(
+    stored: Path, make_argv, expected: str, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.chdir(stored)
+    argv = make_argv(stored)
+    before = snapshot(stored / "fftnas.journal", stored / "fftnas-artifacts")
+    code = main(argv)
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert code == 2
+    assert len(lines) == 1 and lines[0].startswith("fftnas: error: "), captured.err
+    assert expected in lines[0]
+    assert "Traceback" not in captured.err + captured.out
+    assert snapshot(stored / "fftnas.journal", stored / "fftnas-artifacts") == before
+    assert not (stored / "nothing.journal").exists() and not (stored / "study.db").exists()
+
+
+def test_console_exit_code_and_password_never_printed(tmp_path: Path) -> None:
+    experiment = write_tiny_experiment(tmp_path / "tiny.toml")
+    url = "postgresql://fftnas:s3cret-pw@127.0.0.1:1/nodb"
+    result = subprocess.run(
+        [sys.executable, "-m", "nas.cli", "run", str(experiment), "--storage", url],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("fftnas: error: storage: got 'postgresql://fftnas:***@127.0.0.1:1/nodb'")
+    assert "s3cret-pw" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,165 @@
+"""fftlearn on its own: data, front-ends against oracles, MACs, seeds, checkpoints, analysis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.signal
+import torch
+
+import fftlearn
+from fftlearn import (
+    HarmonicTonesConfig,
+    HeadConfig,
+    ModelConfig,
+    MultiplicativeConfig,
+    MultiplicativeFrontEnd,
+    OptimizerConfig,
+    STFTConfig,
+    STFTFrontEnd,
+    TrainConfig,
+)
+from fftlearn.analysis import kernel_spectra, plot_kernel_spectra
+
+DATA = HarmonicTonesConfig(n_train=300, n_test=100, frame_length=256, midi_low=60, midi_high=65)
+
+
+def test_tones_are_deterministic_from_the_seed() -> None:
+    a = fftlearn.make_harmonic_tones(DATA, split="train", seed=3)
+    b = fftlearn.make_harmonic_tones(DATA, split="train", seed=3)
+    c = fftlearn.make_harmonic_tones(DATA, split="train", seed=4)
+    test = fftlearn.make_harmonic_tones(DATA, split="test", seed=3)
+    np.testing.assert_array_equal(a.frames, b.frames)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert not np.allclose(a.frames, c.frames)
+    assert a.frames.shape == (300, 256) and a.frames.dtype == np.float32
+    assert test.frames.shape == (100, 256) and not np.allclose(a.frames[:100], test.frames)
+    assert set(np.unique(a.labels)) == set(range(DATA.n_classes))
+
+
+def test_tone_f0_matches_its_label() -> None:
+    data = fftlearn.make_harmonic_tones(DATA, split="train", seed=0)
+    cents = 1200 * np.log2(data.f0_hz / fftlearn.midi_to_hz(DATA.midi_low + data.labels))
+    assert np.all(np.abs(cents) <= DATA.detune_cents + 1e-9)
+
+
+def test_stft_frontend_matches_scipy_stft_magnitudes() -> None:
+    config = STFTConfig(frame_length=256, n_fft=64, hop=32, window="hann", log_compress=False)
+    frames = torch.randn(3, 256, generator=torch.Generator().manual_seed(0))
+    ours = STFTFrontEnd(config)(frames).reshape(3, config.n_windows, config.n_bins)
+    window = scipy.signal.get_window("hann", 64)
+    _, _, reference = scipy.signal.stft(
+        frames.numpy(), window=window, nperseg=64, noverlap=32, boundary=None, padded=False, scaling="spectrum"
+    )  # scaled by 1/sum(window)
+    reference = np.abs(reference).transpose(0, 2, 1) * window.sum()  # (3, windows, bins)
+    np.testing.assert_allclose(ours.numpy(), reference, rtol=1e-4, atol=1e-4)
+
+
+def test_dft_initialised_kernels_give_dft_magnitudes() -> None:
+    frame_length, n_kernels = 64, 64
+    frontend = MultiplicativeFrontEnd(
+        MultiplicativeConfig(frame_length=frame_length, n_kernels=n_kernels, init="dft", pair_magnitude=True, log_compress=False)
+    )
+    frames = torch.randn(2, frame_length, dtype=torch.float32, generator=torch.Generator().manual_seed(1))
+    ours = frontend(frames).detach().numpy()  # (2, 32): bins 0..31
+    reference = np.abs(np.fft.rfft(frames.numpy(), axis=1))[:, :32] * np.sqrt(2 / frame_length)
+    np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "frontend",
+    [MultiplicativeConfig(frame_length=128, n_kernels=40), STFTConfig(frame_length=128, n_fft=32, hop=16)],
+)
+def test_mac_count_agrees_with_flop_counter(frontend: object) -> None:
+    model = fftlearn.build(ModelConfig(frontend=frontend, head=HeadConfig(width=24, depth=2), n_classes=6))
+    example = torch.zeros(5, 128)
+    counted = fftlearn.dense_flops(model, example) // 2  # FLOPs -> MACs, linear layers only
+    features = model.frontend.n_features
+    head_linear = features * 24 + 24 * 24 + 24 * 6
+    assert model.head.macs_per_example() == head_linear + 2 * features
+    if isinstance(frontend, MultiplicativeConfig):
+        assert counted == 40 * 128 + head_linear  # the flop counter sees the kernels as a matmul
+        assert fftlearn.count_macs(model) == 40 * 128 + head_linear + 2 * features
+    else:
+        assert counted == head_linear  # the flop counter counts the FFT as 0
+        per_window = 32 + fftlearn.rfft_macs(32) + 2 * 17
+        assert fftlearn.count_macs(model) == 7 * per_window + head_linear + 2 * features
+        assert fftlearn.rfft_macs(32) == 200  # 1.25 * 32 * log2(32)
+
+
+def test_build_with_seed_is_deterministic_and_leaves_global_rng() -> None:
+    config = ModelConfig(frontend=MultiplicativeConfig(frame_length=64, n_kernels=8), head=HeadConfig(), n_classes=3)
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    a = fftlearn.build(config, seed=7)
+    after = torch.rand(1)
+    b = fftlearn.build(config, seed=7)
+    c = fftlearn.build(config, seed=8)
+    assert torch.equal(before, after)
+    assert torch.equal(a.frontend.weight, b.frontend.weight)
+    assert not torch.equal(a.frontend.weight, c.frontend.weight)
+
+
+def test_training_learns_pitch_and_is_reproducible() -> None:
+    train = fftlearn.make_harmonic_tones(DATA, split="train", seed=0)
+    test = fftlearn.make_harmonic_tones(DATA, split="test", seed=0)
+    config = ModelConfig(frontend=STFTConfig(frame_length=256, n_fft=256, hop=256), head=HeadConfig(depth=0), n_classes=6)
+    accuracies = []
+    for _ in range(2):
+        model = fftlearn.build(config, seed=1)
+        result = fftlearn.train_classifier(
+            model, train, optimizer=OptimizerConfig(lr=1e-2), budget=TrainConfig(epochs=8, batch_size=32),
+            seed=1, device=torch.device("cpu"),
+        )
+        assert result.steps == 8 * 10 and not result.stopped_by_time
+        accuracies.append(fftlearn.evaluate_classifier(model, test, device=torch.device("cpu")).accuracy)
+    assert accuracies[0] == accuracies[1]
+    assert accuracies[0] > 0.6  # chance is 1/6
+
+
+def test_divergent_training_raises_nonfinite_loss() -> None:
+    train = fftlearn.make_harmonic_tones(DATA, split="train", seed=0)
+    model = fftlearn.build(
+        ModelConfig(frontend=MultiplicativeConfig(frame_length=256, n_kernels=16), head=HeadConfig(depth=2), n_classes=6),
+        seed=0,
+    )
+    with pytest.raises(fftlearn.NonFiniteLossError, match="non-finite"):
+        fftlearn.train_classifier(
+            model, train, optimizer=OptimizerConfig(name="sgd", lr=1e8), budget=TrainConfig(epochs=3),
+            seed=0, device=torch.device("cpu"),
+        )
+
+
+def test_checkpoint_round_trip_is_weights_only(tmp_path) -> None:
+    config = ModelConfig(frontend=MultiplicativeConfig(frame_length=64, n_kernels=8), head=HeadConfig(width=4), n_classes=3)
+    model = fftlearn.build(config, seed=2)
+    path = fftlearn.save_checkpoint(tmp_path / "m.pt", model)
+    again = fftlearn.load_checkpoint(path)
+    assert again.config == config
+    frames = torch.randn(4, 64)
+    torch.testing.assert_close(again(frames), model(frames), rtol=0, atol=0)
+    torch.save({"format": "fftnas-checkpoint-1", "config": object()}, tmp_path / "evil.pt")
+    with pytest.raises(fftlearn.ConfigError, match="not a readable checkpoint"):
+        fftlearn.load_checkpoint(tmp_path / "evil.pt")
+
+
+def test_kernel_spectra_are_sorted_by_peak_frequency(tmp_path) -> None:
+    n = np.arange(128)
+    freqs = [3000.0, 500.0, 1500.0]
+    kernels = np.stack([np.cos(2 * np.pi * f * n / 16000) for f in freqs])
+    spectra = kernel_spectra(kernels, sample_rate=16000, n_fft=1024)
+    assert list(spectra.order) == [1, 2, 0]
+    np.testing.assert_allclose(spectra.peak_hz, sorted(freqs), atol=16000 / 1024)
+    picture = plot_kernel_spectra(spectra, tmp_path / "s.png", title="t")
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_device_names_are_validated() -> None:
+    assert fftlearn.resolve_device("cpu") == torch.device("cpu")
+    assert fftlearn.resolve_device("auto").type in ("cpu", "cuda")
+    with pytest.raises(fftlearn.ConfigError, match=r"^device: got 'gpu'"):
+        fftlearn.resolve_device("gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(fftlearn.ConfigError, match="0 CUDA device"):
+            fftlearn.resolve_device("cuda:0")

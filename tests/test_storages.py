@@ -1,0 +1,76 @@
+"""Storage URLs: journal file (default), SQLite and a real PostgreSQL server; the env override."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+
+from nas import resolve_storage
+from nas.cli import main
+from tests.helpers import write_tiny_experiment
+from tests.services import POSTGRES_URL, require_service
+
+
+def test_resolve_storage_kinds_and_artifact_dirs(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("FFTNAS_STORAGE", raising=False)
+    monkeypatch.delenv("FFTNAS_ARTIFACT_DIR", raising=False)
+    default = resolve_storage(None)
+    assert (default.kind, default.url, str(default.artifact_dir)) == ("journal", "fftnas.journal", "fftnas-artifacts")
+    sqlite = resolve_storage(f"sqlite:///{tmp_path}/runs/a.db")
+    assert sqlite.kind == "sqlite" and sqlite.artifact_dir == tmp_path / "runs" / "a-artifacts"
+    server = resolve_storage("postgresql+psycopg2://me:pw@db.example:5432/studies", artifact_dir="/shared/art")
+    assert server.kind == "server" and str(server.artifact_dir) == "/shared/art"
+    assert server.display == "postgresql+psycopg2://me:***@db.example:5432/studies"
+    monkeypatch.setenv("FFTNAS_STORAGE", str(tmp_path / "env.journal"))
+    assert resolve_storage(None).file == tmp_path / "env.journal"
+    assert resolve_storage("x.journal").file == Path("x.journal")  # the flag beats the variable
+
+
+def _pareto(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[dict]:
+    assert main(["pareto", *argv, "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_sqlite_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=2)
+    url = f"sqlite:///{tmp_path}/s.db"
+    assert main(["run", str(experiment), "--storage", url, "--no-progress", "--device", "cpu"]) == 0
+    capsys.readouterr()
+    front = _pareto(["--storage", url], capsys)
+    assert 1 <= len(front) <= 2
+    assert (tmp_path / "s-artifacts").is_dir() and len(list((tmp_path / "s-artifacts").iterdir())) == 4
+
+
+def test_env_variable_selects_the_storage(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FFTNAS_STORAGE", str(tmp_path / "viaenv.journal"))
+    experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=1)
+    assert main(["run", str(experiment), "--no-progress", "--device", "cpu"]) == 0
+    assert (tmp_path / "viaenv.journal").is_file() and not (tmp_path / "fftnas.journal").exists()
+    assert (tmp_path / "viaenv-artifacts").is_dir()
+
+
+def test_postgresql_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    name = f"fftnas-test-{uuid.uuid4().hex[:10]}"
+    experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=2)
+    argv = ["--storage", POSTGRES_URL, "--artifact-dir", str(tmp_path / "art")]
+    try:
+        assert main(["run", str(experiment), "--study-name", name, "--no-progress", "--device", "cpu", *argv]) == 0
+        assert main(["run", str(experiment), "--study-name", name, "--no-progress", "--device", "cpu", "--trials", "1", *argv]) == 0
+        capsys.readouterr()
+        study = optuna.load_study(study_name=name, storage=POSTGRES_URL)
+        assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
+        assert study.metric_names == ["accuracy", "macs"]
+        front = _pareto(["--study", name, *argv], capsys)
+        assert {r["number"] for r in front} == {t.number for t in study.best_trials}
+        assert len(list((tmp_path / "art").iterdir())) == 6
+    finally:
+        try:
+            optuna.delete_study(study_name=name, storage=POSTGRES_URL)
+        except KeyError:
+            pass
