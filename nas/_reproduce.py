@@ -17,6 +17,8 @@ from ._evaluate import evaluate_candidate, measure, task_data
 from ._objective import WEIGHTS_ATTR
 from ._study import study_experiment
 
+TIMINGS = ("train_seconds", "latency_us")
+
 
 @dataclass(frozen=True)
 class Reproduction:
@@ -100,7 +102,12 @@ def format_reproduction(result: Reproduction, *, as_json: bool) -> str:
     rows = []
     for name, stored in result.stored.items():
         new = result.reproduced.get(name)
-        same = "n/a" if new is None else ("exact" if new == stored else f"{new - stored:+.3g}")
+        if new is None:
+            same = "not measured"
+        elif name in TIMINGS:
+            same = "timing, not reproducible"
+        else:
+            same = "exact" if new == stored else f"{new - stored:+.3g}"
         rows.append([_UNIT_HEADER.get(name, name), f"{stored:.6g}", "-" if new is None else f"{new:.6g}", same])
     header = f"trial {result.trial} ({'retrained from params and seed' if result.mode == 'retrain' else 'saved weights'})"
     return header + "\n" + format_table(["metric", "stored", "reproduced", "difference"], rows)

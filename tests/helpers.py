@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
 QUICKSTART = REPO / "experiments" / "quickstart.toml"
@@ -88,6 +89,16 @@ def edit_experiment(source: Path, target: Path, pattern: str, replacement: str) 
         raise AssertionError(f"pattern {pattern!r} not found in {source}")
     target.write_text(text, encoding="utf-8")
     return target
+
+
+class SmallStudy(NamedTuple):
+    """A study made once per test session by ``fftnas run`` on the tiny experiment."""
+
+    storage: Path  # the journal file
+    artifact_dir: Path  # <stem>-artifacts beside it
+    study_name: str
+    experiment: Path  # the TOML file it was run from
+    n_trials: int  # trials the run was asked for
 
 
 def snapshot(*paths: Path) -> dict[str, str]:

@@ -44,7 +44,7 @@ def quickstart_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_quickstart_stores_a_complete_study(quickstart_dir: Path) -> None:
     assert (quickstart_dir / "fftnas.journal").is_file()
     study = _study(quickstart_dir / "fftnas.journal", "quickstart")
-    assert _states(study) == {"COMPLETE": 12}
+    assert _states(study) == {"COMPLETE": 20}
     assert study.metric_names == ["accuracy", "macs"]
     for trial in study.trials:
         attrs = trial.user_attrs
@@ -56,7 +56,7 @@ def test_quickstart_stores_a_complete_study(quickstart_dir: Path) -> None:
         assert attrs["device"] == "cpu" and isinstance(attrs["seed"], int)
         assert attrs["seconds"]["trial"] >= attrs["seconds"]["train"] > 0
     artifacts = list((quickstart_dir / "fftnas-artifacts").iterdir())
-    assert len(artifacts) == 2 * 12  # weights and kernel-spectra picture per trial
+    assert len(artifacts) == 2 * 20  # weights and kernel-spectra picture per trial
     best = max(study.best_trials, key=lambda t: t.values[0])
     assert best.values[0] > 0.9  # 24 classes, chance is 0.042
 
@@ -79,7 +79,7 @@ def test_pareto_json_and_studies(quickstart_dir: Path, capsys: pytest.CaptureFix
     assert len(lines) == len(front) + 1
     assert main(["studies"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[2].split()[:4] == ["quickstart", "12", "0", "0"]
+    assert table[2].split()[:4] == ["quickstart", "20", "0", "0"]
 
 
 def test_reproduce_retrains_exactly(quickstart_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
