@@ -19,10 +19,21 @@ def make_sampler(spec: SamplerSpec, *, worker_index: int = 0) -> optuna.samplers
     if spec.name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed)
     if spec.name == "gp":
-        return optuna.samplers.GPSampler(seed=seed)
+        # GP models only the parameters every trial has; `sampler_note` says so once per run.
+        return optuna.samplers.GPSampler(seed=seed, warn_independent_sampling=False)
     if spec.name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed)
+
+
+def sampler_note(spec: SamplerSpec) -> str | None:
+    """A one-time note about how ``spec``'s sampler treats the conditional front-end space."""
+    if spec.name != "gp":
+        return None
+    return (
+        "the gp sampler models only the parameters every candidate has (frontend, head.depth, "
+        "optimizer.*); the per-front-end settings and head.width are sampled at random"
+    )
 
 
 def study_names(storage: optuna.storages.BaseStorage) -> list[str]:

@@ -22,7 +22,7 @@ from ._report import format_pareto, format_table, metric_names
 from ._reproduce import format_reproduction, reproduce_trial
 from ._runner import run_study
 from ._storage import open_artifact_store, open_storage, resolve_storage
-from ._study import load_study
+from ._study import load_study, sampler_note
 
 EXIT_USAGE = 2
 
@@ -42,6 +42,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     n_trials = experiment.study.trials if args.trials is None else check_int("--trials", args.trials, low=1, high=1_000_000)
     check_int("--workers", args.workers, low=1, high=256)
     location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
+    note = sampler_note(experiment.sampler)
+    if note:
+        print(f"fftnas: note: {note}", file=sys.stderr)
     study = run_study(
         experiment,
         location=location,

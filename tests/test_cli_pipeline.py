@@ -161,3 +161,31 @@ def test_console_script_runs_help() -> None:
     assert result.returncode == 0
     for command in ("run", "studies", "pareto", "reproduce", "dashboard"):
         assert command in result.stdout
+
+
+@pytest.mark.parametrize("sampler", ["nsga2", "gp", "random"])
+def test_every_sampler_runs_past_its_startup_trials(
+    sampler: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    experiment = write_tiny_experiment(tmp_path / "s.toml", name=sampler, trials=11, sampler=sampler)
+    storage = tmp_path / "s.journal"
+    optuna.logging.enable_propagation()  # let caplog see Optuna's own warnings
+    try:
+        assert main(["run", str(experiment), "--storage", str(storage), "--no-progress", "--device", "cpu"]) == 0
+    finally:
+        optuna.logging.disable_propagation()
+    assert _states(_study(storage, sampler)) == {"COMPLETE": 11}
+    assert ("gp sampler models only" in capsys.readouterr().err) == (sampler == "gp")
+    assert not [r.message for r in caplog.records if "sampled independently" in r.message]
+
+
+def test_seeded_sampler_gives_identical_studies(tmp_path: Path) -> None:
+    experiment = write_tiny_experiment(tmp_path / "t.toml", trials=12)
+    studies = []
+    for run in ("a", "b"):
+        storage = tmp_path / f"{run}.journal"
+        assert main(["run", str(experiment), "--storage", str(storage), "--no-progress", "--device", "cpu"]) == 0
+        studies.append(_study(storage, "tiny"))
+    a, b = studies
+    assert [t.params for t in a.trials] == [t.params for t in b.trials]
+    assert [t.values for t in a.trials] == [t.values for t in b.trials]  # same seeds: same training
