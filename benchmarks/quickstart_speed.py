@@ -31,9 +31,21 @@ def one_run(workers: int) -> tuple[float, int, float]:
     with tempfile.TemporaryDirectory(prefix="fftnas-bench-") as tmp:
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "nas.cli", "run", str(EXPERIMENT), "--no-progress", "--device", "cpu",
-             "--workers", str(workers)],
-            cwd=tmp, check=True, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "nas.cli",
+                "run",
+                str(EXPERIMENT),
+                "--no-progress",
+                "--device",
+                "cpu",
+                "--workers",
+                str(workers),
+            ],
+            cwd=tmp,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         seconds = time.perf_counter() - start
         backend = optuna.storages.journal.JournalFileBackend(str(Path(tmp) / "fftnas.journal"))
@@ -49,8 +61,10 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to RESULTS.md")
     args = parser.parse_args()
     runs = [one_run(args.workers) for _ in range(args.repeats)]
-    rows = ["| run | wall time (s) | complete trials | seconds per trial | best accuracy (fraction) |",
-            "| --- | --- | --- | --- | --- |"]
+    rows = [
+        "| run | wall time (s) | complete trials | seconds per trial | best accuracy (fraction) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for index, (seconds, trials, best) in enumerate(runs, 1):
         rows.append(f"| {index} | {seconds:.1f} | {trials} | {seconds / trials:.2f} | {best:.4f} |")
     walls = [r[0] for r in runs]
@@ -58,8 +72,10 @@ def main() -> None:
     table = "\n".join(rows)
     print(table)
     verdict = "met" if max(walls) < 180 and min(r[1] for r in runs) >= 8 else "NOT met"
-    notes = (f"Quick start with --workers {args.workers}: goal >= 8 trials in < 180 s wall: {verdict} "
-             f"(slowest run {max(walls):.1f} s).")
+    notes = (
+        f"Quick start with --workers {args.workers}: goal >= 8 trials in < 180 s wall: {verdict} "
+        f"(slowest run {max(walls):.1f} s)."
+    )
     print(notes)
     if not args.no_record:
         append_results("Quick-start study, wall time", table, notes=notes)

@@ -68,9 +68,7 @@ class FrontEndClassifier(nn.Module):
             self.frontend: nn.Module = MultiplicativeFrontEnd(config.frontend)
         else:
             self.frontend = STFTFrontEnd(config.frontend)
-        self.head = MLPHead(
-            config.head, n_features=self.frontend.n_features, n_classes=config.n_classes
-        )
+        self.head = MLPHead(config.head, n_features=self.frontend.n_features, n_classes=config.n_classes)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         return self.head(self.frontend(frames))  # (B, n_classes)

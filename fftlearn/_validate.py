@@ -29,8 +29,11 @@ def check_float(
         raise ConfigError(field, value, "must be a number")
     number = float(value)
     too_low = low is not None and (number <= low if low_open else number < low)
-    if number != number or number in (float("inf"), float("-inf")) or too_low or (
-        high is not None and number > high
+    if (
+        number != number
+        or number in (float("inf"), float("-inf"))
+        or too_low
+        or (high is not None and number > high)
     ):
         kind = "a finite number"
         if low_open and low is not None:

@@ -21,7 +21,10 @@ def serve_dashboard(location: StorageLocation, *, host: str, port: int) -> None:
     storage = open_storage(location, create=False)
     artifacts = open_artifact_store(location, create=False) if location.artifact_dir.is_dir() else None
     if artifacts is None:
-        print(f"fftnas: note: no artifact directory {location.artifact_dir}; serving without artifacts", file=sys.stderr)
+        print(
+            f"fftnas: note: no artifact directory {location.artifact_dir}; serving without artifacts",
+            file=sys.stderr,
+        )
     if host not in LOCAL_HOSTS:
         print(
             f"fftnas: warning: the dashboard on {host}:{port} is reachable from other machines and "

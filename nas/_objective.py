@@ -86,8 +86,9 @@ class TrialObjective:
         trial.set_user_attr("metrics", evaluation.metrics)
         trial.set_user_attr("stopped_by_time", bool(evaluation.train and evaluation.train.stopped_by_time))
         self._store_artifacts(trial, evaluation.model)
-        trial.set_user_attr("seconds", {"train": evaluation.metrics["train_seconds"],
-                                        "trial": time.perf_counter() - start})
+        trial.set_user_attr(
+            "seconds", {"train": evaluation.metrics["train_seconds"], "trial": time.perf_counter() - start}
+        )
         return tuple(evaluation.metrics[name] for name in experiment.metric_names)
 
     def _store_artifacts(self, trial: optuna.Trial, model: torch.nn.Module) -> None:

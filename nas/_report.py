@@ -83,7 +83,9 @@ def format_pareto(study: optuna.Study, fmt: str) -> str:
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["trial"] + [f"{n} ({METRICS[n][0]})" if n in METRICS else n for n in names] + ["candidate"])
+        writer.writerow(
+            ["trial"] + [f"{n} ({METRICS[n][0]})" if n in METRICS else n for n in names] + ["candidate"]
+        )
         for r in records:
             writer.writerow([r["number"], *r["values"], summarize_params(r["params"])])
         return buffer.getvalue().rstrip("\n")
@@ -91,8 +93,11 @@ def format_pareto(study: optuna.Study, fmt: str) -> str:
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(c.rjust(w) if i < len(cells) - 1 else c for i, (c, w) in enumerate(zip(cells, widths)))
-    out = [line(headers), line(["-" * w for w in widths])]
-    out += [line(r) for r in rows]
-    return "\n".join(out)
+    """Plain-text table: right-aligned columns, the last one left-aligned."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        last = len(cells) - 1
+        return "  ".join(c if i == last else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])

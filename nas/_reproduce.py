@@ -27,6 +27,7 @@ class Reproduction:
     reproduced: dict[str, float]  # metric name -> value measured now
     config: str  # the candidate config JSON (identical to the stored one)
     mode: str  # "retrain" or "weights"
+    note: str | None = None  # why the figures may legitimately differ
 
 
 def reproduce_trial(
@@ -44,7 +45,9 @@ def reproduce_trial(
     """
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     if trial_number not in trials:
-        raise ConfigError("--trial", trial_number, f"no such trial in study {study.study_name!r} (0..{len(trials) - 1})")
+        raise ConfigError(
+            "--trial", trial_number, f"no such trial in study {study.study_name!r} (0..{len(trials) - 1})"
+        )
     trial = trials[trial_number]
     if trial.state != optuna.trial.TrialState.COMPLETE or "metrics" not in trial.user_attrs:
         raise ConfigError("--trial", trial_number, f"must be a complete trial (it is {trial.state.name})")
@@ -58,7 +61,9 @@ def reproduce_trial(
     )
     config = config_to_json(candidate)
     if config != trial.user_attrs["config"]:
-        raise ConfigError("--trial", trial_number, "its params no longer give its stored config (search space code changed)")
+        raise ConfigError(
+            "--trial", trial_number, "its params no longer give its stored config (search space code changed)"
+        )
     target = resolve_device(device)
     stored = dict(trial.user_attrs["metrics"])
     if from_weights:
@@ -88,13 +93,22 @@ def reproduce_trial(
         )
     finally:
         torch.set_num_threads(previous_threads)
-    return Reproduction(trial_number, stored, evaluation.metrics, config, "retrain")
+    note = None
+    if trial.user_attrs.get("stopped_by_time"):
+        note = "the trial's training was cut short by budget.max_seconds, so a retrain may differ"
+    return Reproduction(trial_number, stored, evaluation.metrics, config, "retrain", note)
 
 
 def format_reproduction(result: Reproduction, *, as_json: bool) -> str:
     if as_json:
         return json.dumps(
-            {"trial": result.trial, "mode": result.mode, "stored": result.stored, "reproduced": result.reproduced},
+            {
+                "trial": result.trial,
+                "mode": result.mode,
+                "note": result.note,
+                "stored": result.stored,
+                "reproduced": result.reproduced,
+            },
             indent=2,
         )
     from ._report import _UNIT_HEADER, format_table
@@ -108,6 +122,9 @@ def format_reproduction(result: Reproduction, *, as_json: bool) -> str:
             same = "timing, not reproducible"
         else:
             same = "exact" if new == stored else f"{new - stored:+.3g}"
-        rows.append([_UNIT_HEADER.get(name, name), f"{stored:.6g}", "-" if new is None else f"{new:.6g}", same])
-    header = f"trial {result.trial} ({'retrained from params and seed' if result.mode == 'retrain' else 'saved weights'})"
+        rows.append(
+            [_UNIT_HEADER.get(name, name), f"{stored:.6g}", "-" if new is None else f"{new:.6g}", same]
+        )
+    how = "retrained from params and seed" if result.mode == "retrain" else "saved weights"
+    header = f"trial {result.trial} ({how})" + (f"\nnote: {result.note}" if result.note else "")
     return header + "\n" + format_table(["metric", "stored", "reproduced", "difference"], rows)

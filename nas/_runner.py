@@ -16,7 +16,8 @@ import optuna
 import torch
 from tqdm import tqdm
 
-from fftlearn import ConfigError, NonFiniteLossError, resolve_device
+from fftlearn import NonFiniteLossError, resolve_device
+from fftlearn._validate import check_int
 
 from ._experiment import Experiment
 from ._objective import TrialObjective
@@ -56,9 +57,9 @@ def run_study(
     progress: bool = True,
 ) -> optuna.Study:
     """Create or resume the study and add ``n_trials`` trials; returns the study."""
-    resolve_device(device)  # a bad device fails here, before anything is stored
-    if workers < 1 or workers > 256:
-        raise ConfigError("--workers", workers, "must be an integer in [1, 256]")
+    resolve_device(device)  # bad arguments fail here, before anything is stored
+    check_int("n_trials", n_trials, low=1, high=1_000_000)
+    check_int("workers", workers, low=1, high=256)
     storage = open_storage(location, create=True)
     study = create_or_resume_study(experiment, storage=storage, study_name=study_name)
     shares = split_trials(n_trials, workers)
@@ -94,7 +95,7 @@ def _optimize(job: WorkerJob, *, study: optuna.Study, callback=None) -> None:
 
 def _worker_main(job: WorkerJob) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = open_storage(job.location, create=False if job.location.file else True)
+    storage = open_storage(job.location, create=False)  # the parent made it
     study = optuna.load_study(study_name=job.study_name, storage=storage)
     _optimize(job, study=study)
 
@@ -105,7 +106,10 @@ def _count_finished(study: optuna.Study) -> int:
 
 def _run_processes(jobs: list[WorkerJob], *, study: optuna.Study, n_trials: int, progress: bool) -> None:
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_worker_main, args=(job,), name=f"fftnas-worker-{job.worker_index}") for job in jobs]
+    processes = [
+        context.Process(target=_worker_main, args=(job,), name=f"fftnas-worker-{job.worker_index}")
+        for job in jobs
+    ]
     before = _count_finished(study)
     for process in processes:
         process.start()

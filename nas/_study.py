@@ -70,7 +70,9 @@ def create_or_resume_study(
 def _check_resumable(study: optuna.Study, experiment: Experiment) -> None:
     stored = study.user_attrs.get(EXPERIMENT_ATTR)
     if stored is None:
-        raise ConfigError("study", study.study_name, "exists but was not made by fftnas; pick another --study-name")
+        raise ConfigError(
+            "study", study.study_name, "exists but was not made by fftnas; pick another --study-name"
+        )
     old = experiment_from_dict(stored).search_definition()
     new = experiment.search_definition()
     for key in old:

@@ -33,13 +33,21 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_storage(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--storage", help="Optuna storage URL or journal file (default: $FFTNAS_STORAGE or fftnas.journal)")
-    parser.add_argument("--artifact-dir", help="artifact directory (default: <storage stem>-artifacts beside a file storage)")
+    parser.add_argument(
+        "--storage", help="Optuna storage URL or journal file (default: $FFTNAS_STORAGE or fftnas.journal)"
+    )
+    parser.add_argument(
+        "--artifact-dir", help="artifact directory (default: <storage stem>-artifacts beside a file storage)"
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment)
-    n_trials = experiment.study.trials if args.trials is None else check_int("--trials", args.trials, low=1, high=1_000_000)
+    n_trials = (
+        experiment.study.trials
+        if args.trials is None
+        else check_int("--trials", args.trials, low=1, high=1_000_000)
+    )
     check_int("--workers", args.workers, low=1, high=256)
     location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
     note = sampler_note(experiment.sampler)
@@ -75,14 +83,16 @@ def cmd_studies(args: argparse.Namespace) -> int:
             f"{name} ({'max' if d == optuna.study.StudyDirection.MAXIMIZE else 'min'})"
             for name, d in zip(metric_names(study), study.directions)
         )
-        rows.append([
-            study.study_name,
-            str(counts[optuna.trial.TrialState.COMPLETE]),
-            str(counts[optuna.trial.TrialState.FAIL]),
-            str(counts[optuna.trial.TrialState.RUNNING]),
-            str(len(study.best_trials)) if counts[optuna.trial.TrialState.COMPLETE] else "0",
-            objectives,
-        ])
+        rows.append(
+            [
+                study.study_name,
+                str(counts[optuna.trial.TrialState.COMPLETE]),
+                str(counts[optuna.trial.TrialState.FAIL]),
+                str(counts[optuna.trial.TrialState.RUNNING]),
+                str(len(study.best_trials)) if counts[optuna.trial.TrialState.COMPLETE] else "0",
+                objectives,
+            ]
+        )
     if not rows:
         print(f"no studies in {location.display}")
         return 0
@@ -102,7 +112,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     study = load_study(open_storage(location, create=False), args.study)
     store = open_artifact_store(location, create=False) if args.from_weights else None
     result = reproduce_trial(
-        study, trial_number=args.trial, device=args.device, artifact_store=store, from_weights=args.from_weights
+        study,
+        trial_number=args.trial,
+        device=args.device,
+        artifact_store=store,
+        from_weights=args.from_weights,
     )
     print(format_reproduction(result, as_json=args.json))
     return 0
@@ -143,14 +157,18 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--study", help="study name (optional when the storage holds one)")
     reproduce.add_argument("--trial", type=int, required=True, help="trial number")
     reproduce.add_argument("--json", action="store_true", help="print {stored, reproduced} as JSON")
-    reproduce.add_argument("--from-weights", action="store_true", help="evaluate the saved weights, no retraining")
+    reproduce.add_argument(
+        "--from-weights", action="store_true", help="evaluate the saved weights, no retraining"
+    )
     reproduce.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default: cpu)")
     _add_storage(reproduce)
     reproduce.set_defaults(handler=cmd_reproduce)
 
     dashboard = commands.add_parser("dashboard", help="serve optuna-dashboard on a storage")
     dashboard.add_argument("--port", type=int, default=8080)
-    dashboard.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1, this machine only)")
+    dashboard.add_argument(
+        "--host", default="127.0.0.1", help="bind address (default: 127.0.0.1, this machine only)"
+    )
     _add_storage(dashboard)
     dashboard.set_defaults(handler=cmd_dashboard)
     return parser

@@ -25,9 +25,14 @@ def small_study(tmp_path_factory: pytest.TempPathFactory) -> SmallStudy:
     n_trials = 4
     experiment = write_tiny_experiment(root / "tiny.toml", name="tiny", trials=n_trials)
     storage = root / "study.journal"
-    result = run_fftnas("run", str(experiment), "--storage", str(storage), "--no-progress", "--device", "cpu", cwd=root)
+    result = run_fftnas(
+        "run", str(experiment), "--storage", str(storage), "--no-progress", "--device", "cpu", cwd=root
+    )
     if result.returncode != 0:
-        pytest.fail(f"`fftnas run` of the tiny experiment exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        pytest.fail(
+            f"`fftnas run` of the tiny experiment exited {result.returncode}:\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
     artifact_dir = root / "study-artifacts"
     if not storage.is_file() or not artifact_dir.is_dir():
         pytest.fail(f"`fftnas run` made no {storage} or no {artifact_dir}:\n{result.stdout}")

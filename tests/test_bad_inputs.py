@@ -17,7 +17,20 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory holding a small stored study on the default storage, and its experiment."""
     workdir = tmp_path_factory.mktemp("stored")
     experiment = write_tiny_experiment(workdir / "tiny.toml", trials=2)
-    assert main(["run", str(experiment), "--storage", str(workdir / "fftnas.journal"), "--no-progress", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(experiment),
+                "--storage",
+                str(workdir / "fftnas.journal"),
+                "--no-progress",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     return workdir
 
 
@@ -48,23 +61,61 @@ CASES = [
     ("invalid TOML", _broken_toml, "is not valid TOML"),
     ("unknown top-level key", _experiment_edit(r"^\[budget\]$", "[budgett]"), "budgett: got"),
     ("unknown nested key", _experiment_edit(r"^depth = ", "dept = "), "space.head.dept: got"),
-    ("wrong type", _experiment_edit(r"^trials = 2$", 'trials = "two"'), "study.trials: got 'two'; must be an integer"),
-    ("out of range", _experiment_edit(r"^frame_length = 256$", "frame_length = 4"), "task.data.frame_length: got 4"),
-    ("unknown sampler", _experiment_edit(r'^name = "tpe"$', 'name = "cmaes"'), "sampler.name: got 'cmaes'; must be one of"),
-    ("unknown metric", _experiment_edit(r'^metric = "macs"$', 'metric = "flops"'), "objectives[1].metric: got 'flops'"),
-    ("inverted range", _experiment_edit(r"^n_kernels = .*$", "n_kernels = { low = 64, high = 4 }"),
-     "space.multiplicative.n_kernels.high: got 4; must be >= low (64)"),
-    ("window longer than frame", _experiment_edit(r"^n_fft = .*$", "n_fft = [64, 512]"),
-     "space.stft.n_fft[1]: got 512; must be <= the frame length 256"),
-    ("unknown front-end", _experiment_edit(r"^frontends = .*$", 'frontends = ["wavelet"]'), "space.frontends[0]: got 'wavelet'"),
-    ("same metric twice", _experiment_edit(r'^metric = "macs"$', 'metric = "accuracy"'), "objectives: got ['accuracy', 'accuracy']"),
+    (
+        "wrong type",
+        _experiment_edit(r"^trials = 2$", 'trials = "two"'),
+        "study.trials: got 'two'; must be an integer",
+    ),
+    (
+        "out of range",
+        _experiment_edit(r"^frame_length = 256$", "frame_length = 4"),
+        "task.data.frame_length: got 4",
+    ),
+    (
+        "unknown sampler",
+        _experiment_edit(r'^name = "tpe"$', 'name = "cmaes"'),
+        "sampler.name: got 'cmaes'; must be one of",
+    ),
+    (
+        "unknown metric",
+        _experiment_edit(r'^metric = "macs"$', 'metric = "flops"'),
+        "objectives[1].metric: got 'flops'",
+    ),
+    (
+        "inverted range",
+        _experiment_edit(r"^n_kernels = .*$", "n_kernels = { low = 64, high = 4 }"),
+        "space.multiplicative.n_kernels.high: got 4; must be >= low (64)",
+    ),
+    (
+        "window longer than frame",
+        _experiment_edit(r"^n_fft = .*$", "n_fft = [64, 512]"),
+        "space.stft.n_fft[1]: got 512; must be <= the frame length 256",
+    ),
+    (
+        "unknown front-end",
+        _experiment_edit(r"^frontends = .*$", 'frontends = ["wavelet"]'),
+        "space.frontends[0]: got 'wavelet'",
+    ),
+    (
+        "same metric twice",
+        _experiment_edit(r'^metric = "macs"$', 'metric = "accuracy"'),
+        "objectives: got ['accuracy', 'accuracy']",
+    ),
     ("resume with another space", _experiment_edit(r"^epochs = 2$", "epochs = 3"), "budget: got"),
     ("zero trials", _flags("run", "{dir}/tiny.toml", "--trials", "0"), "--trials: got 0"),
     ("zero workers", _flags("run", "{dir}/tiny.toml", "--workers", "0"), "--workers: got 0"),
-    ("non-integer trials", _flags("run", "{dir}/tiny.toml", "--trials", "many"), "argument --trials: invalid int value: 'many'"),
+    (
+        "non-integer trials",
+        _flags("run", "{dir}/tiny.toml", "--trials", "many"),
+        "argument --trials: invalid int value: 'many'",
+    ),
     ("unknown device", _flags("run", "{dir}/tiny.toml", "--device", "gpu"), "device: got 'gpu'"),
     ("missing CUDA device", _flags("run", "{dir}/tiny.toml", "--device", "cuda:7"), "device: got 'cuda:7'"),
-    ("storage scheme", _flags("run", "{dir}/tiny.toml", "--storage", "ftp://host/x"), "storage: got 'ftp://host/x'"),
+    (
+        "storage scheme",
+        _flags("run", "{dir}/tiny.toml", "--storage", "ftp://host/x"),
+        "storage: got 'ftp://host/x'",
+    ),
     ("bare sqlite path", _flags("pareto", "--storage", "{dir}/study.db"), "write sqlite:///"),
     ("missing storage file", _flags("pareto", "--storage", "{dir}/nothing.journal"), "no such file"),
     ("unknown study", _flags("pareto", "--study", "nope"), "--study: got 'nope'; no such study; known: tiny"),
@@ -98,10 +149,25 @@ def test_console_exit_code_and_password_never_printed(tmp_path: Path) -> None:
     url = "postgresql://fftnas:s3cret-pw@127.0.0.1:1/nodb"
     result = subprocess.run(
         [sys.executable, "-m", "nas.cli", "run", str(experiment), "--storage", url],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("fftnas: error: storage: got 'postgresql://fftnas:***@127.0.0.1:1/nodb'")
     assert "s3cret-pw" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_python_api_validates_its_arguments(tmp_path: Path) -> None:
+    from fftlearn import ConfigError
+    from nas import load_experiment, resolve_storage, run_study
+
+    experiment = load_experiment(write_tiny_experiment(tmp_path / "tiny.toml"))
+    location = resolve_storage(str(tmp_path / "api.journal"))
+    for kwargs, field in (({"n_trials": 0, "workers": 1}, "n_trials"), ({"n_trials": 1, "workers": 0}, "workers")):
+        with pytest.raises(ConfigError, match=rf"^{field}: got 0"):
+            run_study(experiment, location=location, study_name=None, device="cpu", **kwargs)
+    assert not (tmp_path / "api.journal").exists()

@@ -33,7 +33,10 @@ def quickstart_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("quickstart")
     result = subprocess.run(
         [sys.executable, "-m", "nas.cli", "run", str(QUICKSTART), "--device", "cpu"],
-        cwd=workdir, capture_output=True, text=True, timeout=600,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     assert "Pareto front (accuracy vs macs)" in result.stdout
@@ -51,7 +54,9 @@ def test_quickstart_stores_a_complete_study(quickstart_dir: Path) -> None:
         config = fftlearn.config_from_json(attrs["config"])
         assert config.model.frontend.kind == trial.params["frontend"]
         assert attrs["metrics"]["accuracy"] == trial.values[0]
-        assert attrs["metrics"]["macs"] == trial.values[1] == fftlearn.count_macs(fftlearn.build(config.model))
+        assert (
+            attrs["metrics"]["macs"] == trial.values[1] == fftlearn.count_macs(fftlearn.build(config.model))
+        )
         assert set(attrs["versions"]) >= {"torch", "optuna", "fftnas", "python"}
         assert attrs["device"] == "cpu" and isinstance(attrs["seed"], int)
         assert attrs["seconds"]["trial"] >= attrs["seconds"]["train"] > 0
@@ -61,7 +66,9 @@ def test_quickstart_stores_a_complete_study(quickstart_dir: Path) -> None:
     assert best.values[0] > 0.9  # 24 classes, chance is 0.042
 
 
-def test_pareto_json_and_studies(quickstart_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+def test_pareto_json_and_studies(
+    quickstart_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
     monkeypatch.chdir(quickstart_dir)
     assert main(["pareto", "--study", "quickstart", "--format", "json"]) == 0
     front = json.loads(capsys.readouterr().out)
@@ -82,7 +89,9 @@ def test_pareto_json_and_studies(quickstart_dir: Path, capsys: pytest.CaptureFix
     assert table[2].split()[:4] == ["quickstart", "20", "0", "0"]
 
 
-def test_reproduce_retrains_exactly(quickstart_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+def test_reproduce_retrains_exactly(
+    quickstart_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
     monkeypatch.chdir(quickstart_dir)
     study = _study(quickstart_dir / "fftnas.journal", "quickstart")
     number = max(study.best_trials, key=lambda t: t.values[0]).number
@@ -134,7 +143,19 @@ def test_resume_adds_trials_to_the_same_study(tmp_path: Path, monkeypatch) -> No
 def test_local_workers_add_exactly_n_trials_without_failures(tmp_path: Path) -> None:
     experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=6)
     storage = tmp_path / "many.journal"
-    code = main(["run", str(experiment), "--storage", str(storage), "--workers", "2", "--no-progress", "--device", "cpu"])
+    code = main(
+        [
+            "run",
+            str(experiment),
+            "--storage",
+            str(storage),
+            "--workers",
+            "2",
+            "--no-progress",
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     study = _study(storage, "tiny")
     assert _states(study) == {"COMPLETE": 6}
@@ -143,9 +164,15 @@ def test_local_workers_add_exactly_n_trials_without_failures(tmp_path: Path) -> 
 
 
 def test_non_finite_loss_fails_the_trial_and_the_study_goes_on(tmp_path: Path) -> None:
-    experiment = write_tiny_experiment(tmp_path / "d.toml", trials=3, optimizer="sgd", lr_low=1e8, lr_high=1e9)
-    experiment = edit_experiment(experiment, tmp_path / "d2.toml", r'^frontends = .*$', 'frontends = ["multiplicative"]')
-    experiment = edit_experiment(experiment, tmp_path / "d3.toml", r"^depth = .*$", "depth = { low = 1, high = 1 }")
+    experiment = write_tiny_experiment(
+        tmp_path / "d.toml", trials=3, optimizer="sgd", lr_low=1e8, lr_high=1e9
+    )
+    experiment = edit_experiment(
+        experiment, tmp_path / "d2.toml", r"^frontends = .*$", 'frontends = ["multiplicative"]'
+    )
+    experiment = edit_experiment(
+        experiment, tmp_path / "d3.toml", r"^depth = .*$", "depth = { low = 1, high = 1 }"
+    )
     storage = tmp_path / "d.journal"
     assert main(["run", str(experiment), "--storage", str(storage), "--no-progress", "--device", "cpu"]) == 0
     study = _study(storage, "tiny")
@@ -157,7 +184,9 @@ def test_non_finite_loss_fails_the_trial_and_the_study_goes_on(tmp_path: Path) -
 
 
 def test_console_script_runs_help() -> None:
-    result = subprocess.run([sys.executable, "-m", "nas.cli", "--help"], cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "nas.cli", "--help"], cwd=REPO, capture_output=True, text=True
+    )
     assert result.returncode == 0
     for command in ("run", "studies", "pareto", "reproduce", "dashboard"):
         assert command in result.stdout
@@ -171,7 +200,9 @@ def test_every_sampler_runs_past_its_startup_trials(
     storage = tmp_path / "s.journal"
     optuna.logging.enable_propagation()  # let caplog see Optuna's own warnings
     try:
-        assert main(["run", str(experiment), "--storage", str(storage), "--no-progress", "--device", "cpu"]) == 0
+        assert (
+            main(["run", str(experiment), "--storage", str(storage), "--no-progress", "--device", "cpu"]) == 0
+        )
     finally:
         optuna.logging.disable_propagation()
     assert _states(_study(storage, sampler)) == {"COMPLETE": 11}
@@ -184,7 +215,9 @@ def test_seeded_sampler_gives_identical_studies(tmp_path: Path) -> None:
     studies = []
     for run in ("a", "b"):
         storage = tmp_path / f"{run}.journal"
-        assert main(["run", str(experiment), "--storage", str(storage), "--no-progress", "--device", "cpu"]) == 0
+        assert (
+            main(["run", str(experiment), "--storage", str(storage), "--no-progress", "--device", "cpu"]) == 0
+        )
         studies.append(_study(storage, "tiny"))
     a, b = studies
     assert [t.params for t in a.trials] == [t.params for t in b.trials]

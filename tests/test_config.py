@@ -18,8 +18,14 @@ from fftlearn import (
 )
 
 MODELS = [
-    ModelConfig(frontend=MultiplicativeConfig(n_kernels=33, init="dft"), head=HeadConfig(width=7, depth=2), n_classes=5),
-    ModelConfig(frontend=STFTConfig(n_fft=100, hop=37, window="blackman"), head=HeadConfig(depth=0), n_classes=3),
+    ModelConfig(
+        frontend=MultiplicativeConfig(n_kernels=33, init="dft"),
+        head=HeadConfig(width=7, depth=2),
+        n_classes=5,
+    ),
+    ModelConfig(
+        frontend=STFTConfig(n_fft=100, hop=37, window="blackman"), head=HeadConfig(depth=0), n_classes=3
+    ),
 ]
 
 
@@ -62,7 +68,9 @@ def test_booleans_are_not_integers_and_kinds_are_checked() -> None:
         HeadConfig(width=True)
     data = fftlearn.to_dict(MODELS[1])
     data["frontend"]["kind"] = "wavelet"
-    with pytest.raises(ConfigError, match=r"frontend\.kind: got 'wavelet'; must be one of multiplicative, stft"):
+    with pytest.raises(
+        ConfigError, match=r"frontend\.kind: got 'wavelet'; must be one of multiplicative, stft"
+    ):
         fftlearn.from_mapping(ModelConfig, data)
     with pytest.raises(ConfigError, match=r"^config\.kind"):
         fftlearn.config_from_json('{"kind": "nope"}')

@@ -19,8 +19,8 @@ import optuna
 import optuna_dashboard
 import pytest
 
-from tests.helpers import SmallStudy
 from nas._storage import open_artifact_store, open_storage, resolve_storage
+from tests.helpers import SmallStudy
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

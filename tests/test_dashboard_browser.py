@@ -28,7 +28,8 @@ import optuna
 import pytest
 
 from nas._storage import open_storage, resolve_storage
-from tests.helpers import REPO as REPO_ROOT, SmallStudy
+from tests.helpers import REPO as REPO_ROOT
+from tests.helpers import SmallStudy
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

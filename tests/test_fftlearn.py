@@ -49,7 +49,13 @@ def test_stft_frontend_matches_scipy_stft_magnitudes() -> None:
     ours = STFTFrontEnd(config)(frames).reshape(3, config.n_windows, config.n_bins)
     window = scipy.signal.get_window("hann", 64)
     _, _, reference = scipy.signal.stft(
-        frames.numpy(), window=window, nperseg=64, noverlap=32, boundary=None, padded=False, scaling="spectrum"
+        frames.numpy(),
+        window=window,
+        nperseg=64,
+        noverlap=32,
+        boundary=None,
+        padded=False,
+        scaling="spectrum",
     )  # scaled by 1/sum(window)
     reference = np.abs(reference).transpose(0, 2, 1) * window.sum()  # (3, windows, bins)
     np.testing.assert_allclose(ours.numpy(), reference, rtol=1e-4, atol=1e-4)
@@ -58,7 +64,13 @@ def test_stft_frontend_matches_scipy_stft_magnitudes() -> None:
 def test_dft_initialised_kernels_give_dft_magnitudes() -> None:
     frame_length, n_kernels = 64, 64
     frontend = MultiplicativeFrontEnd(
-        MultiplicativeConfig(frame_length=frame_length, n_kernels=n_kernels, init="dft", pair_magnitude=True, log_compress=False)
+        MultiplicativeConfig(
+            frame_length=frame_length,
+            n_kernels=n_kernels,
+            init="dft",
+            pair_magnitude=True,
+            log_compress=False,
+        )
     )
     frames = torch.randn(2, frame_length, dtype=torch.float32, generator=torch.Generator().manual_seed(1))
     ours = frontend(frames).detach().numpy()  # (2, 32): bins 0..31
@@ -88,7 +100,9 @@ def test_mac_count_agrees_with_flop_counter(frontend: object) -> None:
 
 
 def test_build_with_seed_is_deterministic_and_leaves_global_rng() -> None:
-    config = ModelConfig(frontend=MultiplicativeConfig(frame_length=64, n_kernels=8), head=HeadConfig(), n_classes=3)
+    config = ModelConfig(
+        frontend=MultiplicativeConfig(frame_length=64, n_kernels=8), head=HeadConfig(), n_classes=3
+    )
     torch.manual_seed(123)
     before = torch.rand(1)
     torch.manual_seed(123)
@@ -104,13 +118,19 @@ def test_build_with_seed_is_deterministic_and_leaves_global_rng() -> None:
 def test_training_learns_pitch_and_is_reproducible() -> None:
     train = fftlearn.make_harmonic_tones(DATA, split="train", seed=0)
     test = fftlearn.make_harmonic_tones(DATA, split="test", seed=0)
-    config = ModelConfig(frontend=STFTConfig(frame_length=256, n_fft=256, hop=256), head=HeadConfig(depth=0), n_classes=6)
+    config = ModelConfig(
+        frontend=STFTConfig(frame_length=256, n_fft=256, hop=256), head=HeadConfig(depth=0), n_classes=6
+    )
     accuracies = []
     for _ in range(2):
         model = fftlearn.build(config, seed=1)
         result = fftlearn.train_classifier(
-            model, train, optimizer=OptimizerConfig(lr=1e-2), budget=TrainConfig(epochs=8, batch_size=32),
-            seed=1, device=torch.device("cpu"),
+            model,
+            train,
+            optimizer=OptimizerConfig(lr=1e-2),
+            budget=TrainConfig(epochs=8, batch_size=32),
+            seed=1,
+            device=torch.device("cpu"),
         )
         assert result.steps == 8 * 10 and not result.stopped_by_time
         accuracies.append(fftlearn.evaluate_classifier(model, test, device=torch.device("cpu")).accuracy)
@@ -121,18 +141,28 @@ def test_training_learns_pitch_and_is_reproducible() -> None:
 def test_divergent_training_raises_nonfinite_loss() -> None:
     train = fftlearn.make_harmonic_tones(DATA, split="train", seed=0)
     model = fftlearn.build(
-        ModelConfig(frontend=MultiplicativeConfig(frame_length=256, n_kernels=16), head=HeadConfig(depth=2), n_classes=6),
+        ModelConfig(
+            frontend=MultiplicativeConfig(frame_length=256, n_kernels=16),
+            head=HeadConfig(depth=2),
+            n_classes=6,
+        ),
         seed=0,
     )
     with pytest.raises(fftlearn.NonFiniteLossError, match="non-finite"):
         fftlearn.train_classifier(
-            model, train, optimizer=OptimizerConfig(name="sgd", lr=1e8), budget=TrainConfig(epochs=3),
-            seed=0, device=torch.device("cpu"),
+            model,
+            train,
+            optimizer=OptimizerConfig(name="sgd", lr=1e8),
+            budget=TrainConfig(epochs=3),
+            seed=0,
+            device=torch.device("cpu"),
         )
 
 
 def test_checkpoint_round_trip_is_weights_only(tmp_path) -> None:
-    config = ModelConfig(frontend=MultiplicativeConfig(frame_length=64, n_kernels=8), head=HeadConfig(width=4), n_classes=3)
+    config = ModelConfig(
+        frontend=MultiplicativeConfig(frame_length=64, n_kernels=8), head=HeadConfig(width=4), n_classes=3
+    )
     model = fftlearn.build(config, seed=2)
     path = fftlearn.save_checkpoint(tmp_path / "m.pt", model)
     again = fftlearn.load_checkpoint(path)
@@ -163,3 +193,19 @@ def test_device_names_are_validated() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(fftlearn.ConfigError, match="0 CUDA device"):
             fftlearn.resolve_device("cuda:0")
+
+
+def test_time_cap_stops_training_and_says_so() -> None:
+    train = fftlearn.make_harmonic_tones(DATA, split="train", seed=0)
+    model = fftlearn.build(
+        ModelConfig(frontend=STFTConfig(frame_length=256, n_fft=64, hop=64), head=HeadConfig(), n_classes=6), seed=0
+    )
+    result = fftlearn.train_classifier(
+        model,
+        train,
+        optimizer=OptimizerConfig(),
+        budget=TrainConfig(epochs=50, max_seconds=1e-9),
+        seed=0,
+        device=torch.device("cpu"),
+    )
+    assert result.stopped_by_time and result.steps == 1

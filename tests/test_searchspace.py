@@ -16,12 +16,16 @@ SPACE = FrontEndSpace(
 
 
 def test_fixed_trial_rebuilds_every_sampled_config() -> None:
-    study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(
+        directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0)
+    )
     kinds = set()
     for _ in range(30):
         trial = study.ask()
         config = suggest_candidate(trial, space=SPACE, frame_length=640, n_classes=24)
-        again = suggest_candidate(optuna.trial.FixedTrial(trial.params), space=SPACE, frame_length=640, n_classes=24)
+        again = suggest_candidate(
+            optuna.trial.FixedTrial(trial.params), space=SPACE, frame_length=640, n_classes=24
+        )
         assert again == config
         assert fftlearn.config_to_json(again) == fftlearn.config_to_json(config)
         kinds.add(config.model.frontend.kind)
@@ -51,7 +55,12 @@ def test_params_map_to_config_fields() -> None:
 
 def test_missing_param_raises_value_error() -> None:
     with pytest.raises(ValueError, match="multiplicative.n_kernels"):
-        suggest_candidate(optuna.trial.FixedTrial({"frontend": "multiplicative"}), space=SPACE, frame_length=640, n_classes=3)
+        suggest_candidate(
+            optuna.trial.FixedTrial({"frontend": "multiplicative"}),
+            space=SPACE,
+            frame_length=640,
+            n_classes=3,
+        )
 
 
 def test_space_validation_names_the_field() -> None:

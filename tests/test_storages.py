@@ -19,10 +19,16 @@ def test_resolve_storage_kinds_and_artifact_dirs(tmp_path: Path, monkeypatch) ->
     monkeypatch.delenv("FFTNAS_STORAGE", raising=False)
     monkeypatch.delenv("FFTNAS_ARTIFACT_DIR", raising=False)
     default = resolve_storage(None)
-    assert (default.kind, default.url, str(default.artifact_dir)) == ("journal", "fftnas.journal", "fftnas-artifacts")
+    assert (default.kind, default.url, str(default.artifact_dir)) == (
+        "journal",
+        "fftnas.journal",
+        "fftnas-artifacts",
+    )
     sqlite = resolve_storage(f"sqlite:///{tmp_path}/runs/a.db")
     assert sqlite.kind == "sqlite" and sqlite.artifact_dir == tmp_path / "runs" / "a-artifacts"
-    server = resolve_storage("postgresql+psycopg2://me:pw@db.example:5432/studies", artifact_dir="/shared/art")
+    server = resolve_storage(
+        "postgresql+psycopg2://me:pw@db.example:5432/studies", artifact_dir="/shared/art"
+    )
     assert server.kind == "server" and str(server.artifact_dir) == "/shared/art"
     assert server.display == "postgresql+psycopg2://me:***@db.example:5432/studies"
     monkeypatch.setenv("FFTNAS_STORAGE", str(tmp_path / "env.journal"))
@@ -45,7 +51,9 @@ def test_sqlite_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (tmp_path / "s-artifacts").is_dir() and len(list((tmp_path / "s-artifacts").iterdir())) == 4
 
 
-def test_env_variable_selects_the_storage(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_env_variable_selects_the_storage(
+    tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FFTNAS_STORAGE", str(tmp_path / "viaenv.journal"))
     experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=1)
@@ -60,8 +68,27 @@ def test_postgresql_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=2)
     argv = ["--storage", POSTGRES_URL, "--artifact-dir", str(tmp_path / "art")]
     try:
-        assert main(["run", str(experiment), "--study-name", name, "--no-progress", "--device", "cpu", *argv]) == 0
-        assert main(["run", str(experiment), "--study-name", name, "--no-progress", "--device", "cpu", "--trials", "1", *argv]) == 0
+        assert (
+            main(["run", str(experiment), "--study-name", name, "--no-progress", "--device", "cpu", *argv])
+            == 0
+        )
+        assert (
+            main(
+                [
+                    "run",
+                    str(experiment),
+                    "--study-name",
+                    name,
+                    "--no-progress",
+                    "--device",
+                    "cpu",
+                    "--trials",
+                    "1",
+                    *argv,
+                ]
+            )
+            == 0
+        )
         capsys.readouterr()
         study = optuna.load_study(study_name=name, storage=POSTGRES_URL)
         assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
