@@ -14,15 +14,11 @@ from ._config import config_from_json, config_to_json, from_mapping, to_dict
 from ._device import resolve_device
 from ._errors import ConfigError
 from ._head import HeadConfig, MLPHead
-from ._model import (
-    FRONTEND_KINDS,
-    CandidateConfig,
-    FrontEndClassifier,
-    FrontEndConfig,
-    ModelConfig,
-    OptimizerConfig,
-    build,
-)
+from ._conv import ConvConfig, ConvFrontEnd
+from ._experts import ExpertsConfig, ExpertsFrontEnd
+from ._frontends import FRONTEND_KINDS, FRONTENDS, FrontEndConfig, build_frontend
+from ._logmel import LogMelConfig, LogMelFrontEnd, mel_filterbank
+from ._model import CandidateConfig, FrontEndClassifier, ModelConfig, OptimizerConfig, build
 from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd, dft_kernels
 from ._stft import STFTConfig, STFTFrontEnd, rfft_macs
 from ._tones import HarmonicTonesConfig, LabelledFrames, make_harmonic_tones, midi_to_hz
@@ -36,7 +32,16 @@ from ._train import (
 )
 
 __all__ = [
+    "FRONTENDS",
     "FRONTEND_KINDS",
+    "ConvConfig",
+    "ConvFrontEnd",
+    "ExpertsConfig",
+    "ExpertsFrontEnd",
+    "LogMelConfig",
+    "LogMelFrontEnd",
+    "build_frontend",
+    "mel_filterbank",
     "CandidateConfig",
     "ConfigError",
     "EvalResult",

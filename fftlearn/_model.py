@@ -10,13 +10,9 @@ from torch import nn
 
 from ._config import register_kind
 from ._errors import ConfigError
+from ._frontends import FRONTEND_KINDS, FRONTENDS, FrontEndConfig, build_frontend
 from ._head import HeadConfig, MLPHead
-from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd
-from ._stft import STFTConfig, STFTFrontEnd
 from ._validate import check_float, check_int
-
-FrontEndConfig = MultiplicativeConfig | STFTConfig
-FRONTEND_KINDS = ("multiplicative", "stft")
 
 
 @register_kind
@@ -25,13 +21,13 @@ class ModelConfig:
     """Everything ``build`` needs to make a classifier; JSON round-trips exactly."""
 
     kind: ClassVar[str] = "frontend_classifier"
-    frontend: MultiplicativeConfig | STFTConfig  # the front-end, by its `kind`
+    frontend: FrontEndConfig  # the front-end, by its `kind`
     head: HeadConfig  # the MLP on the front-end's features
     n_classes: int  # outputs of the head
 
     def __post_init__(self) -> None:
-        if not isinstance(self.frontend, (MultiplicativeConfig, STFTConfig)):
-            raise ConfigError("frontend", self.frontend, f"must be one of {FRONTEND_KINDS}")
+        if type(self.frontend) not in FRONTENDS:
+            raise ConfigError("frontend", self.frontend, f"must be one of {', '.join(FRONTEND_KINDS)}")
         check_int("n_classes", self.n_classes, low=2, high=100_000)
 
 
@@ -64,14 +60,16 @@ class FrontEndClassifier(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        if isinstance(config.frontend, MultiplicativeConfig):
-            self.frontend: nn.Module = MultiplicativeFrontEnd(config.frontend)
-        else:
-            self.frontend = STFTFrontEnd(config.frontend)
+        self.frontend = build_frontend(config.frontend)
         self.head = MLPHead(config.head, n_features=self.frontend.n_features, n_classes=config.n_classes)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         return self.head(self.frontend(frames))  # (B, n_classes)
+
+    def auxiliary_loss(self) -> torch.Tensor:
+        """Extra training loss of the front-end (the experts' load balancing), else 0."""
+        term = getattr(self.frontend, "auxiliary_loss", None)
+        return term() if term is not None else torch.zeros(())
 
     def macs_per_example(self) -> int:
         """Front-end plus head MACs for one frame (1 MAC = 2 FLOPs)."""

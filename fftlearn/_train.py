@@ -89,7 +89,7 @@ def train_classifier(
         losses = []
         for first in range(0, len(order), budget.batch_size):
             batch = order[first : first + budget.batch_size]
-            loss = loss_fn(model(frames[batch]), labels[batch])
+            loss = loss_fn(model(frames[batch]), labels[batch]) + model.auxiliary_loss()
             value = float(loss.detach())
             if not np.isfinite(value):
                 raise NonFiniteLossError(steps, value)

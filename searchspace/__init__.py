@@ -4,22 +4,20 @@ Every function here is pure in the trial's params, so ``optuna.trial.FixedTrial(
 rebuilds the config of a stored trial exactly.
 """
 
-from ._frontend import (
-    FrontEndSpace,
-    HeadSpace,
-    MultiplicativeSpace,
-    OptimizerSpace,
-    STFTSpace,
-    suggest_candidate,
-)
+from ._candidate import FrontEndSpace, HeadSpace, OptimizerSpace, suggest_candidate
+from ._kinds import ConvSpace, ExpertsSpace, FrameShape, LogMelSpace, MultiplicativeSpace, STFTSpace
 from ._ranges import FloatRange, IntRange
 from ._trial import TrialLike
 
 __all__ = [
+    "ConvSpace",
+    "ExpertsSpace",
     "FloatRange",
+    "FrameShape",
     "FrontEndSpace",
     "HeadSpace",
     "IntRange",
+    "LogMelSpace",
     "MultiplicativeSpace",
     "OptimizerSpace",
     "STFTSpace",

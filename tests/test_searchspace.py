@@ -54,7 +54,7 @@ def test_params_map_to_config_fields() -> None:
 
 
 def test_missing_param_raises_value_error() -> None:
-    with pytest.raises(ValueError, match="multiplicative.n_kernels"):
+    with pytest.raises(ValueError, match=r"parameter .multiplicative\.pair_magnitude. is not found"):
         suggest_candidate(
             optuna.trial.FixedTrial({"frontend": "multiplicative"}),
             space=SPACE,

@@ -1,0 +1,112 @@
+"""Convolutional front-end: M learned FIR filters of length L, strided, pooled, log-compressed.
+
+With long filters (L = 400 samples = 25 ms) and pooling over the whole frame this is the
+learned STFT slice of Sainath et al. (2015); with short filters (L = 16-40) and a stride of
+L/2 it is a TasNet-style encoder. Shapes: ``(batch, frame_length) -> (batch, M * pool_windows)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import numpy as np
+import scipy.signal
+import torch
+from torch import nn
+
+from ._config import register_kind
+from ._errors import ConfigError
+from ._validate import check_int
+
+POOLINGS = ("max", "mean", "l2")
+
+
+@register_kind
+@dataclass(frozen=True)
+class ConvConfig:
+    """A bank of learned FIR filters applied by strided convolution."""
+
+    kind: ClassVar[str] = "conv"
+    frame_length: int = 640  # samples per input frame
+    n_filters: int = 64  # M learned filters
+    filter_length: int = 400  # L taps per filter (400 = 25 ms at 16 kHz)
+    stride: int = 160  # samples between filter positions
+    pooling: Literal["max", "mean", "l2"] = "max"  # how |responses| are pooled over time
+    pool_windows: int = 1  # equal time segments kept after pooling (1: pool the whole frame)
+    init: Literal["random", "dft"] = "random"  # Gaussian, or Hann-windowed cosines
+    log_compress: bool = True  # log(1 + .) on the pooled features
+
+    def __post_init__(self) -> None:
+        check_int("frame_length", self.frame_length, low=8, high=1 << 16)
+        check_int("n_filters", self.n_filters, low=1, high=8192)
+        check_int("filter_length", self.filter_length, low=1, high=self.frame_length)
+        check_int("stride", self.stride, low=1, high=self.frame_length)
+        if self.pooling not in POOLINGS:
+            raise ConfigError("pooling", self.pooling, f"must be one of {', '.join(POOLINGS)}")
+        check_int("pool_windows", self.pool_windows, low=1, high=self.n_positions)
+
+    @property
+    def n_positions(self) -> int:
+        """Filter positions in one frame (no padding)."""
+        return 1 + (self.frame_length - self.filter_length) // self.stride
+
+    @property
+    def n_features(self) -> int:
+        return self.n_filters * self.pool_windows
+
+
+def cosine_filters(n_filters: int, filter_length: int) -> torch.Tensor:
+    """Hann-windowed cosines at evenly spaced frequencies in [0, Nyquist), ``(M, L)``."""
+    n = np.arange(filter_length)
+    freqs = np.arange(n_filters) * 0.5 / n_filters  # cycles per sample
+    window = scipy.signal.get_window("hann", filter_length, fftbins=False) if filter_length > 1 else np.ones(1)
+    rows = np.cos(2 * np.pi * freqs[:, None] * n[None, :]) * window
+    return torch.tensor(rows * math.sqrt(2 / filter_length), dtype=torch.float32)
+
+
+class ConvFrontEnd(nn.Module):
+    """``(B, N) -> (B, M * pool_windows)``: pool(|conv(x, h_m)|), optionally log-compressed."""
+
+    def __init__(self, config: ConvConfig, *, generator: torch.Generator | None = None):
+        super().__init__()
+        self.config = config
+        if config.init == "dft":
+            weight = cosine_filters(config.n_filters, config.filter_length)
+        else:
+            weight = torch.randn(config.n_filters, config.filter_length, generator=generator)
+            weight /= math.sqrt(config.filter_length)
+        self.weight = nn.Parameter(weight)  # (M, L)
+
+    @property
+    def n_features(self) -> int:
+        return self.config.n_features
+
+    def responses(self, frames: torch.Tensor) -> torch.Tensor:
+        """Filter outputs at every position, ``(B, M, positions)``."""
+        return nn.functional.conv1d(frames[:, None, :], self.weight[:, None, :], stride=self.config.stride)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        config = self.config
+        responses = self.responses(frames)  # (B, M, P)
+        usable = (responses.shape[-1] // config.pool_windows) * config.pool_windows
+        segments = responses[..., :usable].reshape(*responses.shape[:2], config.pool_windows, -1)  # (B, M, W, P/W)
+        if config.pooling == "max":
+            pooled = segments.abs().amax(-1)
+        elif config.pooling == "mean":
+            pooled = segments.abs().mean(-1)
+        else:
+            pooled = torch.sqrt(segments.square().mean(-1) + 1e-12)
+        features = pooled.flatten(1)  # (B, M * W)
+        return torch.log1p(features) if config.log_compress else features
+
+    def kernels(self) -> torch.Tensor:
+        """The learned filters, ``(M, L)``, detached on the CPU."""
+        return self.weight.detach().cpu()
+
+    def macs_per_example(self) -> int:
+        """M·L taps at every position, plus one square per response for L2 pooling."""
+        config = self.config
+        outputs = config.n_filters * config.n_positions
+        return outputs * config.filter_length + (outputs if config.pooling == "l2" else 0)

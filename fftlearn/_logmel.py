@@ -1,0 +1,118 @@
+"""Fixed log-mel front-end: STFT power summed by triangular mel filters, then log.
+
+Not learnable: with the STFT magnitude it is the hand-crafted baseline. Mel scale after
+O'Shaughnessy (HTK): mel = 2595·log10(1 + f / 700). Shapes: ``(batch, frame_length) ->
+(batch, n_windows * n_mels)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import scipy.signal
+import torch
+from torch import nn
+
+from ._config import register_kind
+from ._errors import ConfigError
+from ._stft import rfft_macs
+from ._validate import check_float, check_int
+
+
+@register_kind
+@dataclass(frozen=True)
+class LogMelConfig:
+    """Log mel-band energies of one frame."""
+
+    kind: ClassVar[str] = "logmel"
+    frame_length: int = 640  # samples per input frame
+    sample_rate: int = 16000  # Hz, for the mel band edges
+    n_fft: int = 512  # window and FFT length in samples, <= frame_length
+    hop: int = 128  # samples between window starts
+    n_mels: int = 64  # triangular mel bands
+    f_min: float = 30.0  # Hz, lower edge of the first band
+    f_max: float = 8000.0  # Hz, upper edge of the last band, <= sample_rate / 2
+
+    def __post_init__(self) -> None:
+        check_int("frame_length", self.frame_length, low=8, high=1 << 16)
+        check_int("sample_rate", self.sample_rate, low=1000, high=384_000)
+        check_int("n_fft", self.n_fft, low=8, high=self.frame_length)
+        check_int("hop", self.hop, low=1, high=self.frame_length)
+        check_int("n_mels", self.n_mels, low=1, high=self.n_fft // 2 + 1)
+        check_float("f_max", self.f_max, low=1.0, high=self.sample_rate / 2)
+        check_float("f_min", self.f_min, low=0.0, high=self.f_max)
+        if self.f_min >= self.f_max:
+            raise ConfigError("f_min", self.f_min, f"must be < f_max ({self.f_max:g})")
+
+    @property
+    def n_windows(self) -> int:
+        return 1 + (self.frame_length - self.n_fft) // self.hop
+
+    @property
+    def n_features(self) -> int:
+        return self.n_windows * self.n_mels
+
+
+def hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
+    return 2595.0 * np.log10(1.0 + np.asarray(hz) / 700.0)
+
+
+def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
+    return 700.0 * (10.0 ** (np.asarray(mel) / 2595.0) - 1.0)
+
+
+def mel_filterbank(*, n_mels: int, n_fft: int, sample_rate: int, f_min: float, f_max: float) -> np.ndarray:
+    """Triangular filters on the rfft bins, ``(n_mels, n_fft // 2 + 1)``, peak 1 each."""
+    bins_hz = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
+    edges = mel_to_hz(np.linspace(hz_to_mel(f_min), hz_to_mel(f_max), n_mels + 2))  # (n_mels + 2,)
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (bins_hz[None, :] - lower) / (centre - lower)
+    falling = (upper - bins_hz[None, :]) / (upper - centre)
+    return np.clip(np.minimum(rising, falling), 0.0, None)
+
+
+class LogMelFrontEnd(nn.Module):
+    """``(B, N) -> (B, windows * n_mels)``: log(1e-6 + mel @ |rfft(window * segment)|^2), fixed."""
+
+    def __init__(self, config: LogMelConfig):
+        super().__init__()
+        self.config = config
+        window = scipy.signal.get_window("hann", config.n_fft, fftbins=True)
+        mel = mel_filterbank(
+            n_mels=config.n_mels,
+            n_fft=config.n_fft,
+            sample_rate=config.sample_rate,
+            f_min=config.f_min,
+            f_max=config.f_max,
+        )
+        self.register_buffer("window", torch.tensor(window, dtype=torch.float32))  # (n_fft,)
+        self.register_buffer("mel", torch.tensor(mel, dtype=torch.float32))  # (n_mels, bins)
+
+    @property
+    def n_features(self) -> int:
+        return self.config.n_features
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        config = self.config
+        segments = frames.unfold(-1, config.n_fft, config.hop)  # (B, W, n_fft)
+        power = torch.fft.rfft(segments * self.window, dim=-1).abs().square()  # (B, W, bins)
+        bands = power @ self.mel.T  # (B, W, n_mels)
+        return torch.log(bands + 1e-6).flatten(1)  # (B, W * n_mels)
+
+    def kernels(self) -> torch.Tensor:
+        """Each mel band as a real kernel: the band's weights on windowed cosines, ``(n_mels, n_fft)``."""
+        config = self.config
+        n = np.arange(config.n_fft)
+        k = np.arange(config.n_fft // 2 + 1)
+        cosines = np.cos(2 * np.pi * k[:, None] * n[None, :] / config.n_fft)  # (bins, n_fft)
+        rows = self.mel.cpu().numpy() @ cosines * self.window.cpu().numpy()
+        return torch.tensor(rows, dtype=torch.float32)
+
+    def macs_per_example(self) -> int:
+        """Per window: window multiplies, the real FFT, |.|^2, then the mel matrix's nonzeros."""
+        config = self.config
+        bins = config.n_fft // 2 + 1
+        nonzero = int((self.mel != 0).sum())
+        return config.n_windows * (config.n_fft + rfft_macs(config.n_fft) + 2 * bins + nonzero)
