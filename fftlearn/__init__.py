@@ -21,7 +21,11 @@ from ._logmel import LogMelConfig, LogMelFrontEnd, mel_filterbank
 from ._model import CandidateConfig, FrontEndClassifier, ModelConfig, OptimizerConfig, build
 from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd, dft_kernels
 from ._stft import STFTConfig, STFTFrontEnd, rfft_macs
-from ._tones import HarmonicTonesConfig, LabelledFrames, make_harmonic_tones, midi_to_hz
+from ._datasets import DATASETS, DataConfig, make_frames
+from ._frameset import FrameSet
+from ._pitch import hz_to_cents, midi_to_hz, raw_pitch_accuracy
+from ._tasks import LabelledFrames, TaskConfig, label_frames, make_task_data
+from ._tones import HarmonicTonesConfig, make_harmonic_tones
 from ._train import (
     EvalResult,
     NonFiniteLossError,
@@ -32,6 +36,15 @@ from ._train import (
 )
 
 __all__ = [
+    "DATASETS",
+    "DataConfig",
+    "FrameSet",
+    "TaskConfig",
+    "hz_to_cents",
+    "label_frames",
+    "make_frames",
+    "make_task_data",
+    "raw_pitch_accuracy",
     "FRONTENDS",
     "FRONTEND_KINDS",
     "ConvConfig",

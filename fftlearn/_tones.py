@@ -1,8 +1,8 @@
-"""Synthetic harmonic tones labelled by MIDI pitch, deterministic from a seed.
+"""Synthetic harmonic tones with known pitch, deterministic from a seed.
 
 Each example is one frame: a random F0 near a MIDI note (uniform detune), a random number of
 harmonics below Nyquist with random amplitudes (a random spectral tilt) and phases, a random gain
-and white Gaussian noise. The label is ``midi - midi_low``.
+and white Gaussian noise. Labelled with the true F0 and the MIDI note; music, no family.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import numpy as np
 
 from ._config import register_kind
 from ._errors import ConfigError
+from ._frameset import MUSIC, FrameSet, labelled
+from ._pitch import midi_to_hz
 from ._validate import check_float, check_int
 
 
@@ -50,28 +52,10 @@ class HarmonicTonesConfig:
         check_float("noise_std", self.noise_std, low=0.0, high=10.0)
         check_float("gain_db", self.gain_db, low=0.0, high=120.0)
 
-    @property
-    def n_classes(self) -> int:
-        return self.midi_high - self.midi_low + 1
-
-
-@dataclass(frozen=True)
-class LabelledFrames:
-    """Frames and their class labels: ``frames (n, frame_length) float32``, ``labels (n,) int64``."""
-
-    frames: np.ndarray
-    labels: np.ndarray
-    f0_hz: np.ndarray  # (n,) the true fundamental of each frame
-    n_classes: int
-
-
-def midi_to_hz(midi: float | np.ndarray) -> float | np.ndarray:
-    return 440.0 * 2.0 ** ((np.asarray(midi) - 69.0) / 12.0)
-
 
 def make_harmonic_tones(
     config: HarmonicTonesConfig, *, split: Literal["train", "test"], seed: int
-) -> LabelledFrames:
+) -> FrameSet:
     """The ``split`` of the data set for ``seed``: the same arguments give the same arrays."""
     if split not in ("train", "test"):
         raise ConfigError("split", split, "must be 'train' or 'test'")
@@ -97,9 +81,4 @@ def make_harmonic_tones(
     frames /= np.maximum(np.abs(frames).max(axis=1, keepdims=True), 1e-12)
     frames *= 10.0 ** (-rng.uniform(0.0, config.gain_db, size=(n, 1)) / 20.0)
     frames += rng.normal(0.0, config.noise_std, size=frames.shape)
-    return LabelledFrames(
-        frames=frames.astype(np.float32),
-        labels=(midi - config.midi_low).astype(np.int64),
-        f0_hz=f0,
-        n_classes=config.n_classes,
-    )
+    return labelled(frames, sample_rate=config.sample_rate, family_names=(), f0_hz=f0, midi=midi, source=MUSIC)

@@ -12,7 +12,7 @@ from torch import nn
 
 from ._config import register_kind
 from ._model import OptimizerConfig
-from ._tones import LabelledFrames
+from ._tasks import LabelledFrames
 from ._validate import check_float, check_int
 
 
@@ -54,6 +54,7 @@ class EvalResult:
     accuracy: float  # share of frames whose arg-max class is the label, in [0, 1]
     loss: float  # mean cross-entropy (nats)
     seconds: float  # wall-clock time of the whole evaluation pass
+    predictions: np.ndarray  # (n,) int64 arg-max class of each frame
 
 
 def make_optimizer(model: nn.Module, config: OptimizerConfig) -> torch.optim.Optimizer:
@@ -114,12 +115,14 @@ def evaluate_classifier(
     """Accuracy and mean cross-entropy of ``model`` on ``data``."""
     model.to(device).eval()
     start = time.perf_counter()
-    correct, loss_sum = 0, 0.0
+    loss_sum, predictions = 0.0, []
     for first in range(0, len(data.labels), batch_size):
         frames = torch.from_numpy(data.frames[first : first + batch_size]).to(device)
         labels = torch.from_numpy(data.labels[first : first + batch_size]).to(device)
         logits = model(frames)  # (b, n_classes)
         loss_sum += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
-        correct += int((logits.argmax(-1) == labels).sum())
+        predictions.append(logits.argmax(-1).cpu().numpy())
+    predicted = np.concatenate(predictions).astype(np.int64)
     n = len(data.labels)
-    return EvalResult(correct / n, loss_sum / n, time.perf_counter() - start)
+    accuracy = float(np.mean(predicted == data.labels))
+    return EvalResult(accuracy, loss_sum / n, time.perf_counter() - start, predicted)

@@ -1,7 +1,7 @@
 """The evaluator: train one candidate on the task and measure it.
 
-``evaluate_candidate`` is the same code for a search trial, ``fftnas evaluate``-style one-offs
-and ``fftnas reproduce``: data from ``data_seed``, initial weights and batch order from ``seed``.
+``evaluate_candidate`` is the same code for a search trial, ``fftnas evaluate`` and
+``fftnas reproduce``: data from ``data_seed``, initial weights and batch order from ``seed``.
 """
 
 from __future__ import annotations
@@ -9,24 +9,27 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from fftlearn import (
     CandidateConfig,
     EvalResult,
     FrontEndClassifier,
-    HarmonicTonesConfig,
     LabelledFrames,
+    TaskConfig,
     TrainConfig,
     TrainResult,
     build,
     count_macs,
     evaluate_classifier,
-    make_harmonic_tones,
+    make_task_data,
+    raw_pitch_accuracy,
     train_classifier,
 )
+from searchspace import TrialLike, suggest_candidate
 
-from ._experiment import TaskSpec
+from ._experiment import Experiment
 
 
 @dataclass(frozen=True)
@@ -39,18 +42,29 @@ class Evaluation:
     metrics: dict[str, float]  # see _experiment.METRICS for names and units
 
 
+def suggest_for(trial: TrialLike, experiment: Experiment) -> CandidateConfig:
+    """The candidate ``trial`` picks from the experiment's space, shaped for its task."""
+    task = experiment.task
+    return suggest_candidate(
+        trial,
+        space=experiment.space,
+        frame_length=task.frame_length,
+        n_classes=task.n_classes,
+        sample_rate=task.sample_rate,
+    )
+
+
 @functools.lru_cache(maxsize=4)
-def task_data(data: HarmonicTonesConfig, data_seed: int) -> tuple[LabelledFrames, LabelledFrames]:
+def task_data(task: TaskConfig, data_seed: int) -> tuple[LabelledFrames, LabelledFrames]:
     """Train and test splits (cached per process: every trial of a study uses the same)."""
-    train = make_harmonic_tones(data, split="train", seed=data_seed)
-    test = make_harmonic_tones(data, split="test", seed=data_seed)
-    return train, test
+    return make_task_data(task, seed=data_seed)
 
 
 def measure(
     model: FrontEndClassifier, test_data: LabelledFrames, *, device: torch.device
 ) -> tuple[EvalResult, dict[str, float]]:
-    """Held-out accuracy and loss, MACs and parameters per example, inference latency."""
+    """Held-out accuracy and loss (and raw pitch accuracy for pitch classes), MACs and
+    parameters per example, inference latency."""
     result = evaluate_classifier(model, test_data, device=device)
     metrics = {
         "accuracy": result.accuracy,
@@ -59,13 +73,29 @@ def measure(
         "params": float(model.n_parameters()),
         "latency_us": 1e6 * result.seconds / len(test_data.labels),
     }
+    if test_data.class_f0_hz is not None:
+        predicted_f0 = test_data.class_f0_hz[result.predictions]
+        metrics["raw_pitch_accuracy"] = raw_pitch_accuracy(predicted_f0, test_data.f0_hz)
     return result, metrics
+
+
+def expert_assignments(model: FrontEndClassifier, data: LabelledFrames, *, device: torch.device) -> np.ndarray | None:
+    """The expert each frame is routed to, ``(n,)``; None unless the front-end has experts."""
+    assign = getattr(model.frontend, "assignments", None)
+    if assign is None:
+        return None
+    model.to(device).eval()
+    chunks = [
+        assign(torch.from_numpy(data.frames[first : first + 1024]).to(device)).cpu().numpy()
+        for first in range(0, len(data.labels), 1024)
+    ]
+    return np.concatenate(chunks)
 
 
 def evaluate_candidate(
     candidate: CandidateConfig,
     *,
-    task: TaskSpec,
+    task: TaskConfig,
     budget: TrainConfig,
     seed: int,
     data_seed: int,
@@ -75,7 +105,7 @@ def evaluate_candidate(
 
     Raises ``fftlearn.NonFiniteLossError`` when training diverges.
     """
-    train_data, test_data = task_data(task.data, data_seed)
+    train_data, test_data = task_data(task, data_seed)
     model = build(candidate.model, seed=seed)
     trained = train_classifier(
         model, train_data, optimizer=candidate.optimizer, budget=budget, seed=seed, device=device

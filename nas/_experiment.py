@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from fftlearn import ConfigError, HarmonicTonesConfig, TrainConfig, from_mapping, to_dict
+from fftlearn import ConfigError, TaskConfig, TrainConfig, from_mapping, to_dict
 from fftlearn._validate import check_choice, check_int
 from searchspace import FrontEndSpace
 
@@ -23,10 +23,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 SAMPLERS = ("tpe", "nsga2", "gp", "random")
-TASKS = ("pitch",)
 # Metric name -> (unit shown in tables, direction that is better).
 METRICS: dict[str, tuple[str, str]] = {
     "accuracy": ("fraction of held-out frames", "maximize"),
+    "raw_pitch_accuracy": ("fraction of pitched frames within 50 cents", "maximize"),
     "loss": ("nats, held-out cross-entropy", "minimize"),
     "macs": ("MACs per example", "minimize"),
     "params": ("trainable parameters", "minimize"),
@@ -75,17 +75,6 @@ class ObjectiveSpec:
 
 
 @dataclass(frozen=True)
-class TaskSpec:
-    """``[task]``: what the candidates learn, and from which data."""
-
-    name: str = "pitch"  # pitch: classify the MIDI note of a frame
-    data: HarmonicTonesConfig = field(default_factory=HarmonicTonesConfig)  # [task.data]
-
-    def __post_init__(self) -> None:
-        check_choice("name", self.name, TASKS)
-
-
-@dataclass(frozen=True)
 class Experiment:
     """A whole experiment file, validated."""
 
@@ -93,7 +82,7 @@ class Experiment:
     study: StudySpec
     objectives: tuple[ObjectiveSpec, ...]
     sampler: SamplerSpec = field(default_factory=SamplerSpec)
-    task: TaskSpec = field(default_factory=TaskSpec)
+    task: TaskConfig = field(default_factory=TaskConfig)
     space: FrontEndSpace = field(default_factory=FrontEndSpace)
     budget: TrainConfig = field(default_factory=TrainConfig)
 
@@ -103,8 +92,10 @@ class Experiment:
         metrics = [o.metric for o in self.objectives]
         if len(set(metrics)) != len(metrics):
             raise ConfigError("objectives", metrics, "must not name a metric twice")
+        if "raw_pitch_accuracy" in metrics and self.task.name != "pitch":
+            raise ConfigError("objectives", "raw_pitch_accuracy", f"needs task.name = 'pitch' (it is {self.task.name!r})")
         try:
-            self.space.check_frame_length(self.task.data.frame_length)
+            self.space.check_frame_length(self.task.frame_length)
         except ConfigError as error:
             raise error.under("space") from None
 

@@ -14,9 +14,8 @@ import torch
 
 from fftlearn import NonFiniteLossError, config_to_json, save_checkpoint
 from fftlearn.analysis import kernel_spectra, plot_kernel_spectra
-from searchspace import suggest_candidate
 
-from ._evaluate import evaluate_candidate
+from ._evaluate import evaluate_candidate, suggest_for
 from ._experiment import Experiment
 
 WEIGHTS_ATTR = "artifact.weights"
@@ -54,11 +53,8 @@ class TrialObjective:
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         experiment = self.experiment
-        data = experiment.task.data
         seed = trial_seed(experiment.study.seed, trial.number)
-        candidate = suggest_candidate(
-            trial, space=experiment.space, frame_length=data.frame_length, n_classes=data.n_classes
-        )
+        candidate = suggest_for(trial, experiment)
         for key, value in {
             "config": config_to_json(candidate),
             "seed": seed,
@@ -92,12 +88,12 @@ class TrialObjective:
         return tuple(evaluation.metrics[name] for name in experiment.metric_names)
 
     def _store_artifacts(self, trial: optuna.Trial, model: torch.nn.Module) -> None:
-        data = self.experiment.task.data
+        sample_rate = self.experiment.task.sample_rate
         with tempfile.TemporaryDirectory(prefix="fftnas-trial-") as tmp:
             weights = save_checkpoint(Path(tmp) / f"trial-{trial.number}-weights.pt", model)
             trial.set_user_attr(WEIGHTS_ATTR, self._upload(trial, weights, "application/octet-stream"))
             kernels = model.frontend.kernels().numpy()
-            spectra = kernel_spectra(kernels, sample_rate=data.sample_rate, n_fft=max(1024, kernels.shape[1]))
+            spectra = kernel_spectra(kernels, sample_rate=sample_rate, n_fft=max(1024, kernels.shape[1]))
             kind = model.config.frontend.kind
             picture = plot_kernel_spectra(
                 spectra,

@@ -11,9 +11,8 @@ import optuna
 import torch
 
 from fftlearn import ConfigError, config_to_json, load_checkpoint, resolve_device
-from searchspace import suggest_candidate
 
-from ._evaluate import evaluate_candidate, measure, task_data
+from ._evaluate import evaluate_candidate, measure, suggest_for, task_data
 from ._objective import WEIGHTS_ATTR
 from ._study import study_experiment
 
@@ -52,13 +51,7 @@ def reproduce_trial(
     if trial.state != optuna.trial.TrialState.COMPLETE or "metrics" not in trial.user_attrs:
         raise ConfigError("--trial", trial_number, f"must be a complete trial (it is {trial.state.name})")
     experiment = study_experiment(study)
-    data = experiment.task.data
-    candidate = suggest_candidate(
-        optuna.trial.FixedTrial(trial.params),
-        space=experiment.space,
-        frame_length=data.frame_length,
-        n_classes=data.n_classes,
-    )
+    candidate = suggest_for(optuna.trial.FixedTrial(trial.params), experiment)
     config = config_to_json(candidate)
     if config != trial.user_attrs["config"]:
         raise ConfigError(
@@ -77,7 +70,7 @@ def reproduce_trial(
             model = load_checkpoint(path)
         if config_to_json(model.config) != config_to_json(candidate.model):
             raise ConfigError("--from-weights", trial_number, "the saved weights belong to another config")
-        _, test_data = task_data(data, trial.user_attrs["data_seed"])
+        _, test_data = task_data(experiment.task, trial.user_attrs["data_seed"])
         _, reproduced = measure(model, test_data, device=target)
         return Reproduction(trial_number, stored, reproduced, config, "weights")
     previous_threads = torch.get_num_threads()

@@ -11,6 +11,7 @@ import optuna
 import pytest
 
 import fftlearn
+from nas._study import study_experiment
 from nas.cli import main
 from tests.helpers import QUICKSTART, REPO, edit_experiment, write_tiny_experiment
 
@@ -118,15 +119,9 @@ def test_config_json_builds_the_trial_model_from_fftlearn_alone(quickstart_dir: 
     weights = quickstart_dir / "fftnas-artifacts" / trial.user_attrs["artifact.weights"]
     saved = fftlearn.load_checkpoint(weights)
     model.load_state_dict(saved.state_dict())
-    data = fftlearn.make_harmonic_tones(config_data(study), split="test", seed=trial.user_attrs["data_seed"])
+    _, data = fftlearn.make_task_data(study_experiment(study).task, seed=trial.user_attrs["data_seed"])
     accuracy = fftlearn.evaluate_classifier(model, data, device=fftlearn.resolve_device("cpu")).accuracy
     assert accuracy == trial.user_attrs["metrics"]["accuracy"]
-
-
-def config_data(study: optuna.Study) -> fftlearn.HarmonicTonesConfig:
-    from nas._study import study_experiment
-
-    return study_experiment(study).task.data
 
 
 def test_resume_adds_trials_to_the_same_study(tmp_path: Path, monkeypatch) -> None:

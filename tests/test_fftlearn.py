@@ -22,6 +22,7 @@ from fftlearn import (
 from fftlearn.analysis import kernel_spectra, plot_kernel_spectra
 
 DATA = HarmonicTonesConfig(n_train=300, n_test=100, frame_length=256, midi_low=60, midi_high=65)
+TASK = fftlearn.TaskConfig(name="pitch", data=DATA)
 
 
 def test_tones_are_deterministic_from_the_seed() -> None:
@@ -30,16 +31,17 @@ def test_tones_are_deterministic_from_the_seed() -> None:
     c = fftlearn.make_harmonic_tones(DATA, split="train", seed=4)
     test = fftlearn.make_harmonic_tones(DATA, split="test", seed=3)
     np.testing.assert_array_equal(a.frames, b.frames)
-    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.midi, b.midi)
     assert not np.allclose(a.frames, c.frames)
     assert a.frames.shape == (300, 256) and a.frames.dtype == np.float32
     assert test.frames.shape == (100, 256) and not np.allclose(a.frames[:100], test.frames)
-    assert set(np.unique(a.labels)) == set(range(DATA.n_classes))
+    assert set(np.unique(a.midi)) == set(range(60, 66))
+    assert np.all(a.source == 0) and np.all(a.family == -1)
 
 
 def test_tone_f0_matches_its_label() -> None:
     data = fftlearn.make_harmonic_tones(DATA, split="train", seed=0)
-    cents = 1200 * np.log2(data.f0_hz / fftlearn.midi_to_hz(DATA.midi_low + data.labels))
+    cents = 1200 * np.log2(data.f0_hz / fftlearn.midi_to_hz(data.midi))
     assert np.all(np.abs(cents) <= DATA.detune_cents + 1e-9)
 
 
@@ -116,8 +118,7 @@ def test_build_with_seed_is_deterministic_and_leaves_global_rng() -> None:
 
 
 def test_training_learns_pitch_and_is_reproducible() -> None:
-    train = fftlearn.make_harmonic_tones(DATA, split="train", seed=0)
-    test = fftlearn.make_harmonic_tones(DATA, split="test", seed=0)
+    train, test = fftlearn.make_task_data(TASK, seed=0)
     config = ModelConfig(
         frontend=STFTConfig(frame_length=256, n_fft=256, hop=256), head=HeadConfig(depth=0), n_classes=6
     )
@@ -139,7 +140,7 @@ def test_training_learns_pitch_and_is_reproducible() -> None:
 
 
 def test_divergent_training_raises_nonfinite_loss() -> None:
-    train = fftlearn.make_harmonic_tones(DATA, split="train", seed=0)
+    train, _ = fftlearn.make_task_data(TASK, seed=0)
     model = fftlearn.build(
         ModelConfig(
             frontend=MultiplicativeConfig(frame_length=256, n_kernels=16),
@@ -196,7 +197,7 @@ def test_device_names_are_validated() -> None:
 
 
 def test_time_cap_stops_training_and_says_so() -> None:
-    train = fftlearn.make_harmonic_tones(DATA, split="train", seed=0)
+    train, _ = fftlearn.make_task_data(TASK, seed=0)
     model = fftlearn.build(
         ModelConfig(frontend=STFTConfig(frame_length=256, n_fft=64, hop=64), head=HeadConfig(), n_classes=6), seed=0
     )
@@ -209,3 +210,29 @@ def test_time_cap_stops_training_and_says_so() -> None:
         device=torch.device("cpu"),
     )
     assert result.stopped_by_time and result.steps == 1
+
+
+def test_pitch_labels_in_midi_classes_and_cent_bins() -> None:
+    midi_task = fftlearn.TaskConfig(name="pitch", data=DATA)
+    cents_task = fftlearn.TaskConfig(name="pitch", pitch_bins="cents", cents_per_bin=20, data=DATA)
+    frames = fftlearn.make_frames(DATA, split="train", seed=0)
+    by_note = fftlearn.label_frames(frames, task=midi_task)
+    np.testing.assert_array_equal(by_note.labels, frames.midi - 60)
+    assert by_note.n_classes == midi_task.n_classes == 6
+    by_cents = fftlearn.label_frames(frames, task=cents_task)
+    assert by_cents.n_classes == cents_task.n_classes == 6 * 100 // 20  # 6 notes of 100 cents
+    # every frame's bin centre lies within 10 cents (half a bin) of its true f0
+    error = np.abs(fftlearn.hz_to_cents(by_cents.class_f0_hz[by_cents.labels]) - fftlearn.hz_to_cents(frames.f0_hz))
+    assert error.max() <= 10.0 + 1e-9
+    # perfect predictions score 1 on raw pitch accuracy; one semitone off scores 0
+    assert fftlearn.raw_pitch_accuracy(by_note.class_f0_hz[by_note.labels], frames.f0_hz) == 1.0
+    assert fftlearn.raw_pitch_accuracy(by_note.class_f0_hz[by_note.labels] * 2 ** (1 / 12), frames.f0_hz) == 0.0
+    assert np.isnan(fftlearn.raw_pitch_accuracy(np.ones(3), np.full(3, np.nan)))
+
+
+def test_music_speech_and_errors_for_missing_labels() -> None:
+    frames = fftlearn.make_frames(DATA, split="test", seed=0)
+    labelled = fftlearn.label_frames(frames, task=fftlearn.TaskConfig(name="music_speech", data=DATA))
+    assert labelled.n_classes == 2 and np.all(labelled.labels == 0)
+    with pytest.raises(fftlearn.ConfigError, match=r"^task\.name: got 'timbre'; needs an instrument family"):
+        fftlearn.label_frames(frames, task=fftlearn.TaskConfig(name="timbre", data=DATA))

@@ -1,0 +1,312 @@
+"""Labelled audio frames (the common output of every audio data set) and their disk cache.
+
+A data set is rendered once (soundfont notes, espeak-ng speech, NSynth notes), cut into
+fixed-length frames and stored as an ``.npz`` under a cache directory, keyed by the SHA-256 of
+its config, split, seed and ``FORMAT_VERSION``. Everything is deterministic from the seed, so
+the cache is only a speed-up: deleting it changes nothing but the time of the next call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from ._config import config_to_json
+from ._errors import ConfigError
+from ._validate import check_int
+
+# Bump when the rendering or the file layout changes: old cache files are then never read.
+FORMAT_VERSION = 1
+
+MUSIC, SPEECH = 0, 1  # values of ``FrameSet.source``
+
+SILENCE_RMS = 1e-4  # frames quieter than -80 dB re full scale (1.0) are never kept
+
+T = TypeVar("T")
+SplitName = Literal["train", "test"]
+
+
+@dataclass(frozen=True)
+class FrameSet:
+    """``n`` labelled frames of audio at ``sample_rate`` Hz.
+
+    ``frames (n, frame_length) float32``; ``f0_hz (n,) float64`` the true fundamental in Hz,
+    NaN where there is none (speech, noise); ``midi (n,) int64`` the MIDI note, -1 where none;
+    ``family (n,) int64`` the instrument family, an index into ``family_names``, -1 where none;
+    ``source (n,) int64``: 0 = music, 1 = speech.
+    """
+
+    frames: np.ndarray
+    f0_hz: np.ndarray
+    midi: np.ndarray
+    family: np.ndarray
+    source: np.ndarray
+    sample_rate: int
+    family_names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.frames.ndim != 2 or self.frames.dtype != np.float32:
+            raise ValueError(f"frames must be (n, frame_length) float32, got {self.frames.shape}")
+        n = len(self.frames)
+        for name, dtype in (("f0_hz", np.float64), ("midi", np.int64), ("family", np.int64)):
+            array = getattr(self, name)
+            if array.shape != (n,) or array.dtype != dtype:
+                raise ValueError(f"{name} must be ({n},) {np.dtype(dtype)}, got {array.shape} {array.dtype}")
+        if self.source.shape != (n,) or self.source.dtype != np.int64:
+            raise ValueError(f"source must be ({n},) int64, got {self.source.shape} {self.source.dtype}")
+        if n and int(self.family.max()) >= len(self.family_names):
+            raise ValueError(
+                f"family ids reach {int(self.family.max())}; family_names has {len(self.family_names)}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def frame_length(self) -> int:
+        return self.frames.shape[1]
+
+    def subset(self, index: np.ndarray) -> FrameSet:
+        """The frames at ``index`` (an int array or a boolean mask), in that order."""
+        return FrameSet(
+            frames=self.frames[index],
+            f0_hz=self.f0_hz[index],
+            midi=self.midi[index],
+            family=self.family[index],
+            source=self.source[index],
+            sample_rate=self.sample_rate,
+            family_names=self.family_names,
+        )
+
+
+def concatenate(a: FrameSet, b: FrameSet) -> FrameSet:
+    """``a`` followed by ``b``: same sample rate and frame length; family names equal or one empty."""
+    if a.sample_rate != b.sample_rate or a.frame_length != b.frame_length:
+        raise ValueError(
+            f"cannot join {a.sample_rate} Hz x {a.frame_length} frames with "
+            f"{b.sample_rate} Hz x {b.frame_length} frames"
+        )
+    if a.family_names and b.family_names and a.family_names != b.family_names:
+        raise ValueError("cannot join frame sets whose family ids mean different families")
+    return FrameSet(
+        frames=np.concatenate([a.frames, b.frames]),
+        f0_hz=np.concatenate([a.f0_hz, b.f0_hz]),
+        midi=np.concatenate([a.midi, b.midi]),
+        family=np.concatenate([a.family, b.family]),
+        source=np.concatenate([a.source, b.source]),
+        sample_rate=a.sample_rate,
+        family_names=a.family_names or b.family_names,
+    )
+
+
+def augment(frames: np.ndarray, *, noise_std: float, gain_db: float, rng: np.random.Generator) -> np.ndarray:
+    """A new array: each frame peak-normalised to 1, scaled by a gain uniform in
+    ``[-gain_db, 0]`` dB, plus white Gaussian noise of std ``noise_std`` (re peak 1).
+
+    ``frames (n, T)`` -> ``(n, T) float32``; an all-zero frame stays zero before the noise.
+    """
+    x = np.asarray(frames, dtype=np.float64)  # (n, T)
+    peak = np.abs(x).max(axis=1, keepdims=True)  # (n, 1)
+    x = x / np.maximum(peak, 1e-12)
+    x = x * 10.0 ** (-rng.uniform(0.0, gain_db, size=(len(x), 1)) / 20.0)
+    x = x + rng.normal(0.0, noise_std, size=x.shape)
+    return x.astype(np.float32)
+
+
+def labelled(
+    frames: np.ndarray,
+    *,
+    sample_rate: int,
+    family_names: tuple[str, ...],
+    f0_hz: np.ndarray | None = None,
+    midi: np.ndarray | None = None,
+    family: np.ndarray | None = None,
+    source: int,
+) -> FrameSet:
+    """A ``FrameSet`` with the "none" labels (NaN, -1) filled in for the arrays not given."""
+    n = len(frames)
+    return FrameSet(
+        frames=np.asarray(frames, dtype=np.float32).reshape(n, -1),
+        f0_hz=np.full(n, np.nan) if f0_hz is None else np.asarray(f0_hz, dtype=np.float64),
+        midi=np.full(n, -1, np.int64) if midi is None else np.asarray(midi, dtype=np.int64),
+        family=np.full(n, -1, np.int64) if family is None else np.asarray(family, dtype=np.int64),
+        source=np.full(n, source, np.int64),
+        sample_rate=sample_rate,
+        family_names=family_names,
+    )
+
+
+# ---- the disk cache ---------------------------------------------------------------------------
+
+
+def default_cache_dir() -> Path:
+    """``$FFTNAS_CACHE`` if set, else ``~/.cache/fftnas``."""
+    return Path(os.environ.get("FFTNAS_CACHE") or Path.home() / ".cache" / "fftnas")
+
+
+def cache_key(config: object, *, split: str, seed: int) -> str:
+    """SHA-256 (hex) of the config's JSON, the split, the seed and ``FORMAT_VERSION``."""
+    text = "\n".join([config_to_json(config), split, str(seed), f"format={FORMAT_VERSION}"])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cached_frames(
+    config: object,
+    *,
+    split: str,
+    seed: int,
+    cache_dir: str,
+    make: Callable[[], FrameSet],
+) -> FrameSet:
+    """The frame set stored for (``config``, ``split``, ``seed``), made by ``make()`` and stored
+    the first time.
+
+    ``cache_dir`` "" means ``default_cache_dir()``. The file is written to a temporary name in the
+    same directory and renamed, so a concurrent reader sees either no file or a whole one; an
+    unreadable file is made again and replaced.
+    """
+    folder = Path(cache_dir) if cache_dir else default_cache_dir()
+    kind = getattr(type(config), "kind", type(config).__name__)
+    path = folder / f"{kind}-{split}-{cache_key(config, split=split, seed=seed)}.npz"
+    if path.is_file():
+        try:
+            return _load(path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            pass
+    frame_set = make()
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(
+                stream,
+                frames=frame_set.frames,
+                f0_hz=frame_set.f0_hz,
+                midi=frame_set.midi,
+                family=frame_set.family,
+                source=frame_set.source,
+                sample_rate=np.int64(frame_set.sample_rate),
+                family_names=np.array(frame_set.family_names, dtype=str),
+            )
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return frame_set
+
+
+def _load(path: Path) -> FrameSet:
+    with np.load(path, allow_pickle=False) as data:
+        return FrameSet(
+            frames=data["frames"],
+            f0_hz=data["f0_hz"],
+            midi=data["midi"],
+            family=data["family"],
+            source=data["source"],
+            sample_rate=int(data["sample_rate"]),
+            family_names=tuple(str(name) for name in data["family_names"]),
+        )
+
+
+# ---- shared by the data sets: splits, resampling, frame picking ---------------------------------
+
+
+def check_split(split: object, seed: object) -> int:
+    """``split`` is "train" or "test" and ``seed`` an int >= 0; the split's stream id (0 or 1)."""
+    if split not in ("train", "test"):
+        raise ConfigError("split", split, "must be 'train' or 'test'")
+    check_int("seed", seed, low=0)
+    return 0 if split == "train" else 1
+
+
+def split_pool(items: Sequence[T], *, test_fraction: float, seed: int) -> tuple[list[T], list[T]]:
+    """``items`` shuffled by ``seed`` and cut into (train, test); the test part holds
+    ``round(test_fraction * len(items))`` items, at least one when the fraction is > 0."""
+    order = np.random.default_rng([seed, 7]).permutation(len(items))
+    n_test = round(test_fraction * len(items))
+    n_test = max(n_test, 1) if test_fraction > 0 and len(items) > 1 else n_test
+    shuffled = [items[i] for i in order]
+    return shuffled[n_test:], shuffled[:n_test]
+
+
+def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """``audio (t,)`` at ``from_rate`` Hz -> at ``to_rate`` Hz (polyphase, anti-aliased), float64."""
+    audio = np.asarray(audio, dtype=np.float64)
+    if from_rate == to_rate:
+        return audio
+    common = gcd(from_rate, to_rate)
+    return resample_poly(audio, to_rate // common, from_rate // common)
+
+
+def pick_offsets(
+    audio: np.ndarray,
+    *,
+    frame_length: int,
+    count: int,
+    start: int,
+    min_level_db: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Up to ``count`` distinct random frame starts in ``audio[start:]`` whose frame is loud:
+    RMS within ``min_level_db`` dB of the loudest frame there and above ``SILENCE_RMS``.
+
+    ``audio (t,)`` -> ``(k,) int64`` with ``k <= count``; ``k = 0`` for a silent clip.
+    """
+    n_offsets = len(audio) - frame_length - start + 1
+    if n_offsets <= 0:
+        return np.zeros(0, np.int64)
+    energy = np.concatenate([[0.0], np.cumsum(np.asarray(audio[start:], np.float64) ** 2)])
+    rms = np.sqrt(np.maximum(energy[frame_length:] - energy[:-frame_length], 0.0) / frame_length)
+    loud = np.nonzero((rms >= rms.max() * 10.0 ** (-min_level_db / 20.0)) & (rms > SILENCE_RMS))[0]
+    chosen = rng.choice(loud, size=min(count, len(loud)), replace=False) if len(loud) else loud
+    return np.sort(chosen).astype(np.int64) + start
+
+
+def gather(
+    pool: Sequence[T],
+    render: Callable[[T], np.ndarray],
+    *,
+    n: int,
+    per_item: int,
+    frame_length: int,
+    start: int,
+    min_level_db: float,
+    rng: np.random.Generator,
+    field: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` frames: ``render`` the items of ``pool`` in order, ``per_item`` loud frames each
+    (``pick_offsets``), until ``n`` are collected.
+
+    Returns ``frames (n, frame_length) float64`` and ``item (n,) int64``, the pool index each
+    frame came from. Running out of items is a ``ConfigError`` on ``field`` (the count asked for).
+    """
+    frames: list[np.ndarray] = []
+    items: list[int] = []
+    ramp = np.arange(frame_length)
+    for index, item in enumerate(pool):
+        if len(items) >= n:
+            break
+        audio = np.asarray(render(item), dtype=np.float64)
+        offsets = pick_offsets(
+            audio, frame_length=frame_length, count=per_item, start=start, min_level_db=min_level_db, rng=rng
+        )[: n - len(items)]
+        frames.extend(audio[offsets[:, None] + ramp[None, :]])
+        items.extend([index] * len(offsets))
+    if len(items) < n:
+        raise ConfigError(
+            field,
+            n,
+            f"is more than the {len(items)} loud frames that this split's {len(pool)} clips give; "
+            "lower it, or take more frames per clip or widen the ranges",
+        )
+    return np.array(frames, dtype=np.float64).reshape(n, frame_length), np.array(items, dtype=np.int64)

@@ -1,0 +1,135 @@
+"""Tasks: how a set of frames is labelled, and the pitch metric raw pitch accuracy.
+
+- ``pitch``: classes over MIDI notes (``pitch_bins = "midi"``) or finer bins of
+  ``cents_per_bin`` cents (CREPE uses 20) between ``midi_low`` and ``midi_high``;
+- ``timbre``: the instrument family (16 General MIDI families, or NSynth's 11);
+- ``music_speech``: 0 for music, 1 for speech.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, Protocol
+
+import numpy as np
+
+from ._config import register_kind
+from ._datasets import DataConfig, family_names, frame_shape, make_frames, pitch_range
+from ._errors import ConfigError
+from ._pitch import hz_to_cents, midi_to_hz
+from ._tones import HarmonicTonesConfig
+from ._validate import check_int
+
+TASK_NAMES = ("pitch", "timbre", "music_speech")
+
+
+class Frames(Protocol):
+    """What a data set gives a task: frames and everything they can be labelled by."""
+
+    frames: np.ndarray  # (n, frame_length) float32
+    f0_hz: np.ndarray  # (n,) NaN where there is no pitch
+    midi: np.ndarray  # (n,) -1 where there is no note
+    family: np.ndarray  # (n,) -1 where there is no instrument
+    source: np.ndarray  # (n,) 0 music, 1 speech
+    family_names: tuple[str, ...]
+
+
+@register_kind
+@dataclass(frozen=True)
+class TaskConfig:
+    """What the classifier learns, and from which data."""
+
+    kind: ClassVar[str] = "task"
+    name: Literal["pitch", "timbre", "music_speech"] = "pitch"  # what is classified
+    data: DataConfig = field(default_factory=HarmonicTonesConfig)  # the data set, by its `kind`
+    pitch_bins: Literal["midi", "cents"] = "midi"  # pitch classes: MIDI notes or cent bins
+    cents_per_bin: int = 20  # width of a pitch class when pitch_bins = "cents"
+
+    def __post_init__(self) -> None:
+        if self.name not in TASK_NAMES:
+            raise ConfigError("name", self.name, f"must be one of {', '.join(TASK_NAMES)}")
+        if self.pitch_bins not in ("midi", "cents"):
+            raise ConfigError("pitch_bins", self.pitch_bins, "must be 'midi' or 'cents'")
+        check_int("cents_per_bin", self.cents_per_bin, low=1, high=100)
+        if self.name == "pitch":
+            pitch_range(self.data)  # raises unless the data set has a pitch range
+
+    @property
+    def frame_length(self) -> int:
+        return frame_shape(self.data)[0]
+
+    @property
+    def sample_rate(self) -> int:
+        return frame_shape(self.data)[1]
+
+    @property
+    def n_classes(self) -> int:
+        """Classes the head outputs (from the config alone, without rendering data)."""
+        if self.name == "music_speech":
+            return 2
+        if self.name == "timbre":
+            return len(family_names(self.data))
+        return len(pitch_class_centres(self))
+
+
+@dataclass(frozen=True)
+class LabelledFrames:
+    """Frames with class labels: ``frames (n, frame_length) float32``, ``labels (n,) int64``."""
+
+    frames: np.ndarray
+    labels: np.ndarray
+    f0_hz: np.ndarray  # (n,) true fundamental, NaN where none
+    n_classes: int
+    class_names: tuple[str, ...]
+    class_f0_hz: np.ndarray | None = None  # (n_classes,) centre frequency of each pitch class
+
+
+def pitch_class_centres(task: TaskConfig) -> np.ndarray:
+    """Centre frequency (Hz) of each pitch class, ``(n_classes,)``.
+
+    MIDI classes are the notes ``midi_low..midi_high``; cent bins of ``cents_per_bin`` tile
+    the same span, from 50 cents below ``midi_low`` to 50 cents above ``midi_high``.
+    """
+    low, high = pitch_range(task.data)
+    if task.pitch_bins == "midi":
+        return np.asarray(midi_to_hz(np.arange(low, high + 1)), dtype=np.float64)
+    n_classes = -(-(high - low + 1) * 100 // task.cents_per_bin)  # ceiling
+    start = hz_to_cents(midi_to_hz(low - 0.5))
+    return 10.0 * 2.0 ** ((start + task.cents_per_bin * (np.arange(n_classes) + 0.5)) / 1200.0)
+
+
+def label_frames(data: Frames, *, task: TaskConfig) -> LabelledFrames:
+    """Label ``data`` for ``task``; pitch classes span the data set's ``[midi_low, midi_high]``.
+
+    Raises ``ConfigError`` when a frame lacks the label the task needs (e.g. speech frames in
+    a pitch task, or a pitch outside the range).
+    """
+    if task.name == "music_speech":
+        return LabelledFrames(data.frames, data.source.astype(np.int64), data.f0_hz, 2, ("music", "speech"))
+    if task.name == "timbre":
+        if np.any(data.family < 0):
+            raise ConfigError("task.name", task.name, "needs an instrument family for every frame")
+        names = family_names(task.data)
+        return LabelledFrames(data.frames, data.family.astype(np.int64), data.f0_hz, len(names), names)
+    midi_low, midi_high = pitch_range(task.data)
+    if np.any(~np.isfinite(data.f0_hz)):
+        raise ConfigError("task.name", task.name, "needs a pitch for every frame (no speech or noise)")
+    centres = pitch_class_centres(task)
+    n_classes = len(centres)
+    if task.pitch_bins == "midi":
+        labels = np.asarray(data.midi, dtype=np.int64) - midi_low
+        names = tuple(f"midi {m}" for m in range(midi_low, midi_high + 1))
+    else:
+        start = hz_to_cents(midi_to_hz(midi_low - 0.5))
+        labels = np.floor((hz_to_cents(data.f0_hz) - start) / task.cents_per_bin).astype(np.int64)
+        names = tuple(f"{c:.0f} cents re 10 Hz" for c in hz_to_cents(centres))
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ConfigError("task", task.name, f"a pitch lies outside midi_low..midi_high ({midi_low}..{midi_high})")
+    return LabelledFrames(data.frames, labels, data.f0_hz, n_classes, names, centres)
+
+
+def make_task_data(task: TaskConfig, *, seed: int) -> tuple[LabelledFrames, LabelledFrames]:
+    """The labelled train and test splits of ``task`` for data seed ``seed``."""
+    train = label_frames(make_frames(task.data, split="train", seed=seed), task=task)
+    test = label_frames(make_frames(task.data, split="test", seed=seed), task=task)
+    return train, test
