@@ -14,15 +14,21 @@ from ._config import config_from_json, config_to_json, from_mapping, to_dict
 from ._device import resolve_device
 from ._errors import ConfigError
 from ._head import HeadConfig, MLPHead
+from ._concentration import spectrogram_entropy, spectrogram_kurtosis
 from ._conv import ConvConfig, ConvFrontEnd
+from ._dstft import DSTFTConfig, DSTFTFrontEnd, dstft, window_function
 from ._experts import ExpertsConfig, ExpertsFrontEnd
 from ._frontends import FRONTEND_KINDS, FRONTENDS, FrontEndConfig, build_frontend
 from ._logmel import LogMelConfig, LogMelFrontEnd, mel_filterbank
 from ._model import CandidateConfig, FrontEndClassifier, ModelConfig, OptimizerConfig, build
 from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd, dft_kernels
 from ._stft import STFTConfig, STFTFrontEnd, rfft_macs
-from ._datasets import DATASETS, DataConfig, make_frames
-from ._frameset import FrameSet
+from ._datasets import DATASETS, DataConfig, check_sources, make_frames
+from ._frameset import FrameSet, augment, cached_frames, concatenate
+from ._mixture import MusicSpeechConfig, make_music_speech
+from ._nsynth import NSynthConfig, make_nsynth
+from ._soundfont import SoundfontNotesConfig, make_soundfont_notes
+from ._speech import EspeakSpeechConfig, make_espeak_speech
 from ._pitch import hz_to_cents, midi_to_hz, raw_pitch_accuracy
 from ._tasks import LabelledFrames, TaskConfig, label_frames, make_task_data
 from ._tones import HarmonicTonesConfig, make_harmonic_tones
@@ -36,6 +42,24 @@ from ._train import (
 )
 
 __all__ = [
+    "DSTFTConfig",
+    "DSTFTFrontEnd",
+    "dstft",
+    "spectrogram_entropy",
+    "spectrogram_kurtosis",
+    "window_function",
+    "EspeakSpeechConfig",
+    "MusicSpeechConfig",
+    "NSynthConfig",
+    "SoundfontNotesConfig",
+    "augment",
+    "cached_frames",
+    "check_sources",
+    "concatenate",
+    "make_espeak_speech",
+    "make_music_speech",
+    "make_nsynth",
+    "make_soundfont_notes",
     "DATASETS",
     "DataConfig",
     "FrameSet",

@@ -6,13 +6,21 @@ from collections.abc import Callable
 
 from ._errors import ConfigError
 from ._frameset import FrameSet
+from ._mixture import MusicSpeechConfig, make_music_speech
+from ._nsynth import NSynthConfig, make_nsynth
+from ._soundfont import SoundfontNotesConfig, make_soundfont_notes
+from ._speech import EspeakSpeechConfig, make_espeak_speech
 from ._tones import HarmonicTonesConfig, make_harmonic_tones
 
-DataConfig = HarmonicTonesConfig
+DataConfig = HarmonicTonesConfig | SoundfontNotesConfig | EspeakSpeechConfig | NSynthConfig | MusicSpeechConfig
 
 # config class -> make(config, *, split, seed) -> FrameSet
 DATASETS: dict[type, Callable[..., FrameSet]] = {
     HarmonicTonesConfig: make_harmonic_tones,
+    SoundfontNotesConfig: make_soundfont_notes,
+    EspeakSpeechConfig: make_espeak_speech,
+    NSynthConfig: make_nsynth,
+    MusicSpeechConfig: make_music_speech,
 }
 
 
@@ -43,3 +51,15 @@ def frame_shape(config: object) -> tuple[int, int]:
 def family_names(config: object) -> tuple[str, ...]:
     """Names of the instrument families a data set labels (empty if it has none)."""
     return tuple(getattr(type(config), "FAMILY_NAMES", ()))
+
+
+def check_sources(config: object) -> None:
+    """Raise ``ConfigError`` (field under ``task.data``) if a soundfont, espeak-ng or NSynth
+    copy the data set needs is missing; harmonic tones need nothing."""
+    check = getattr(config, "check_sources", None)
+    if check is None:
+        return
+    try:
+        check()
+    except ConfigError as error:
+        raise error.under("task.data") from None

@@ -5,13 +5,14 @@ from __future__ import annotations
 from torch import nn
 
 from ._conv import ConvConfig, ConvFrontEnd
+from ._dstft import DSTFTConfig, DSTFTFrontEnd
 from ._errors import ConfigError
 from ._experts import ExpertsConfig, ExpertsFrontEnd
 from ._logmel import LogMelConfig, LogMelFrontEnd
 from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd
 from ._stft import STFTConfig, STFTFrontEnd
 
-FrontEndConfig = MultiplicativeConfig | ConvConfig | STFTConfig | LogMelConfig | ExpertsConfig
+FrontEndConfig = MultiplicativeConfig | ConvConfig | STFTConfig | LogMelConfig | DSTFTConfig | ExpertsConfig
 
 # config class -> module class; the module takes the config as its only argument.
 FRONTENDS: dict[type, type[nn.Module]] = {
@@ -19,6 +20,7 @@ FRONTENDS: dict[type, type[nn.Module]] = {
     ConvConfig: ConvFrontEnd,
     STFTConfig: STFTFrontEnd,
     LogMelConfig: LogMelFrontEnd,
+    DSTFTConfig: DSTFTFrontEnd,
     ExpertsConfig: ExpertsFrontEnd,
 }
 FRONTEND_KINDS = tuple(cls.kind for cls in FRONTENDS)  # type: ignore[attr-defined]

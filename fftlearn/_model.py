@@ -39,9 +39,11 @@ class OptimizerConfig:
     kind: ClassVar[str] = "optimizer"
     name: Literal["adam", "sgd"] = "adam"  # torch.optim.Adam, or SGD with momentum 0.9
     lr: float = 1e-3  # learning rate
+    geometry_lr_scale: float = 10.0  # lr multiplier for learned window geometry (raw_* params)
 
     def __post_init__(self) -> None:
         check_float("lr", self.lr, low=0.0, low_open=True, high=1e9)
+        check_float("geometry_lr_scale", self.geometry_lr_scale, low=0.0, low_open=True, high=1e6)
 
 
 @register_kind

@@ -58,10 +58,17 @@ class EvalResult:
 
 
 def make_optimizer(model: nn.Module, config: OptimizerConfig) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
+    """Adam or SGD; window-geometry parameters (named ``raw_*``, in units of the FFT or frame
+    size) get ``lr * geometry_lr_scale`` so that they move by samples, not fractions of one."""
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    geometry = [p for n, p in named if n.rsplit(".", 1)[-1].startswith("raw_")]
+    weights = [p for n, p in named if not n.rsplit(".", 1)[-1].startswith("raw_")]
+    groups = [{"params": weights, "lr": config.lr}]
+    if geometry:
+        groups.append({"params": geometry, "lr": config.lr * config.geometry_lr_scale})
     if config.name == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=0.9)
-    return torch.optim.Adam(params, lr=config.lr)
+        return torch.optim.SGD(groups, lr=config.lr, momentum=0.9)
+    return torch.optim.Adam(groups, lr=config.lr)
 
 
 def train_classifier(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from fftlearn import ConfigError, TaskConfig, TrainConfig, from_mapping, to_dict
+from fftlearn import ConfigError, TaskConfig, TrainConfig, check_sources, from_mapping, to_dict
 from fftlearn._validate import check_choice, check_int
 from searchspace import FrontEndSpace
 
@@ -113,8 +113,9 @@ class Experiment:
         return {key: data[key] for key in ("objectives", "task", "space", "budget")}
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file."""
+def load_experiment(path: str | Path, *, check_data: bool = True) -> Experiment:
+    """Read and validate an experiment file; with ``check_data`` also that the soundfonts,
+    espeak-ng or NSynth copy its data set needs are there."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError("experiment", str(path), "must be an existing TOML file")
@@ -122,7 +123,10 @@ def load_experiment(path: str | Path) -> Experiment:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError("experiment", str(path), f"is not valid TOML ({error})") from None
-    return from_mapping(Experiment, data)
+    experiment = from_mapping(Experiment, data)
+    if check_data:
+        check_sources(experiment.task.data)
+    return experiment
 
 
 def experiment_from_dict(data: dict[str, object]) -> Experiment:

@@ -7,18 +7,20 @@ and exits 2 without a traceback and without writing to any stored study.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from collections.abc import Sequence
 
 import optuna
 
-from fftlearn import ConfigError
+from fftlearn import ConfigError, resolve_device, to_dict
 from fftlearn._validate import check_int
 
 from ._dashboard import dashboard_command, serve_dashboard
-from ._experiment import load_experiment
-from ._report import format_pareto, format_table, metric_names
+from ._experiment import METRICS, load_experiment
+from ._oneoff import evaluate_params, parse_params
+from ._report import format_pareto, format_table, metric_names, summarize_params
 from ._reproduce import format_reproduction, reproduce_trial
 from ._runner import run_study
 from ._storage import open_artifact_store, open_storage, resolve_storage
@@ -122,6 +124,21 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    experiment = load_experiment(args.experiment)
+    params = parse_params(args.params)
+    seed = check_int("--seed", args.seed, low=0, high=2**31 - 1)
+    device = resolve_device(args.device)
+    candidate, evaluation = evaluate_params(experiment, params, seed=seed, device=device)
+    if args.json:
+        print(json.dumps({"params": params, "config": to_dict(candidate), "metrics": evaluation.metrics}, indent=2))
+        return 0
+    rows = [[name, f"{value:.6g}", METRICS.get(name, ("", ""))[0]] for name, value in evaluation.metrics.items()]
+    print(f"{summarize_params(params)} on {experiment.task.name} ({experiment.task.data.kind}), seed {seed}")
+    print(format_table(["metric", "value", "unit"], rows))
+    return 0
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     check_int("--port", args.port, low=1, high=65535)
     location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
@@ -163,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default: cpu)")
     _add_storage(reproduce)
     reproduce.set_defaults(handler=cmd_reproduce)
+
+    evaluate = commands.add_parser("evaluate", help="train and measure one architecture outside any study")
+    evaluate.add_argument("experiment", help="experiment file (TOML): task, budget and the space the params live in")
+    evaluate.add_argument("--params", required=True, help="params as a trial holds them: inline JSON or @FILE.json")
+    evaluate.add_argument("--json", action="store_true", help="print {params, config, metrics} as JSON")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the initial weights and batch order")
+    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    evaluate.set_defaults(handler=cmd_evaluate)
 
     dashboard = commands.add_parser("dashboard", help="serve optuna-dashboard on a storage")
     dashboard.add_argument("--port", type=int, default=8080)

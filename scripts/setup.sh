@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up fftnas in ./.venv (safe to run again). With --test, also what the tests need:
-# the test extra (pytest, playwright) and Debian's chromium for the real-browser test.
+# Set up fftnas in ./.venv (safe to run again), with the Debian packages the audio data sets
+# need. With --test, also what the tests need: the test extra (pytest, playwright) and
+# Debian's chromium for the real-browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,15 +12,34 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv --system-site-packages .venv
 fi
 
+apt_updated=""
+apt_install() { # apt_install WHY PACKAGE...: Debian packages, as root or with sudo
+  local why=$1 sudo=""
+  shift
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "setup: installing Debian's $* $why" >&2
+  if [ -z "$apt_updated" ]; then
+    $sudo apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# Always (the experiments need them): FluidSynth and two GM SoundFonts render the instrument
+# notes (fftlearn/_soundfont.py), espeak-ng the speech (fftlearn/_speech.py).
+missing=()
+for package in libfluidsynth3 fluid-soundfont-gm timgm6mb-soundfont espeak-ng; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt_install "for the audio data sets" "${missing[@]}"
+fi
+
 extra=""
 if [ "${1:-}" = "--test" ]; then
   extra="[test]"
   if ! command -v chromium >/dev/null 2>&1; then
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    echo "setup: installing Debian's chromium for the browser test" >&2
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    apt_install "for the browser test" chromium
   fi
 fi
 

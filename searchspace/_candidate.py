@@ -14,7 +14,16 @@ from fftlearn import CandidateConfig, ConfigError, HeadConfig, ModelConfig, Opti
 from fftlearn._frontends import FRONTEND_KINDS
 from fftlearn._head import MAX_DEPTH, MAX_WIDTH
 
-from ._kinds import ConvSpace, ExpertsSpace, FrameShape, LogMelSpace, MultiplicativeSpace, STFTSpace, _within
+from ._kinds import (
+    ConvSpace,
+    DSTFTSpace,
+    ExpertsSpace,
+    FrameShape,
+    LogMelSpace,
+    MultiplicativeSpace,
+    STFTSpace,
+    _within,
+)
 from ._ranges import FloatRange, IntRange, check_choices
 from ._trial import TrialLike
 
@@ -53,6 +62,7 @@ class FrontEndSpace:
     conv: ConvSpace = field(default_factory=ConvSpace)
     stft: STFTSpace = field(default_factory=STFTSpace)
     logmel: LogMelSpace = field(default_factory=LogMelSpace)
+    dstft: DSTFTSpace = field(default_factory=DSTFTSpace)
     experts: ExpertsSpace = field(default_factory=ExpertsSpace)
     head: HeadSpace = field(default_factory=HeadSpace)
     optimizer: OptimizerSpace = field(default_factory=OptimizerSpace)

@@ -9,7 +9,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from fftlearn import ConfigError, ConvConfig, ExpertsConfig, LogMelConfig, MultiplicativeConfig, STFTConfig
+from fftlearn import (
+    ConfigError,
+    ConvConfig,
+    DSTFTConfig,
+    ExpertsConfig,
+    LogMelConfig,
+    MultiplicativeConfig,
+    STFTConfig,
+)
 from fftlearn._multiplicative import MAX_KERNELS
 from fftlearn._stft import WINDOWS
 
@@ -176,6 +184,56 @@ class LogMelSpace:
             hop=max(1, round(fraction * n_fft)),
             n_mels=trial.suggest_categorical(f"{prefix}n_mels", list(self.n_mels)),
             f_max=shape.sample_rate / 2,
+        )
+
+
+@dataclass(frozen=True)
+class DSTFTSpace:
+    """The differentiable STFT: window length, hop and position learn by gradient.
+
+    The ``n_windows`` windows start evenly spread over the frame (centres at
+    ``(i + 1/2) * frame_length / n_windows``); their initial length is a fraction of ``n_fft``.
+    """
+
+    n_fft: tuple[int, ...] = (256, 512)  # fixed FFT sizes (even), the windows' support
+    n_windows: IntRange = IntRange(1, 6)  # analysis windows per frame
+    win_length_fraction: FloatRange = FloatRange(0.125, 1.0, log=True)  # initial length / n_fft
+    learn_geometry: tuple[bool, ...] = (True,)  # train length, hop and position (else fixed)
+    window: tuple[str, ...] = ("hann",)  # choices among hann, hamming, blackman, gaussian
+    time_varying: tuple[bool, ...] = (False, True)  # one length per window
+
+    def __post_init__(self) -> None:
+        check_unique("n_fft", self.n_fft)
+        for index, n_fft in enumerate(self.n_fft):
+            if n_fft < 8 or n_fft % 2:
+                raise ConfigError(f"n_fft[{index}]", n_fft, "must be an even integer >= 8")
+        _within(self.n_windows, "n_windows", 1, 64)
+        _within(self.win_length_fraction, "win_length_fraction", 1e-3, 1.0)
+        check_choices("learn_geometry", self.learn_geometry, (True, False))
+        check_choices("window", self.window, ("hann", "hamming", "blackman", "gaussian"))
+        check_choices("time_varying", self.time_varying, (True, False))
+
+    def check_frame_length(self, frame_length: int) -> None:
+        _check_n_fft(self.n_fft, frame_length)
+
+    def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> DSTFTConfig:
+        n_fft = trial.suggest_categorical(f"{prefix}n_fft", list(self.n_fft))
+        n_windows = self.n_windows.suggest(trial, f"{prefix}n_windows")
+        fraction = self.win_length_fraction.suggest(trial, f"{prefix}win_length_fraction")
+        learn = trial.suggest_categorical(f"{prefix}learn_geometry", list(self.learn_geometry))
+        spacing = shape.frame_length / n_windows
+        return DSTFTConfig(
+            frame_length=shape.frame_length,
+            n_fft=n_fft,
+            n_windows=n_windows,
+            win_length=max(4.0, fraction * n_fft),
+            hop=min(spacing, shape.frame_length - 1.0),
+            position=spacing / 2,
+            learn_win_length=learn,
+            learn_hop=learn,
+            learn_position=learn,
+            window=trial.suggest_categorical(f"{prefix}window", list(self.window)),
+            time_varying=trial.suggest_categorical(f"{prefix}time_varying", list(self.time_varying)),
         )
 
 

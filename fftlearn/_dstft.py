@@ -1,0 +1,291 @@
+"""Differentiable STFT front-end: window length, hop and position learned by gradient.
+
+After Leiber et al. (arXiv 2208.10886, 2506.21440): the FFT size ``n_fft`` is fixed, and the
+window is a continuous function rescaled inside that support, so the frequency bins never move
+while the window length changes. Shapes: ``(batch, frame_length) -> (batch, n_windows * bins)``.
+
+How position and length enter differentiably. Window ``w`` has a real-valued centre ``c_w`` and
+length ``L_w`` (samples). Its segment is the ``n_fft`` samples of the frame starting at
+``floor(c_w) - n_fft / 2`` (the frame is zero-padded at both edges), and its window is evaluated
+on the absolute sample grid: ``g(n) = f((n - c_w) / L_w)`` with ``f`` a window family on
+``[-1/2, 1/2]`` and zero outside. The integer start carries no gradient; the fractional part of
+the centre and the length reach the output through the window values. At ``L_w = n_fft`` and an
+integer centre ``g`` is the periodic (``fftbins=True``) window of scipy, so the front-end is then
+a plain STFT. Moving a centre across an integer shifts the segment by one sample, which changes
+only the phase of the spectrum while the window fits in ``n_fft - 2`` samples, so magnitudes are
+continuous in the centre. Hann and Blackman fall to 0 at their edges, so the loss is smooth
+in length and centre; Hamming (0.08) and the Gaussian (0.011) step at the edges, and the
+gradient does not see a sample crossing an edge.
+
+Bounds. The learnable values are stored in relative units (length as a fraction of ``n_fft``,
+hop and position as fractions of ``frame_length``) so that one learning rate suits every size:
+Adam at 1e-3 moves a window in a 512-sample support by about half a sample per step. At the
+start of every forward they are projected onto their bounds in place (projected gradient
+descent; no gradient is lost to a saturating map): length in ``[MIN_WIN_LENGTH, n_fft]``, hop
+in ``[1, frame_length - 1]``, position in ``[0, frame_length - 1]``. Window centres
+``position + w * hop`` beyond the last sample are clamped onto it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._config import register_kind
+from ._errors import ConfigError
+from ._stft import rfft_macs
+from ._validate import check_bool, check_choice, check_float, check_int
+
+WINDOWS = ("hann", "hamming", "blackman", "gaussian")
+MIN_WIN_LENGTH = 4.0  # samples: the shortest window a length may shrink to
+GAUSSIAN_STDS = 3.0  # the Gaussian window spans +-3 standard deviations of its length
+_COSINE_TERMS = {  # a0 + a1 cos(2 pi u) + a2 cos(4 pi u), u in [-1/2, 1/2]
+    "hann": (0.5, 0.5, 0.0),
+    "hamming": (0.54, 0.46, 0.0),
+    "blackman": (0.42, 0.5, 0.08),
+}
+_BOOL_FIELDS = (
+    "learn_win_length",
+    "learn_hop",
+    "learn_position",
+    "time_varying",
+    "normalize_window",
+    "log_compress",
+)
+
+
+@register_kind
+@dataclass(frozen=True)
+class DSTFTConfig:
+    """STFT magnitudes of one frame with learnable window length, hop and position."""
+
+    kind: ClassVar[str] = "dstft"
+    frame_length: int = 640  # samples per input frame
+    n_fft: int = 512  # fixed FFT size in samples (even): the support every window lives in
+    n_windows: int = 4  # analysis windows per frame; fixed, so the feature count is too
+    win_length: float = 256.0  # initial window length in samples, in [MIN_WIN_LENGTH, n_fft]
+    hop: float = 128.0  # initial distance between window centres in samples
+    position: float = 128.0  # initial centre of the first window, samples from the frame start
+    learn_win_length: bool = True  # train the window length(s) by gradient
+    learn_hop: bool = True  # train the hop by gradient
+    learn_position: bool = True  # train the first window's centre by gradient
+    window: Literal["hann", "hamming", "blackman", "gaussian"] = "hann"  # the window family
+    time_varying: bool = False  # one length per analysis window instead of one shared
+    normalize_window: bool = False  # divide each window by its sum (level independent of length)
+    log_compress: bool = True  # log(1 + |.|) on the magnitudes
+
+    def __post_init__(self) -> None:
+        check_int("frame_length", self.frame_length, low=8, high=1 << 16)
+        check_int("n_fft", self.n_fft, low=4, high=1 << 16)
+        if self.n_fft % 2:
+            raise ConfigError("n_fft", self.n_fft, "must be an even integer")
+        check_int("n_windows", self.n_windows, low=1, high=4096)
+        last = self.frame_length - 1
+        check_float("win_length", self.win_length, low=MIN_WIN_LENGTH, high=self.n_fft)
+        check_float("hop", self.hop, low=1.0, high=last)
+        check_float("position", self.position, low=0.0, high=last)
+        if self.position + (self.n_windows - 1) * self.hop > last:
+            raise ConfigError(
+                "hop",
+                self.hop,
+                f"must keep the last window centre, position + (n_windows - 1) * hop, <= {last}",
+            )
+        for name in _BOOL_FIELDS:
+            check_bool(name, getattr(self, name))
+        check_choice("window", self.window, WINDOWS)
+        for field in fields(self):  # an int given for a float field is stored as that float
+            if field.type == "float":
+                object.__setattr__(self, field.name, float(getattr(self, field.name)))
+
+    @property
+    def n_bins(self) -> int:
+        return self.n_fft // 2 + 1
+
+    @property
+    def n_features(self) -> int:
+        return self.n_windows * self.n_bins
+
+
+def window_function(u: torch.Tensor, family: str) -> torch.Tensor:
+    """Window ``family`` at relative offsets ``u = (n - centre) / length``; 0 where |u| > 1/2.
+
+    Cosine families are the periodic scipy windows; ``gaussian`` has standard deviation
+    ``length / 6``. Same shape as ``u``.
+    """
+    if family == "gaussian":
+        values = torch.exp(-0.5 * (2 * GAUSSIAN_STDS * u).square())
+    else:
+        a0, a1, a2 = _COSINE_TERMS[family]
+        values = a0 + a1 * torch.cos(2 * math.pi * u) + a2 * torch.cos(4 * math.pi * u)
+    return torch.where(u.abs() <= 0.5, values, torch.zeros_like(values))
+
+
+def dstft_windows(
+    win_lengths: torch.Tensor,
+    centres: torch.Tensor,
+    *,
+    n_fft: int,
+    window: str = "hann",
+    normalize: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Integer segment starts ``(W,)`` and window values ``(W, n_fft)`` for real centres/lengths.
+
+    ``win_lengths`` is ``(W,)`` or ``(1,)`` in samples; ``centres`` is ``(W,)`` in samples from
+    the frame start. Segment ``w`` covers frame samples ``starts[w] + 0 .. n_fft - 1``.
+    """
+    starts = torch.floor(centres.detach()).long() - n_fft // 2  # (W,)
+    grid = starts[:, None] + torch.arange(n_fft, device=centres.device)  # (W, n_fft)
+    u = (grid.to(centres.dtype) - centres[:, None]) / win_lengths[:, None]  # (W, n_fft)
+    windows = window_function(u, window)  # (W, n_fft)
+    if normalize:
+        windows = windows / windows.sum(-1, keepdim=True)
+    return starts, windows
+
+
+def dstft(
+    frames: torch.Tensor,
+    win_lengths: torch.Tensor,
+    centres: torch.Tensor,
+    *,
+    n_fft: int,
+    window: str = "hann",
+    normalize: bool = False,
+) -> torch.Tensor:
+    """Complex spectra ``(B, W, n_fft // 2 + 1)`` of ``frames`` ``(B, N)``, differentiable.
+
+    ``centres`` ``(W,)`` are clamped to ``[0, N - 1]`` samples; ``win_lengths`` ``(W,)`` or
+    ``(1,)`` should lie in ``(0, n_fft]`` (longer windows are cut to the support).
+    """
+    length = frames.shape[-1]
+    centres = centres.clamp(0, length - 1)  # (W,)
+    starts, windows = dstft_windows(win_lengths, centres, n_fft=n_fft, window=window, normalize=normalize)
+    left = n_fft // 2
+    padded = F.pad(frames, (left, left))  # (B, N + n_fft)
+    index = starts[:, None] + left + torch.arange(n_fft, device=frames.device)  # (W, n_fft)
+    segments = padded[:, index]  # (B, W, n_fft)
+    return torch.fft.rfft(segments * windows, dim=-1)  # (B, W, bins)
+
+
+class DSTFTFrontEnd(nn.Module):
+    """``(B, N) -> (B, n_windows * bins)``: log(1 + |DSTFT|) with learnable window geometry."""
+
+    def __init__(self, config: DSTFTConfig):
+        super().__init__()
+        self.config = config
+        n_lengths = config.n_windows if config.time_varying else 1
+        self._bounds: dict[str, tuple[float, float]] = {
+            "raw_win_length": (MIN_WIN_LENGTH / config.n_fft, 1.0),
+            "raw_hop": (1.0 / config.frame_length, (config.frame_length - 1) / config.frame_length),
+            "raw_position": (0.0, (config.frame_length - 1) / config.frame_length),
+        }
+        length = torch.full((n_lengths,), config.win_length / config.n_fft)  # (n_lengths,)
+        self._add("raw_win_length", length, config.learn_win_length)
+        self._add("raw_hop", torch.tensor(config.hop / config.frame_length), config.learn_hop)
+        self._add("raw_position", torch.tensor(config.position / config.frame_length), config.learn_position)
+        self.register_buffer("slots", torch.arange(config.n_windows, dtype=torch.float32))  # (W,)
+
+    def _add(self, name: str, value: torch.Tensor, learn: bool) -> None:
+        if learn:
+            self.register_parameter(name, nn.Parameter(value))
+        else:
+            self.register_buffer(name, value)
+
+    @property
+    def n_features(self) -> int:
+        return self.config.n_features
+
+    def project_(self) -> None:
+        """Put the stored values back within their bounds (called by every forward)."""
+        for name, (low, high) in self._bounds.items():
+            getattr(self, name).data.clamp_(low, high)
+
+    def lengths_tensor(self) -> torch.Tensor:
+        """Window lengths in samples, ``(W,)`` or ``(1,)`` when shared; differentiable."""
+        return self.raw_win_length * self.config.n_fft
+
+    def centres_tensor(self) -> torch.Tensor:
+        """Window centres in samples from the frame start, ``(W,)``; differentiable."""
+        scale = self.config.frame_length
+        return (self.raw_position + self.slots * self.raw_hop) * scale  # (W,)
+
+    def spectrogram(self, frames: torch.Tensor) -> torch.Tensor:
+        """Complex spectra ``(B, W, bins)`` of ``frames`` ``(B, frame_length)``."""
+        self.project_()
+        config = self.config
+        return dstft(
+            frames,
+            self.lengths_tensor(),
+            self.centres_tensor(),
+            n_fft=config.n_fft,
+            window=config.window,
+            normalize=config.normalize_window,
+        )
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        magnitude = self.spectrogram(frames).abs()  # (B, W, bins)
+        features = torch.log1p(magnitude) if self.config.log_compress else magnitude
+        return features.flatten(1)  # (B, W * bins)
+
+    @property
+    def win_lengths(self) -> torch.Tensor:
+        """Current window length of every analysis window in samples, ``(W,)``, detached CPU."""
+        lengths = self.lengths_tensor().detach().cpu()
+        return lengths.expand(self.config.n_windows).clone()
+
+    @property
+    def hop(self) -> float:
+        """Current distance between window centres in samples."""
+        return float(self.raw_hop.detach()) * self.config.frame_length
+
+    @property
+    def position(self) -> float:
+        """Current centre of the first window in samples from the frame start."""
+        return float(self.raw_position.detach()) * self.config.frame_length
+
+    @property
+    def centres(self) -> torch.Tensor:
+        """Current centre of every window in samples (before clamping to the frame), ``(W,)``."""
+        return self.centres_tensor().detach().cpu()
+
+    def windows(self) -> torch.Tensor:
+        """Current window values on each segment's ``n_fft`` samples, ``(W, n_fft)``, detached CPU."""
+        config = self.config
+        with torch.no_grad():
+            centres = self.centres_tensor().clamp(0, config.frame_length - 1)
+            _, windows = dstft_windows(
+                self.lengths_tensor(),
+                centres,
+                n_fft=config.n_fft,
+                window=config.window,
+                normalize=config.normalize_window,
+            )
+        return windows.cpu()
+
+    def kernels(self) -> torch.Tensor:
+        """Windowed cosines and sines of every window, ``(W * 2 * bins, n_fft)``, detached CPU.
+
+        Rows ``w * 2 * bins + 2 k`` and ``+ 2 k + 1`` are bin ``k``'s cosine and sine times
+        window ``w``, on that window's segment.
+        """
+        config = self.config
+        windows = self.windows().double()  # (W, n_fft)
+        n = torch.arange(config.n_fft, dtype=torch.float64)
+        k = torch.arange(config.n_bins, dtype=torch.float64)
+        phase = 2 * math.pi * k[:, None] * n[None, :] / config.n_fft  # (bins, n_fft)
+        waves = torch.stack([torch.cos(phase), torch.sin(phase)], dim=1).reshape(-1, config.n_fft)
+        rows = windows[:, None, :] * waves[None]  # (W, 2 * bins, n_fft)
+        return rows.reshape(-1, config.n_fft).float()
+
+    def macs_per_example(self) -> int:
+        """Per window: n_fft window multiplies, the real FFT, 2 MACs per bin for |.|^2.
+
+        The window values themselves are computed once per batch, not per example.
+        """
+        config = self.config
+        per_window = config.n_fft + rfft_macs(config.n_fft) + 2 * config.n_bins
+        return config.n_windows * per_window
