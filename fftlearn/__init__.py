@@ -8,28 +8,40 @@ training, compute counting and analysis. A trial's config JSON comes back with
     model = fftlearn.build(config.model, seed=trial.user_attrs["seed"])
 """
 
+from ._butterfly import (
+    apply_butterfly,
+    bit_reversal_permutation,
+    butterfly_dense_matrix,
+    butterfly_macs,
+    butterfly_nonzeros,
+    fft_butterfly_macs,
+    fft_butterfly_twiddles,
+    hadamard_butterfly_twiddles,
+    random_unitary_twiddles,
+)
+from ._butterfly_frontend import ButterflyConfig, ButterflyFrontEnd
 from ._checkpoint import load_checkpoint, save_checkpoint
 from ._compute import count_macs, dense_flops
-from ._config import config_from_json, config_to_json, from_mapping, to_dict
-from ._device import resolve_device
-from ._errors import ConfigError
-from ._head import HeadConfig, MLPHead
 from ._concentration import spectrogram_entropy, spectrogram_kurtosis
+from ._config import config_from_json, config_to_json, from_mapping, to_dict
 from ._conv import ConvConfig, ConvFrontEnd
+from ._datasets import DATASETS, DataConfig, check_sources, make_frames
+from ._device import resolve_device
 from ._dstft import DSTFTConfig, DSTFTFrontEnd, dstft, window_function
+from ._errors import ConfigError
 from ._experts import ExpertsConfig, ExpertsFrontEnd
+from ._frameset import FrameSet, augment, cached_frames, concatenate
 from ._frontends import FRONTEND_KINDS, FRONTENDS, FrontEndConfig, build_frontend
+from ._head import HeadConfig, MLPHead
 from ._logmel import LogMelConfig, LogMelFrontEnd, mel_filterbank
+from ._mixture import MusicSpeechConfig, make_music_speech
 from ._model import CandidateConfig, FrontEndClassifier, ModelConfig, OptimizerConfig, build
 from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd, dft_kernels
-from ._stft import STFTConfig, STFTFrontEnd, rfft_macs
-from ._datasets import DATASETS, DataConfig, check_sources, make_frames
-from ._frameset import FrameSet, augment, cached_frames, concatenate
-from ._mixture import MusicSpeechConfig, make_music_speech
 from ._nsynth import NSynthConfig, make_nsynth
+from ._pitch import hz_to_cents, midi_to_hz, raw_pitch_accuracy
 from ._soundfont import SoundfontNotesConfig, make_soundfont_notes
 from ._speech import EspeakSpeechConfig, make_espeak_speech
-from ._pitch import hz_to_cents, midi_to_hz, raw_pitch_accuracy
+from ._stft import STFTConfig, STFTFrontEnd, rfft_macs
 from ._tasks import LabelledFrames, TaskConfig, label_frames, make_task_data
 from ._tones import HarmonicTonesConfig, make_harmonic_tones
 from ._train import (
@@ -42,6 +54,17 @@ from ._train import (
 )
 
 __all__ = [
+    "ButterflyConfig",
+    "ButterflyFrontEnd",
+    "apply_butterfly",
+    "bit_reversal_permutation",
+    "butterfly_dense_matrix",
+    "butterfly_macs",
+    "butterfly_nonzeros",
+    "fft_butterfly_macs",
+    "fft_butterfly_twiddles",
+    "hadamard_butterfly_twiddles",
+    "random_unitary_twiddles",
     "DSTFTConfig",
     "DSTFTFrontEnd",
     "dstft",

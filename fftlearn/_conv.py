@@ -61,7 +61,9 @@ def cosine_filters(n_filters: int, filter_length: int) -> torch.Tensor:
     """Hann-windowed cosines at evenly spaced frequencies in [0, Nyquist), ``(M, L)``."""
     n = np.arange(filter_length)
     freqs = np.arange(n_filters) * 0.5 / n_filters  # cycles per sample
-    window = scipy.signal.get_window("hann", filter_length, fftbins=False) if filter_length > 1 else np.ones(1)
+    window = (
+        scipy.signal.get_window("hann", filter_length, fftbins=False) if filter_length > 1 else np.ones(1)
+    )
     rows = np.cos(2 * np.pi * freqs[:, None] * n[None, :]) * window
     return torch.tensor(rows * math.sqrt(2 / filter_length), dtype=torch.float32)
 
@@ -91,7 +93,9 @@ class ConvFrontEnd(nn.Module):
         config = self.config
         responses = self.responses(frames)  # (B, M, P)
         usable = (responses.shape[-1] // config.pool_windows) * config.pool_windows
-        segments = responses[..., :usable].reshape(*responses.shape[:2], config.pool_windows, -1)  # (B, M, W, P/W)
+        segments = responses[..., :usable].reshape(
+            *responses.shape[:2], config.pool_windows, -1
+        )  # (B, M, W, P/W)
         if config.pooling == "max":
             pooled = segments.abs().amax(-1)
         elif config.pooling == "mean":

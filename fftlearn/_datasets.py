@@ -12,7 +12,9 @@ from ._soundfont import SoundfontNotesConfig, make_soundfont_notes
 from ._speech import EspeakSpeechConfig, make_espeak_speech
 from ._tones import HarmonicTonesConfig, make_harmonic_tones
 
-DataConfig = HarmonicTonesConfig | SoundfontNotesConfig | EspeakSpeechConfig | NSynthConfig | MusicSpeechConfig
+DataConfig = (
+    HarmonicTonesConfig | SoundfontNotesConfig | EspeakSpeechConfig | NSynthConfig | MusicSpeechConfig
+)
 
 # config class -> make(config, *, split, seed) -> FrameSet
 DATASETS: dict[type, Callable[..., FrameSet]] = {
@@ -38,7 +40,9 @@ def pitch_range(config: object) -> tuple[int, int]:
     source = getattr(config, "music", config)
     low, high = getattr(source, "midi_low", None), getattr(source, "midi_high", None)
     if low is None or high is None:
-        raise ConfigError("task.data", getattr(config, "kind", "?"), "has no pitch range (midi_low, midi_high)")
+        raise ConfigError(
+            "task.data", getattr(config, "kind", "?"), "has no pitch range (midi_low, midi_high)"
+        )
     return int(low), int(high)
 
 

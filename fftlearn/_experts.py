@@ -65,7 +65,9 @@ class ExpertsFrontEnd(nn.Module):
     def __init__(self, config: ExpertsConfig):
         super().__init__()
         self.config = config
-        expert_class = MultiplicativeFrontEnd if isinstance(config.expert, MultiplicativeConfig) else ConvFrontEnd
+        expert_class = (
+            MultiplicativeFrontEnd if isinstance(config.expert, MultiplicativeConfig) else ConvFrontEnd
+        )
         self.experts = nn.ModuleList([expert_class(config.expert) for _ in range(config.n_experts)])
         width, length = config.router_width, config.frame_length
         self.router = nn.Sequential(

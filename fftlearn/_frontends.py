@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ._butterfly_frontend import ButterflyConfig, ButterflyFrontEnd
 from ._conv import ConvConfig, ConvFrontEnd
 from ._dstft import DSTFTConfig, DSTFTFrontEnd
 from ._errors import ConfigError
@@ -12,7 +13,15 @@ from ._logmel import LogMelConfig, LogMelFrontEnd
 from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd
 from ._stft import STFTConfig, STFTFrontEnd
 
-FrontEndConfig = MultiplicativeConfig | ConvConfig | STFTConfig | LogMelConfig | DSTFTConfig | ExpertsConfig
+FrontEndConfig = (
+    MultiplicativeConfig
+    | ConvConfig
+    | STFTConfig
+    | LogMelConfig
+    | DSTFTConfig
+    | ButterflyConfig
+    | ExpertsConfig
+)
 
 # config class -> module class; the module takes the config as its only argument.
 FRONTENDS: dict[type, type[nn.Module]] = {
@@ -21,6 +30,7 @@ FRONTENDS: dict[type, type[nn.Module]] = {
     STFTConfig: STFTFrontEnd,
     LogMelConfig: LogMelFrontEnd,
     DSTFTConfig: DSTFTFrontEnd,
+    ButterflyConfig: ButterflyFrontEnd,
     ExpertsConfig: ExpertsFrontEnd,
 }
 FRONTEND_KINDS = tuple(cls.kind for cls in FRONTENDS)  # type: ignore[attr-defined]

@@ -124,7 +124,9 @@ def label_frames(data: Frames, *, task: TaskConfig) -> LabelledFrames:
         labels = np.floor((hz_to_cents(data.f0_hz) - start) / task.cents_per_bin).astype(np.int64)
         names = tuple(f"{c:.0f} cents re 10 Hz" for c in hz_to_cents(centres))
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ConfigError("task", task.name, f"a pitch lies outside midi_low..midi_high ({midi_low}..{midi_high})")
+        raise ConfigError(
+            "task", task.name, f"a pitch lies outside midi_low..midi_high ({midi_low}..{midi_high})"
+        )
     return LabelledFrames(data.frames, labels, data.f0_hz, n_classes, names, centres)
 
 

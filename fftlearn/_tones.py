@@ -81,4 +81,6 @@ def make_harmonic_tones(
     frames /= np.maximum(np.abs(frames).max(axis=1, keepdims=True), 1e-12)
     frames *= 10.0 ** (-rng.uniform(0.0, config.gain_db, size=(n, 1)) / 20.0)
     frames += rng.normal(0.0, config.noise_std, size=frames.shape)
-    return labelled(frames, sample_rate=config.sample_rate, family_names=(), f0_hz=f0, midi=midi, source=MUSIC)
+    return labelled(
+        frames, sample_rate=config.sample_rate, family_names=(), f0_hz=f0, midi=midi, source=MUSIC
+    )

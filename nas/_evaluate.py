@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from fftlearn import (
@@ -77,19 +76,6 @@ def measure(
         predicted_f0 = test_data.class_f0_hz[result.predictions]
         metrics["raw_pitch_accuracy"] = raw_pitch_accuracy(predicted_f0, test_data.f0_hz)
     return result, metrics
-
-
-def expert_assignments(model: FrontEndClassifier, data: LabelledFrames, *, device: torch.device) -> np.ndarray | None:
-    """The expert each frame is routed to, ``(n,)``; None unless the front-end has experts."""
-    assign = getattr(model.frontend, "assignments", None)
-    if assign is None:
-        return None
-    model.to(device).eval()
-    chunks = [
-        assign(torch.from_numpy(data.frames[first : first + 1024]).to(device)).cpu().numpy()
-        for first in range(0, len(data.labels), 1024)
-    ]
-    return np.concatenate(chunks)
 
 
 def evaluate_candidate(

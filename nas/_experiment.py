@@ -93,7 +93,9 @@ class Experiment:
         if len(set(metrics)) != len(metrics):
             raise ConfigError("objectives", metrics, "must not name a metric twice")
         if "raw_pitch_accuracy" in metrics and self.task.name != "pitch":
-            raise ConfigError("objectives", "raw_pitch_accuracy", f"needs task.name = 'pitch' (it is {self.task.name!r})")
+            raise ConfigError(
+                "objectives", "raw_pitch_accuracy", f"needs task.name = 'pitch' (it is {self.task.name!r})"
+            )
         try:
             self.space.check_frame_length(self.task.frame_length)
         except ConfigError as error:

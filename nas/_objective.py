@@ -13,13 +13,13 @@ import optuna
 import torch
 
 from fftlearn import NonFiniteLossError, config_to_json, save_checkpoint
-from fftlearn.analysis import kernel_spectra, plot_kernel_spectra
 
-from ._evaluate import evaluate_candidate, suggest_for
+from ._analysis import analyze
+from ._evaluate import evaluate_candidate, suggest_for, task_data
 from ._experiment import Experiment
 
 WEIGHTS_ATTR = "artifact.weights"
-SPECTRA_ATTR = "artifact.kernel_spectra"
+SPECTRA_ATTR = "artifact.kernel_spectra"  # every trial has it; others depend on the kind
 
 
 def trial_seed(study_seed: int, trial_number: int) -> int:
@@ -88,19 +88,24 @@ class TrialObjective:
         return tuple(evaluation.metrics[name] for name in experiment.metric_names)
 
     def _store_artifacts(self, trial: optuna.Trial, model: torch.nn.Module) -> None:
-        sample_rate = self.experiment.task.sample_rate
+        """Weights, and what the trial learned (user attributes and pictures)."""
+        task = self.experiment.task
+        _, test_data = task_data(task, self.experiment.study.seed)
         with tempfile.TemporaryDirectory(prefix="fftnas-trial-") as tmp:
             weights = save_checkpoint(Path(tmp) / f"trial-{trial.number}-weights.pt", model)
             trial.set_user_attr(WEIGHTS_ATTR, self._upload(trial, weights, "application/octet-stream"))
-            kernels = model.frontend.kernels().numpy()
-            spectra = kernel_spectra(kernels, sample_rate=sample_rate, n_fft=max(1024, kernels.shape[1]))
-            kind = model.config.frontend.kind
-            picture = plot_kernel_spectra(
-                spectra,
-                Path(tmp) / f"trial-{trial.number}-kernel-spectra.png",
-                title=f"trial {trial.number}: {kind} kernels, sorted by peak frequency",
+            attributes, pictures = analyze(
+                model,
+                test_data=test_data,
+                sample_rate=task.sample_rate,
+                device=self.device,
+                folder=Path(tmp),
+                label=f"trial {trial.number}",
             )
-            trial.set_user_attr(SPECTRA_ATTR, self._upload(trial, picture, "image/png"))
+            for key, value in attributes.items():
+                trial.set_user_attr(key, value)
+            for name, picture in pictures.items():
+                trial.set_user_attr(f"artifact.{name}", self._upload(trial, picture, "image/png"))
 
     def _upload(self, trial: optuna.Trial, path: Path, mimetype: str) -> str:
         return optuna.artifacts.upload_artifact(

@@ -51,7 +51,9 @@ class CheckedParams:
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
         value = self._value(name)
         if value not in choices or any(isinstance(value, bool) != isinstance(c, bool) for c in choices[:1]):
-            raise ConfigError(f"--params.{name}", value, f"must be one of {', '.join(repr(c) for c in choices)}")
+            raise ConfigError(
+                f"--params.{name}", value, f"must be one of {', '.join(repr(c) for c in choices)}"
+            )
         return self._trial.suggest_categorical(name, choices)
 
 
@@ -77,7 +79,9 @@ def candidate_from_params(experiment: Experiment, params: dict[str, Any]) -> Can
     candidate = suggest_for(trial, experiment)
     unused = sorted(set(params) - trial.used)
     if unused:
-        raise ConfigError(f"--params.{unused[0]}", params[unused[0]], "is not a param of this candidate in the space")
+        raise ConfigError(
+            f"--params.{unused[0]}", params[unused[0]], "is not a param of this candidate in the space"
+        )
     return candidate
 
 

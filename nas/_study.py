@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import optuna
+import optuna_dashboard
 
 from fftlearn import ConfigError, to_dict
 
@@ -62,9 +63,37 @@ def create_or_resume_study(
     if EXPERIMENT_ATTR not in study.user_attrs:
         study.set_metric_names(experiment.metric_names)
         study.set_user_attr(EXPERIMENT_ATTR, to_dict(experiment))
+        optuna_dashboard.save_note(study, experiment_note(experiment))
     else:
         _check_resumable(study, experiment)
     return study
+
+
+def experiment_note(experiment: Experiment) -> str:
+    """A Markdown summary of the experiment for the dashboard's study note.
+
+    (The dashboard cuts attribute values at 1024 characters; the note shows the whole search.)
+    """
+    data = to_dict(experiment)
+    space = data["space"]
+    lines = [
+        f"## {experiment.study.name}",
+        "",
+        "Objectives: " + ", ".join(f"{o.metric} ({o.direction})" for o in experiment.objectives),
+        f"Task: {experiment.task.name} on `{experiment.task.data.kind}` "
+        f"({experiment.task.n_classes} classes, {experiment.task.frame_length}-sample frames "
+        f"at {experiment.task.sample_rate} Hz)",
+        f"Sampler: {experiment.sampler.name} (seed {experiment.sampler.seed}); "
+        f"data seed {experiment.study.seed}",
+        f"Budget: {json.dumps(data['budget'])}",
+        "",
+        "| searched | settings |",
+        "| --- | --- |",
+    ]
+    for kind in (*experiment.space.frontends, "head", "optimizer"):
+        lines.append(f"| {kind} | `{json.dumps(space[kind])}` |")
+    lines += ["", "Reproduce any trial: `fftnas reproduce --study NAME --trial N`."]
+    return "\n".join(lines)
 
 
 def _check_resumable(study: optuna.Study, experiment: Experiment) -> None:

@@ -131,9 +131,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     candidate, evaluation = evaluate_params(experiment, params, seed=seed, device=device)
     if args.json:
-        print(json.dumps({"params": params, "config": to_dict(candidate), "metrics": evaluation.metrics}, indent=2))
+        print(
+            json.dumps(
+                {"params": params, "config": to_dict(candidate), "metrics": evaluation.metrics}, indent=2
+            )
+        )
         return 0
-    rows = [[name, f"{value:.6g}", METRICS.get(name, ("", ""))[0]] for name, value in evaluation.metrics.items()]
+    rows = [
+        [name, f"{value:.6g}", METRICS.get(name, ("", ""))[0]] for name, value in evaluation.metrics.items()
+    ]
     print(f"{summarize_params(params)} on {experiment.task.name} ({experiment.task.data.kind}), seed {seed}")
     print(format_table(["metric", "value", "unit"], rows))
     return 0
@@ -182,8 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.set_defaults(handler=cmd_reproduce)
 
     evaluate = commands.add_parser("evaluate", help="train and measure one architecture outside any study")
-    evaluate.add_argument("experiment", help="experiment file (TOML): task, budget and the space the params live in")
-    evaluate.add_argument("--params", required=True, help="params as a trial holds them: inline JSON or @FILE.json")
+    evaluate.add_argument(
+        "experiment", help="experiment file (TOML): task, budget and the space the params live in"
+    )
+    evaluate.add_argument(
+        "--params", required=True, help="params as a trial holds them: inline JSON or @FILE.json"
+    )
     evaluate.add_argument("--json", action="store_true", help="print {params, config, metrics} as JSON")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the initial weights and batch order")
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")

@@ -5,11 +5,20 @@ rebuilds the config of a stored trial exactly.
 """
 
 from ._candidate import FrontEndSpace, HeadSpace, OptimizerSpace, suggest_candidate
-from ._kinds import ConvSpace, DSTFTSpace, ExpertsSpace, FrameShape, LogMelSpace, MultiplicativeSpace, STFTSpace
+from ._kinds import (
+    ConvSpace,
+    DSTFTSpace,
+    ExpertsSpace,
+    FrameShape,
+    LogMelSpace,
+    MultiplicativeSpace,
+    STFTSpace,
+)
 from ._ranges import FloatRange, IntRange
 from ._trial import TrialLike
 
 __all__ = [
+    "ButterflySpace",
     "ConvSpace",
     "DSTFTSpace",
     "ExpertsSpace",

@@ -15,6 +15,7 @@ from fftlearn._frontends import FRONTEND_KINDS
 from fftlearn._head import MAX_DEPTH, MAX_WIDTH
 
 from ._kinds import (
+    ButterflySpace,
     ConvSpace,
     DSTFTSpace,
     ExpertsSpace,
@@ -63,6 +64,7 @@ class FrontEndSpace:
     stft: STFTSpace = field(default_factory=STFTSpace)
     logmel: LogMelSpace = field(default_factory=LogMelSpace)
     dstft: DSTFTSpace = field(default_factory=DSTFTSpace)
+    butterfly: ButterflySpace = field(default_factory=ButterflySpace)
     experts: ExpertsSpace = field(default_factory=ExpertsSpace)
     head: HeadSpace = field(default_factory=HeadSpace)
     optimizer: OptimizerSpace = field(default_factory=OptimizerSpace)

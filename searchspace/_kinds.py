@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from fftlearn import (
+    ButterflyConfig,
     ConfigError,
     ConvConfig,
     DSTFTConfig,
@@ -68,12 +69,16 @@ class MultiplicativeSpace:
         check_choices("log_compress", self.log_compress, (True, False))
         check_choices("pair_magnitude", self.pair_magnitude, (True, False))
         if True in self.pair_magnitude and self.n_kernels.high < 2:
-            raise ConfigError("n_kernels.high", self.n_kernels.high, "must be >= 2 when pair_magnitude may be true")
+            raise ConfigError(
+                "n_kernels.high", self.n_kernels.high, "must be >= 2 when pair_magnitude may be true"
+            )
 
     def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> MultiplicativeConfig:
         paired = trial.suggest_categorical(f"{prefix}pair_magnitude", list(self.pair_magnitude))
         if paired:  # sample the number of pairs so that K is even by construction
-            pairs = IntRange(max(1, math.ceil(self.n_kernels.low / 2)), self.n_kernels.high // 2, self.n_kernels.log)
+            pairs = IntRange(
+                max(1, math.ceil(self.n_kernels.low / 2)), self.n_kernels.high // 2, self.n_kernels.log
+            )
             n_kernels = 2 * pairs.suggest(trial, f"{prefix}n_pairs")
         else:
             n_kernels = self.n_kernels.suggest(trial, f"{prefix}n_kernels")
@@ -107,7 +112,9 @@ class ConvSpace:
 
     def check_frame_length(self, frame_length: int) -> None:
         if self.filter_length.high > frame_length:
-            raise ConfigError("filter_length.high", self.filter_length.high, f"must be <= the frame length {frame_length}")
+            raise ConfigError(
+                "filter_length.high", self.filter_length.high, f"must be <= the frame length {frame_length}"
+            )
 
     def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> ConvConfig:
         length = self.filter_length.suggest(trial, f"{prefix}filter_length")
@@ -169,7 +176,11 @@ class LogMelSpace:
         check_unique("n_mels", self.n_mels)
         for index, n_mels in enumerate(self.n_mels):
             if n_mels > min(self.n_fft) // 2 + 1:
-                raise ConfigError(f"n_mels[{index}]", n_mels, f"must be <= {min(self.n_fft) // 2 + 1} (bins of the smallest n_fft)")
+                raise ConfigError(
+                    f"n_mels[{index}]",
+                    n_mels,
+                    f"must be <= {min(self.n_fft) // 2 + 1} (bins of the smallest n_fft)",
+                )
 
     def check_frame_length(self, frame_length: int) -> None:
         _check_n_fft(self.n_fft, frame_length)
@@ -238,12 +249,39 @@ class DSTFTSpace:
 
 
 @dataclass(frozen=True)
+class ButterflySpace:
+    """A learned transform that is a product of log2(size) butterfly factors (FFT cost)."""
+
+    size: tuple[int, ...] = (256, 512)  # transform sizes (powers of two); frames are cropped/padded
+    init: tuple[str, ...] = ("dft", "random")  # choices: the exact FFT factors, or random unitary
+    window: tuple[str, ...] = ("hann",)  # choices among "hann", "boxcar"
+
+    def __post_init__(self) -> None:
+        check_unique("size", self.size)
+        for index, size in enumerate(self.size):
+            if size < 2 or size & (size - 1) or size > 16384:
+                raise ConfigError(f"size[{index}]", size, "must be a power of two in [2, 16384]")
+        check_choices("init", self.init, ("dft", "random"))
+        check_choices("window", self.window, ("hann", "boxcar"))
+
+    def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> ButterflyConfig:
+        return ButterflyConfig(
+            frame_length=shape.frame_length,
+            size=trial.suggest_categorical(f"{prefix}size", list(self.size)),
+            init=trial.suggest_categorical(f"{prefix}init", list(self.init)),
+            window=trial.suggest_categorical(f"{prefix}window", list(self.window)),
+        )
+
+
+@dataclass(frozen=True)
 class ExpertsSpace:
     """K kernel sets (multiplicative or conv, from their own subspaces) and a top-1 router."""
 
     n_experts: IntRange = IntRange(1, 8)  # K kernel sets
     expert_kinds: tuple[str, ...] = ("multiplicative",)  # choices among "multiplicative", "conv"
-    multiplicative: MultiplicativeSpace = field(default_factory=lambda: MultiplicativeSpace(IntRange(8, 512, log=True)))
+    multiplicative: MultiplicativeSpace = field(
+        default_factory=lambda: MultiplicativeSpace(IntRange(8, 512, log=True))
+    )
     conv: ConvSpace = field(default_factory=ConvSpace)
     router_width: IntRange = IntRange(16, 128, log=True)  # router hidden units
     estimator: tuple[str, ...] = ("straight_through", "gumbel")  # choices

@@ -33,6 +33,7 @@ direction = "minimize"
 name = "pitch"
 
 [task.data]
+kind = "harmonic_tones"
 n_train = 240
 n_test = 120
 frame_length = 256

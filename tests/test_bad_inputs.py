@@ -167,7 +167,10 @@ def test_python_api_validates_its_arguments(tmp_path: Path) -> None:
 
     experiment = load_experiment(write_tiny_experiment(tmp_path / "tiny.toml"))
     location = resolve_storage(str(tmp_path / "api.journal"))
-    for kwargs, field in (({"n_trials": 0, "workers": 1}, "n_trials"), ({"n_trials": 1, "workers": 0}, "workers")):
+    for kwargs, field in (
+        ({"n_trials": 0, "workers": 1}, "n_trials"),
+        ({"n_trials": 1, "workers": 0}, "workers"),
+    ):
         with pytest.raises(ConfigError, match=rf"^{field}: got 0"):
             run_study(experiment, location=location, study_name=None, device="cpu", **kwargs)
     assert not (tmp_path / "api.journal").exists()

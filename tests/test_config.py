@@ -69,7 +69,8 @@ def test_booleans_are_not_integers_and_kinds_are_checked() -> None:
     data = fftlearn.to_dict(MODELS[1])
     data["frontend"]["kind"] = "wavelet"
     with pytest.raises(
-        ConfigError, match=rf"frontend\.kind: got 'wavelet'; must be one of {', '.join(fftlearn.FRONTEND_KINDS)}$"
+        ConfigError,
+        match=rf"frontend\.kind: got 'wavelet'; must be one of {', '.join(fftlearn.FRONTEND_KINDS)}$",
     ):
         fftlearn.from_mapping(ModelConfig, data)
     with pytest.raises(ConfigError, match=r"^config\.kind"):

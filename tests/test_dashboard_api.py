@@ -90,10 +90,12 @@ def test_studies_lists_the_study(dashboard_url: str, study: optuna.Study) -> Non
     assert summary["study_id"] == study._study_id
     assert summary["directions"] == ["maximize", "minimize"]
     assert summary["is_preferential"] is False
-    # fftnas records the experiment as a study user attribute; the dashboard shows it as stored
-    experiment = json.loads(_attrs(summary["user_attrs"])["fftnas.experiment"])
-    assert experiment["study"]["name"] == study.study_name
-    assert [o["metric"] for o in experiment["objectives"]] == ["accuracy", "macs"]
+    # fftnas records the experiment as a study user attribute; the dashboard shows it cut at
+    # 1024 characters (optuna_dashboard's MAX_ATTR_LENGTH), a prefix of what is stored
+    shown = _attrs(summary["user_attrs"])["fftnas.experiment"]
+    stored = json.dumps(study.user_attrs["fftnas.experiment"])
+    assert len(shown) == min(1024, len(stored)) and stored.startswith(shown)
+    assert json.loads(stored)["study"]["name"] == study.study_name
 
 
 def test_study_detail_matches_storage(
@@ -104,6 +106,9 @@ def test_study_detail_matches_storage(
 
     assert detail["name"] == study.study_name
     assert detail["objective_names"] == ["accuracy", "macs"] == study.metric_names
+    note = detail["note"]["body"]  # the experiment summary fftnas writes as the study's note
+    assert "Objectives: accuracy (maximize), macs (minimize)" in note
+    assert "| multiplicative |" in note and "| stft |" in note
     assert detail["directions"] == ["maximize", "minimize"]
     assert detail["is_preferential"] is False
 

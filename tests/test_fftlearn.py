@@ -199,7 +199,8 @@ def test_device_names_are_validated() -> None:
 def test_time_cap_stops_training_and_says_so() -> None:
     train, _ = fftlearn.make_task_data(TASK, seed=0)
     model = fftlearn.build(
-        ModelConfig(frontend=STFTConfig(frame_length=256, n_fft=64, hop=64), head=HeadConfig(), n_classes=6), seed=0
+        ModelConfig(frontend=STFTConfig(frame_length=256, n_fft=64, hop=64), head=HeadConfig(), n_classes=6),
+        seed=0,
     )
     result = fftlearn.train_classifier(
         model,
@@ -222,11 +223,15 @@ def test_pitch_labels_in_midi_classes_and_cent_bins() -> None:
     by_cents = fftlearn.label_frames(frames, task=cents_task)
     assert by_cents.n_classes == cents_task.n_classes == 6 * 100 // 20  # 6 notes of 100 cents
     # every frame's bin centre lies within 10 cents (half a bin) of its true f0
-    error = np.abs(fftlearn.hz_to_cents(by_cents.class_f0_hz[by_cents.labels]) - fftlearn.hz_to_cents(frames.f0_hz))
+    error = np.abs(
+        fftlearn.hz_to_cents(by_cents.class_f0_hz[by_cents.labels]) - fftlearn.hz_to_cents(frames.f0_hz)
+    )
     assert error.max() <= 10.0 + 1e-9
     # perfect predictions score 1 on raw pitch accuracy; one semitone off scores 0
     assert fftlearn.raw_pitch_accuracy(by_note.class_f0_hz[by_note.labels], frames.f0_hz) == 1.0
-    assert fftlearn.raw_pitch_accuracy(by_note.class_f0_hz[by_note.labels] * 2 ** (1 / 12), frames.f0_hz) == 0.0
+    assert (
+        fftlearn.raw_pitch_accuracy(by_note.class_f0_hz[by_note.labels] * 2 ** (1 / 12), frames.f0_hz) == 0.0
+    )
     assert np.isnan(fftlearn.raw_pitch_accuracy(np.ones(3), np.full(3, np.nan)))
 
 

@@ -17,7 +17,15 @@ def _frames(n: int = 3, length: int = 256, seed: int = 0) -> torch.Tensor:
 
 @pytest.mark.parametrize("pooling", ["max", "mean", "l2"])
 def test_conv_frontend_matches_scipy_correlation(pooling: str) -> None:
-    config = ConvConfig(frame_length=256, n_filters=5, filter_length=32, stride=8, pooling=pooling, pool_windows=3, log_compress=False)
+    config = ConvConfig(
+        frame_length=256,
+        n_filters=5,
+        filter_length=32,
+        stride=8,
+        pooling=pooling,
+        pool_windows=3,
+        log_compress=False,
+    )
     frontend = fftlearn.ConvFrontEnd(config)
     frames = _frames()
     ours = frontend(frames).detach().numpy().reshape(3, 5, 3)
@@ -26,7 +34,7 @@ def test_conv_frontend_matches_scipy_correlation(pooling: str) -> None:
         for m in range(5):
             full = scipy.signal.correlate(frames[b].numpy(), filters[m], mode="valid")[::8]  # (positions,)
             assert len(full) == config.n_positions == 29
-            segments = full[: 27].reshape(3, 9)
+            segments = full[:27].reshape(3, 9)
             reference = {
                 "max": np.abs(segments).max(1),
                 "mean": np.abs(segments).mean(1),
@@ -49,7 +57,9 @@ def test_conv_dft_init_and_mac_count() -> None:
 
 
 def test_conv_config_errors() -> None:
-    with pytest.raises(fftlearn.ConfigError, match=r"^filter_length: got 700; must be an integer in \[1, 640\]$"):
+    with pytest.raises(
+        fftlearn.ConfigError, match=r"^filter_length: got 700; must be an integer in \[1, 640\]$"
+    ):
         ConvConfig(filter_length=700)
     with pytest.raises(fftlearn.ConfigError, match=r"^pool_windows: got 5; must be an integer in \[1, 2\]$"):
         ConvConfig(filter_length=400, stride=160, pool_windows=5)
@@ -74,8 +84,11 @@ def test_logmel_matches_numpy_reference() -> None:
 
 def _experts(estimator: str = "straight_through") -> fftlearn.ExpertsFrontEnd:
     config = ExpertsConfig(
-        expert=MultiplicativeConfig(frame_length=128, n_kernels=6), n_experts=3, router_width=8,
-        estimator=estimator, balance_weight=0.5,
+        expert=MultiplicativeConfig(frame_length=128, n_kernels=6),
+        n_experts=3,
+        router_width=8,
+        estimator=estimator,
+        balance_weight=0.5,
     )
     torch.manual_seed(0)
     return fftlearn.ExpertsFrontEnd(config)

@@ -1,5 +1,30 @@
-"""What did a front-end learn? Spectra of its kernels, and their picture."""
+"""What did a front-end learn? Kernel spectra, harmonic (comb) scores, frame bounds, routing."""
 
+from ._frames import (
+    FrameBounds,
+    frame_bounds_convolutional,
+    frame_bounds_matrix,
+    plot_frame_response,
+    predicted_condition,
+    random_filterbank,
+)
+from ._harmonic import HarmonicScores, harmonic_score
+from ._routing import RouterUsage, plot_router_usage, router_usage
 from ._spectra import KernelSpectra, kernel_spectra, plot_kernel_spectra
 
-__all__ = ["KernelSpectra", "kernel_spectra", "plot_kernel_spectra"]
+__all__ = [
+    "FrameBounds",
+    "HarmonicScores",
+    "KernelSpectra",
+    "RouterUsage",
+    "frame_bounds_convolutional",
+    "frame_bounds_matrix",
+    "harmonic_score",
+    "kernel_spectra",
+    "plot_frame_response",
+    "plot_kernel_spectra",
+    "plot_router_usage",
+    "predicted_condition",
+    "random_filterbank",
+    "router_usage",
+]

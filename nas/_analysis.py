@@ -1,0 +1,110 @@
+"""What each trial learned, measured and drawn: the user attributes and PNGs of a trial.
+
+- kernel magnitude spectra sorted by peak frequency (every kind; the picture of 2308.10388);
+- harmonic/comb scores of the kernels (up to ``MAX_SCORED`` of them, evenly picked);
+- frame bounds A, B and B/A of the filterbank (convolutional bounds for conv filters at
+  stride 1, else the bounds of the kernel matrix; experts: per expert), with a response picture
+  for convolutional banks;
+- for experts: the share of test inputs each expert takes and router usage per class, with
+  routing purity (share of each class on its majority expert) and a heat-map picture.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fftlearn import ConvFrontEnd, FrontEndClassifier, LabelledFrames
+from fftlearn.analysis import (
+    frame_bounds_convolutional,
+    frame_bounds_matrix,
+    harmonic_score,
+    kernel_spectra,
+    plot_frame_response,
+    plot_kernel_spectra,
+    plot_router_usage,
+    router_usage,
+)
+
+MAX_SCORED = 256  # kernels scored for harmonicity per trial (evenly picked)
+
+
+def _bounds(frontend: torch.nn.Module) -> tuple[dict[str, object], object]:
+    kernels = frontend.kernels().numpy()
+    bounds = (
+        frame_bounds_convolutional(kernels)
+        if isinstance(frontend, ConvFrontEnd)
+        else frame_bounds_matrix(kernels)
+    )
+    summary = {
+        "kind": bounds.kind,
+        "lower": bounds.lower,
+        "upper": bounds.upper,
+        "condition": bounds.condition,
+    }
+    return summary, bounds
+
+
+def analyze(
+    model: FrontEndClassifier,
+    *,
+    test_data: LabelledFrames,
+    sample_rate: int,
+    device: torch.device,
+    folder: Path,
+    label: str,
+) -> tuple[dict[str, object], dict[str, Path]]:
+    """``(attributes, pictures)`` for a trained model: pictures by name (``kernel_spectra``,
+    ``frame_response``, ``router_usage``), written into ``folder``; ``label`` titles them."""
+    frontend = model.frontend
+    kind = model.config.frontend.kind
+    kernels = frontend.kernels().numpy()  # (K, n)
+    pictures = {
+        "kernel_spectra": plot_kernel_spectra(
+            kernel_spectra(kernels, sample_rate=sample_rate, n_fft=max(1024, kernels.shape[1])),
+            folder / "kernel-spectra.png",
+            title=f"{label}: {kind} kernels, sorted by peak frequency",
+        )
+    }
+    picked = kernels[np.linspace(0, len(kernels) - 1, min(len(kernels), MAX_SCORED)).round().astype(int)]
+    scores = harmonic_score(picked, sample_rate=sample_rate).score
+    attributes: dict[str, object] = {
+        "harmonic_score": {
+            "mean": float(scores.mean()),
+            "p90": float(np.quantile(scores, 0.9)),
+            "share_above_0.5": float(np.mean(scores > 0.5)),
+            "kernels_scored": int(len(picked)),
+        }
+    }
+    experts = getattr(frontend, "experts", None)
+    banks = list(experts) if experts is not None else [frontend]
+    summaries = []
+    for index, bank in enumerate(banks):
+        summary, bounds = _bounds(bank)
+        summaries.append(summary)
+        if bounds.kind == "convolutional" and index == 0:
+            pictures["frame_response"] = plot_frame_response(
+                bounds, folder / "frame-response.png", title=f"{label}: {kind} frame response"
+            )
+    attributes["frame_bounds"] = summaries[0] if experts is None else summaries
+    assign = getattr(frontend, "assignments", None)
+    if assign is not None:
+        model.to(device).eval()
+        chosen = np.concatenate(
+            [
+                assign(torch.from_numpy(test_data.frames[i : i + 1024]).to(device)).cpu().numpy()
+                for i in range(0, len(test_data.labels), 1024)
+            ]
+        )
+        usage = router_usage(chosen, test_data.labels, n_experts=len(experts), n_classes=test_data.n_classes)
+        attributes["expert_share"] = [float(x) for x in usage.load]
+        attributes["routing_purity"] = float(usage.purity)
+        pictures["router_usage"] = plot_router_usage(
+            usage,
+            folder / "router-usage.png",
+            title=f"{label}: router usage per class",
+            class_names=test_data.class_names if test_data.n_classes <= 24 else None,
+        )
+    return attributes, pictures
