@@ -49,6 +49,16 @@ n_kernels = {{ low = 4, high = 64, log = true }}
 [space.stft]
 n_fft = [64, 128]
 
+[space.conv]
+n_filters = {{ low = 4, high = 16, log = true }}
+filter_length = {{ low = 16, high = 64, log = true }}
+
+[space.experts]
+n_experts = {{ low = 2, high = 3 }}
+expert_kinds = ["multiplicative", "conv"]
+multiplicative = {{ n_kernels = {{ low = 4, high = 32, log = true }} }}
+conv = {{ n_filters = {{ low = 4, high = 16, log = true }}, filter_length = {{ low = 16, high = 64, log = true }} }}
+
 [space.head]
 width = {{ low = 8, high = 32, log = true }}
 depth = {{ low = 0, high = 1 }}

@@ -174,3 +174,19 @@ def test_python_api_validates_its_arguments(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match=rf"^{field}: got 0"):
             run_study(experiment, location=location, study_name=None, device="cpu", **kwargs)
     assert not (tmp_path / "api.journal").exists()
+
+
+def test_missing_soundfont_exits_2_before_anything_is_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    experiment = edit_experiment(
+        write_tiny_experiment(tmp_path / "tiny.toml"),
+        tmp_path / "sf.toml",
+        r'^kind = "harmonic_tones"$',
+        'kind = "soundfont_notes"\nsoundfont = "/no/such/font.sf2"',
+    )
+    storage = tmp_path / "sf.journal"
+    assert main(["run", str(experiment), "--storage", str(storage)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fftnas: error: task.data.soundfont: got '/no/such/font.sf2'")
+    assert not storage.exists()
