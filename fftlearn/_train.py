@@ -80,10 +80,27 @@ def train_classifier(
     seed: int,
     device: torch.device,
 ) -> TrainResult:
-    """Minimise cross-entropy with mini-batches shuffled by ``seed``.
+    """Minimise cross-entropy (plus the model's auxiliary loss) with mini-batches shuffled by
+    ``seed``; torch's RNG is seeded with ``seed`` inside (and restored after), so training is
+    deterministic on the CPU.
 
     Raises ``NonFiniteLossError`` as soon as a step's loss is NaN or infinite.
     """
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):  # stochastic layers (Gumbel) draw from `seed` too
+        torch.manual_seed(seed)
+        return _train(model, data, optimizer=optimizer, budget=budget, seed=seed, device=device)
+
+
+def _train(
+    model: nn.Module,
+    data: LabelledFrames,
+    *,
+    optimizer: OptimizerConfig,
+    budget: TrainConfig,
+    seed: int,
+    device: torch.device,
+) -> TrainResult:
     model.to(device).train()
     frames = torch.from_numpy(data.frames).to(device)  # (n, N)
     labels = torch.from_numpy(data.labels).to(device)  # (n,)

@@ -2,13 +2,13 @@
 
 The N trials of one ``fftnas run`` are split across the workers up front (worker i runs
 ``N // K`` trials, one more for the first ``N % K``), so exactly N trials are added however the
-workers race. Each worker gets ``cpu_count // K`` torch threads and its own sampler seed.
+workers race. Each worker gets 1/K of torch's thread count (the cores, or ``OMP_NUM_THREADS``)
+and its own sampler seed.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from dataclasses import dataclass
 
@@ -63,7 +63,7 @@ def run_study(
     storage = open_storage(location, create=True)
     study = create_or_resume_study(experiment, storage=storage, study_name=study_name)
     shares = split_trials(n_trials, workers)
-    threads = max(1, (os.cpu_count() or 1) // len(shares))
+    threads = max(1, torch.get_num_threads() // len(shares))  # honours OMP_NUM_THREADS
     jobs = [
         WorkerJob(experiment, location, study.study_name, device, share, index, threads)
         for index, share in enumerate(shares)
