@@ -8,6 +8,7 @@ the cache is only a speed-up: deleting it changes nothing but the time of the ne
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -310,3 +311,23 @@ def gather(
             "lower it, or take more frames per clip or widen the ranges",
         )
     return np.array(frames, dtype=np.float64).reshape(n, frame_length), np.array(items, dtype=np.int64)
+
+
+def cached_and_augmented(
+    config: T, *, split: SplitName, seed: int, render: Callable[..., FrameSet]
+) -> FrameSet:
+    """The ``split`` of a rendered data set for ``seed``: the clean frames from the cache (made by
+    ``render(config, split=, seed=)`` the first time; the key leaves out ``noise_std``,
+    ``gain_db`` and ``cache_dir``), then augmented with the config's noise and gain."""
+    stream = check_split(split, seed)
+    clean_config = dataclasses.replace(config, noise_std=0.0, gain_db=0.0, cache_dir="")  # type: ignore[type-var]
+    clean = cached_frames(
+        clean_config,
+        split=split,
+        seed=seed,
+        cache_dir=config.cache_dir,  # type: ignore[attr-defined]
+        make=lambda: render(config, split=split, seed=seed),
+    )
+    rng = np.random.default_rng([seed, stream, 2])
+    frames = augment(clean.frames, noise_std=config.noise_std, gain_db=config.gain_db, rng=rng)  # type: ignore[attr-defined]
+    return dataclasses.replace(clean, frames=frames)

@@ -13,7 +13,6 @@ The cache key names the directories, not their contents: clear the cache after r
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +27,7 @@ from ._frameset import (
     MUSIC,
     FrameSet,
     SplitName,
-    augment,
-    cached_frames,
+    cached_and_augmented,
     check_split,
     gather,
     labelled,
@@ -149,18 +147,7 @@ def read_examples(root: str, *, field: str) -> dict[str, dict[str, Any]]:
 def make_nsynth(config: NSynthConfig, *, split: SplitName, seed: int) -> FrameSet:
     """The ``split`` of the NSynth frames for ``seed``, augmented (noise, gain); the same
     arguments give the same arrays. The clean frames are cached (see ``cached_frames``)."""
-    stream = check_split(split, seed)
-    clean_config = dataclasses.replace(config, noise_std=0.0, gain_db=0.0, cache_dir="")
-    clean = cached_frames(
-        clean_config,
-        split=split,
-        seed=seed,
-        cache_dir=config.cache_dir,
-        make=lambda: read_nsynth(config, split=split, seed=seed),
-    )
-    rng = np.random.default_rng([seed, stream, 2])
-    frames = augment(clean.frames, noise_std=config.noise_std, gain_db=config.gain_db, rng=rng)
-    return dataclasses.replace(clean, frames=frames)
+    return cached_and_augmented(config, split=split, seed=seed, render=read_nsynth)
 
 
 def read_nsynth(config: NSynthConfig, *, split: SplitName, seed: int) -> FrameSet:

@@ -21,7 +21,6 @@ no pitch or not the written one; and, for the same reason, 9 glockenspiel, 14 tu
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,8 +35,7 @@ from ._frameset import (
     MUSIC,
     FrameSet,
     SplitName,
-    augment,
-    cached_frames,
+    cached_and_augmented,
     check_split,
     gather,
     labelled,
@@ -181,18 +179,7 @@ def _check_values(field: str, values: object, low: int, high: int) -> None:
 def make_soundfont_notes(config: SoundfontNotesConfig, *, split: SplitName, seed: int) -> FrameSet:
     """The ``split`` of the note frames for ``seed``, augmented (noise, gain); the same
     arguments give the same arrays. The clean rendering is cached (see ``cached_frames``)."""
-    stream = check_split(split, seed)
-    clean_config = dataclasses.replace(config, noise_std=0.0, gain_db=0.0, cache_dir="")
-    clean = cached_frames(
-        clean_config,
-        split=split,
-        seed=seed,
-        cache_dir=config.cache_dir,
-        make=lambda: render_soundfont_notes(config, split=split, seed=seed),
-    )
-    rng = np.random.default_rng([seed, stream, 2])
-    frames = augment(clean.frames, noise_std=config.noise_std, gain_db=config.gain_db, rng=rng)
-    return dataclasses.replace(clean, frames=frames)
+    return cached_and_augmented(config, split=split, seed=seed, render=render_soundfont_notes)
 
 
 def render_soundfont_notes(config: SoundfontNotesConfig, *, split: SplitName, seed: int) -> FrameSet:

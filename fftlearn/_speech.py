@@ -11,7 +11,6 @@ silence). Labels: source = 1 (speech), no f0 (NaN), no MIDI note (-1), no family
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import subprocess
 import tempfile
@@ -28,8 +27,7 @@ from ._frameset import (
     SPEECH,
     FrameSet,
     SplitName,
-    augment,
-    cached_frames,
+    cached_and_augmented,
     check_split,
     gather,
     labelled,
@@ -157,18 +155,7 @@ def _check_ints(field: str, values: object, low: int, high: int) -> None:
 def make_espeak_speech(config: EspeakSpeechConfig, *, split: SplitName, seed: int) -> FrameSet:
     """The ``split`` of the speech frames for ``seed``, augmented (noise, gain); the same
     arguments give the same arrays. The clean rendering is cached (see ``cached_frames``)."""
-    stream = check_split(split, seed)
-    clean_config = dataclasses.replace(config, noise_std=0.0, gain_db=0.0, cache_dir="")
-    clean = cached_frames(
-        clean_config,
-        split=split,
-        seed=seed,
-        cache_dir=config.cache_dir,
-        make=lambda: render_espeak_speech(config, split=split, seed=seed),
-    )
-    rng = np.random.default_rng([seed, stream, 2])
-    frames = augment(clean.frames, noise_std=config.noise_std, gain_db=config.gain_db, rng=rng)
-    return dataclasses.replace(clean, frames=frames)
+    return cached_and_augmented(config, split=split, seed=seed, render=render_espeak_speech)
 
 
 def render_espeak_speech(config: EspeakSpeechConfig, *, split: SplitName, seed: int) -> FrameSet:
