@@ -15,7 +15,8 @@ from typing import ClassVar
 
 from fftlearn import ConfigError, TaskConfig, TrainConfig, check_sources, from_mapping, to_dict
 from fftlearn._validate import check_choice, check_int
-from searchspace import FrontEndSpace
+from fftlearn.factorize import TargetConfig
+from searchspace import FactorizationSpace, FrontEndSpace
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,8 +24,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 SAMPLERS = ("tpe", "nsga2", "gp", "random")
-# Metric name -> (unit shown in tables, direction that is better).
-METRICS: dict[str, tuple[str, str]] = {
+# Metric name -> (unit shown in tables, direction that is better), per experiment family.
+FRONTEND_METRICS: dict[str, tuple[str, str]] = {
     "accuracy": ("fraction of held-out frames", "maximize"),
     "raw_pitch_accuracy": ("fraction of pitched frames within 50 cents", "maximize"),
     "loss": ("nats, held-out cross-entropy", "minimize"),
@@ -33,6 +34,15 @@ METRICS: dict[str, tuple[str, str]] = {
     "train_seconds": ("seconds", "minimize"),
     "latency_us": ("microseconds per example", "minimize"),
 }
+FACTORIZATION_METRICS: dict[str, tuple[str, str]] = {
+    "relative_error": ("relative Frobenius error", "minimize"),
+    "rmse": ("RMSE per real entry", "minimize"),
+    "nnz": ("nonzeros of all factors", "minimize"),
+    "ops": ("real arithmetic operations per apply", "minimize"),
+    "seconds": ("seconds of the fit", "minimize"),
+    "recovered_fft_structure": ("1 if the dataflow graph is radix-2 Cooley-Tukey", "maximize"),
+}
+METRICS = {**FRONTEND_METRICS, **FACTORIZATION_METRICS}
 
 
 @dataclass(frozen=True)
@@ -66,19 +76,38 @@ class SamplerSpec:
 class ObjectiveSpec:
     """One ``[[objectives]]`` entry: a measured metric and whether to maximise it."""
 
-    metric: str  # one of METRICS
+    metric: str  # a metric of the experiment's family (FRONTEND_METRICS, FACTORIZATION_METRICS)
     direction: str  # "maximize" or "minimize"
 
     def __post_init__(self) -> None:
-        check_choice("metric", self.metric, tuple(METRICS))
+        if not isinstance(self.metric, str):
+            raise ConfigError("metric", self.metric, "must be a metric name")
         check_choice("direction", self.direction, ("maximize", "minimize"))
+
+
+def _check_objectives(
+    objectives: tuple[ObjectiveSpec, ...], allowed: dict[str, tuple[str, str]], family: str
+) -> None:
+    if not 1 <= len(objectives) <= 4:
+        raise ConfigError("objectives", len(objectives), "must list 1 to 4 objectives")
+    metrics = [o.metric for o in objectives]
+    if len(set(metrics)) != len(metrics):
+        raise ConfigError("objectives", metrics, "must not name a metric twice")
+    for index, metric in enumerate(metrics):
+        if metric not in allowed:
+            raise ConfigError(
+                f"objectives[{index}].metric",
+                metric,
+                f"must be one of {', '.join(allowed)} (family {family!r})",
+            )
 
 
 @dataclass(frozen=True)
 class Experiment:
-    """A whole experiment file, validated."""
+    """A front-end experiment file (``family = "frontend"``, the default), validated."""
 
     kind: ClassVar[str] = "experiment"
+    family: ClassVar[str] = "frontend"
     study: StudySpec
     objectives: tuple[ObjectiveSpec, ...]
     sampler: SamplerSpec = field(default_factory=SamplerSpec)
@@ -87,11 +116,8 @@ class Experiment:
     budget: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        if not 1 <= len(self.objectives) <= 4:
-            raise ConfigError("objectives", len(self.objectives), "must list 1 to 4 objectives")
-        metrics = [o.metric for o in self.objectives]
-        if len(set(metrics)) != len(metrics):
-            raise ConfigError("objectives", metrics, "must not name a metric twice")
+        _check_objectives(self.objectives, FRONTEND_METRICS, self.family)
+        metrics = self.metric_names
         if "raw_pitch_accuracy" in metrics and self.task.name != "pitch":
             raise ConfigError(
                 "objectives", "raw_pitch_accuracy", f"needs task.name = 'pitch' (it is {self.task.name!r})"
@@ -115,7 +141,37 @@ class Experiment:
         return {key: data[key] for key in ("objectives", "task", "space", "budget")}
 
 
-def load_experiment(path: str | Path, *, check_data: bool = True) -> Experiment:
+@dataclass(frozen=True)
+class FactorizationExperiment:
+    """A factorization experiment file (``family = "factorization"``), validated: which matrix
+    (``[target]``) is approximated by products of sparse factors found by which fitters
+    (``[space]``)."""
+
+    kind: ClassVar[str] = "factorization_experiment"
+    family: ClassVar[str] = "factorization"
+    study: StudySpec
+    objectives: tuple[ObjectiveSpec, ...]
+    target: TargetConfig  # the matrix to factorize
+    sampler: SamplerSpec = field(default_factory=SamplerSpec)
+    space: FactorizationSpace = field(default_factory=FactorizationSpace)
+
+    def __post_init__(self) -> None:
+        _check_objectives(self.objectives, FACTORIZATION_METRICS, self.family)
+
+    metric_names = Experiment.metric_names
+    directions = Experiment.directions
+
+    def search_definition(self) -> dict[str, object]:
+        """What must not change when a study is resumed: objectives, target, space."""
+        data = to_dict(self)
+        return {key: data[key] for key in ("objectives", "target", "space")}
+
+
+AnyExperiment = Experiment | FactorizationExperiment
+FAMILIES: dict[str, type] = {"frontend": Experiment, "factorization": FactorizationExperiment}
+
+
+def load_experiment(path: str | Path, *, check_data: bool = True) -> AnyExperiment:
     """Read and validate an experiment file; with ``check_data`` also that the soundfonts,
     espeak-ng or NSynth copy its data set needs are there."""
     path = Path(path)
@@ -125,12 +181,21 @@ def load_experiment(path: str | Path, *, check_data: bool = True) -> Experiment:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError("experiment", str(path), f"is not valid TOML ({error})") from None
-    experiment = from_mapping(Experiment, data)
-    if check_data:
+    experiment = experiment_from_dict(data)
+    if check_data and isinstance(experiment, Experiment):
         check_sources(experiment.task.data)
     return experiment
 
 
-def experiment_from_dict(data: dict[str, object]) -> Experiment:
-    """The inverse of ``fftlearn.to_dict(experiment)`` (as stored with every study)."""
-    return from_mapping(Experiment, data)
+def experiment_to_dict(experiment: AnyExperiment) -> dict[str, object]:
+    """Plain data of an experiment, with its ``family`` (as stored with every study)."""
+    return {"family": experiment.family, **to_dict(experiment)}
+
+
+def experiment_from_dict(data: dict[str, object]) -> AnyExperiment:
+    """An experiment from plain data (a TOML file's or ``experiment_to_dict``'s); the
+    top-level ``family`` picks its kind (default "frontend")."""
+    family = data.get("family", "frontend")
+    if family not in FAMILIES:
+        raise ConfigError("family", family, f"must be one of {', '.join(FAMILIES)}")
+    return from_mapping(FAMILIES[family], {k: v for k, v in data.items() if k != "family"})

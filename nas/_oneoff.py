@@ -17,7 +17,8 @@ import torch
 from fftlearn import CandidateConfig, ConfigError
 
 from ._evaluate import Evaluation, evaluate_candidate, suggest_for
-from ._experiment import Experiment
+from ._experiment import Experiment, FactorizationExperiment
+from ._factorization import fit_metrics, fitter_for, run_fit
 
 
 class CheckedParams:
@@ -83,6 +84,20 @@ def candidate_from_params(experiment: Experiment, params: dict[str, Any]) -> Can
             f"--params.{unused[0]}", params[unused[0]], "is not a param of this candidate in the space"
         )
     return candidate
+
+
+def fit_params(
+    experiment: FactorizationExperiment, params: dict[str, Any], *, seed: int
+) -> tuple[object, dict[str, float]]:
+    """Fit the experiment's target with the fitter ``params`` select (all checked)."""
+    trial = CheckedParams(params)
+    fitter = fitter_for(trial, experiment, seed=seed)
+    unused = sorted(set(params) - trial.used)
+    if unused:
+        raise ConfigError(
+            f"--params.{unused[0]}", params[unused[0]], "is not a param of this fitter in the space"
+        )
+    return fitter, fit_metrics(run_fit(experiment, fitter))
 
 
 def evaluate_params(

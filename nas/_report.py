@@ -17,6 +17,12 @@ _UNIT_HEADER = {
     "params": "params",
     "train_seconds": "train (s)",
     "latency_us": "latency (us/example)",
+    "relative_error": "relative error (Frobenius)",
+    "rmse": "RMSE (per real entry)",
+    "nnz": "nonzeros",
+    "ops": "real ops",
+    "seconds": "fit (s)",
+    "recovered_fft_structure": "FFT graph (1 = yes)",
 }
 
 
@@ -33,6 +39,13 @@ def metric_names(study: optuna.Study) -> list[str]:
 
 def summarize_params(params: dict[str, object]) -> str:
     """A short description of a candidate, e.g. ``multiplicative K=256, head 1x128``."""
+    if "method" in params:
+        settings = ", ".join(
+            f"{k.split('.', 1)[1]}={v:.3g}" if isinstance(v, float) else f"{k.split('.', 1)[1]}={v}"
+            for k, v in params.items()
+            if "." in k
+        )
+        return f"{params['method']}" + (f" ({settings})" if settings else "")
     kind = params.get("frontend", "?")
     if kind == "multiplicative":
         text = f"multiplicative K={params.get('multiplicative.n_kernels')}"
@@ -60,7 +73,7 @@ def pareto_records(study: optuna.Study) -> list[dict[str, object]]:
 
 
 def _format_value(name: str, value: float) -> str:
-    if name in ("macs", "params"):
+    if name in ("macs", "params", "nnz", "ops"):
         return f"{value:,.0f}"
     if name == "accuracy":
         return f"{value:.4f}"

@@ -13,10 +13,12 @@ import torch
 from fftlearn import ConfigError, config_to_json, load_checkpoint, resolve_device
 
 from ._evaluate import evaluate_candidate, measure, suggest_for, task_data
+from ._experiment import FactorizationExperiment
+from ._factorization import fit_metrics, fitter_for, run_fit
 from ._objective import WEIGHTS_ATTR
 from ._study import study_experiment
 
-TIMINGS = ("train_seconds", "latency_us")
+TIMINGS = ("train_seconds", "latency_us", "seconds")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ def reproduce_trial(
     if trial.state != optuna.trial.TrialState.COMPLETE or "metrics" not in trial.user_attrs:
         raise ConfigError("--trial", trial_number, f"must be a complete trial (it is {trial.state.name})")
     experiment = study_experiment(study)
+    if isinstance(experiment, FactorizationExperiment):
+        return _refit(trial, experiment, from_weights=from_weights)
     candidate = suggest_for(optuna.trial.FixedTrial(trial.params), experiment)
     config = config_to_json(candidate)
     if config != trial.user_attrs["config"]:
@@ -92,6 +96,24 @@ def reproduce_trial(
     return Reproduction(trial_number, stored, evaluation.metrics, config, "retrain", note)
 
 
+def _refit(
+    trial: optuna.trial.FrozenTrial, experiment: FactorizationExperiment, *, from_weights: bool
+) -> Reproduction:
+    """Refit a factorization trial from its params and seed (fits are deterministic)."""
+    if from_weights:
+        raise ConfigError(
+            "--from-weights", trial.number, "applies to front-end studies only; a fit is refitted"
+        )
+    fitter = fitter_for(optuna.trial.FixedTrial(trial.params), experiment, seed=int(trial.user_attrs["seed"]))
+    config = config_to_json(fitter)
+    if config != trial.user_attrs["config"]:
+        raise ConfigError(
+            "--trial", trial.number, "its params no longer give its stored config (search space code changed)"
+        )
+    reproduced = fit_metrics(run_fit(experiment, fitter))
+    return Reproduction(trial.number, dict(trial.user_attrs["metrics"]), reproduced, config, "refit")
+
+
 def format_reproduction(result: Reproduction, *, as_json: bool) -> str:
     if as_json:
         return json.dumps(
@@ -118,6 +140,10 @@ def format_reproduction(result: Reproduction, *, as_json: bool) -> str:
         rows.append(
             [_UNIT_HEADER.get(name, name), f"{stored:.6g}", "-" if new is None else f"{new:.6g}", same]
         )
-    how = "retrained from params and seed" if result.mode == "retrain" else "saved weights"
+    how = {
+        "retrain": "retrained from params and seed",
+        "weights": "saved weights",
+        "refit": "refitted from params and seed",
+    }[result.mode]
     header = f"trial {result.trial} ({how})" + (f"\nnote: {result.note}" if result.note else "")
     return header + "\n" + format_table(["metric", "stored", "reproduced", "difference"], rows)

@@ -19,7 +19,8 @@ from tqdm import tqdm
 from fftlearn import NonFiniteLossError, resolve_device
 from fftlearn._validate import check_int
 
-from ._experiment import Experiment
+from ._experiment import AnyExperiment, FactorizationExperiment
+from ._factorization import FactorizationObjective
 from ._objective import TrialObjective
 from ._storage import StorageLocation, open_artifact_store, open_storage
 from ._study import create_or_resume_study, make_sampler
@@ -31,7 +32,7 @@ FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL, optu
 class WorkerJob:
     """What one worker process needs (picklable)."""
 
-    experiment: Experiment
+    experiment: AnyExperiment
     location: StorageLocation
     study_name: str
     device: str
@@ -47,7 +48,7 @@ def split_trials(n_trials: int, workers: int) -> list[int]:
 
 
 def run_study(
-    experiment: Experiment,
+    experiment: AnyExperiment,
     *,
     location: StorageLocation,
     study_name: str | None,
@@ -80,7 +81,10 @@ def run_study(
 def _optimize(job: WorkerJob, *, study: optuna.Study, callback=None) -> None:
     torch.set_num_threads(job.threads)
     study.sampler = make_sampler(job.experiment.sampler, worker_index=job.worker_index)
-    objective = TrialObjective(
+    objective_class = (
+        FactorizationObjective if isinstance(job.experiment, FactorizationExperiment) else TrialObjective
+    )
+    objective = objective_class(
         job.experiment,
         artifact_store=open_artifact_store(job.location, create=True),
         device=resolve_device(job.device),

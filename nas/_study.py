@@ -9,7 +9,13 @@ import optuna_dashboard
 
 from fftlearn import ConfigError, to_dict
 
-from ._experiment import Experiment, SamplerSpec, experiment_from_dict
+from ._experiment import (
+    AnyExperiment,
+    FactorizationExperiment,
+    SamplerSpec,
+    experiment_from_dict,
+    experiment_to_dict,
+)
 
 EXPERIMENT_ATTR = "fftnas.experiment"
 
@@ -42,7 +48,7 @@ def study_names(storage: optuna.storages.BaseStorage) -> list[str]:
 
 
 def create_or_resume_study(
-    experiment: Experiment,
+    experiment: AnyExperiment,
     *,
     storage: optuna.storages.BaseStorage,
     study_name: str | None = None,
@@ -62,20 +68,36 @@ def create_or_resume_study(
     )
     if EXPERIMENT_ATTR not in study.user_attrs:
         study.set_metric_names(experiment.metric_names)
-        study.set_user_attr(EXPERIMENT_ATTR, to_dict(experiment))
+        study.set_user_attr(EXPERIMENT_ATTR, experiment_to_dict(experiment))
         optuna_dashboard.save_note(study, experiment_note(experiment))
     else:
         _check_resumable(study, experiment)
     return study
 
 
-def experiment_note(experiment: Experiment) -> str:
+def experiment_note(experiment: AnyExperiment) -> str:
     """A Markdown summary of the experiment for the dashboard's study note.
 
     (The dashboard cuts attribute values at 1024 characters; the note shows the whole search.)
     """
     data = to_dict(experiment)
     space = data["space"]
+    if isinstance(experiment, FactorizationExperiment):
+        target = experiment.target
+        return "\n".join(
+            [
+                f"## {experiment.study.name}",
+                "",
+                "Objectives: " + ", ".join(f"{o.metric} ({o.direction})" for o in experiment.objectives),
+                f"Target: {target.name}, N = {target.n}"
+                + (" behind hidden row/column permutations" if target.hidden_permutation else ""),
+                f"Sampler: {experiment.sampler.name} (seed {experiment.sampler.seed})",
+                "",
+                f"Space: `{json.dumps(space)}`",
+                "",
+                "Reproduce any trial: `fftnas reproduce --study NAME --trial N`.",
+            ]
+        )
     lines = [
         f"## {experiment.study.name}",
         "",
@@ -96,7 +118,7 @@ def experiment_note(experiment: Experiment) -> str:
     return "\n".join(lines)
 
 
-def _check_resumable(study: optuna.Study, experiment: Experiment) -> None:
+def _check_resumable(study: optuna.Study, experiment: AnyExperiment) -> None:
     stored = study.user_attrs.get(EXPERIMENT_ATTR)
     if stored is None:
         raise ConfigError(
@@ -131,7 +153,7 @@ def load_study(storage: optuna.storages.BaseStorage, name: str | None) -> optuna
     return optuna.load_study(study_name=name, storage=storage)
 
 
-def study_experiment(study: optuna.Study) -> Experiment:
+def study_experiment(study: optuna.Study) -> AnyExperiment:
     """The experiment a study was created from (stored with the study)."""
     stored = study.user_attrs.get(EXPERIMENT_ATTR)
     if stored is None:

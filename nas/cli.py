@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -16,10 +17,12 @@ import optuna
 
 from fftlearn import ConfigError, resolve_device, to_dict
 from fftlearn._validate import check_int
+from fftlearn.factorize import TARGET_NAMES
 
 from ._dashboard import dashboard_command, serve_dashboard
-from ._experiment import METRICS, load_experiment
-from ._oneoff import evaluate_params, parse_params
+from ._experiment import METRICS, FactorizationExperiment, load_experiment
+from ._fit_command import METHODS, PERMUTATIONS, format_fit, run_fit_command
+from ._oneoff import evaluate_params, fit_params, parse_params
 from ._report import format_pareto, format_table, metric_names, summarize_params
 from ._reproduce import format_reproduction, reproduce_trial
 from ._runner import run_study
@@ -128,20 +131,37 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment)
     params = parse_params(args.params)
     seed = check_int("--seed", args.seed, low=0, high=2**31 - 1)
-    device = resolve_device(args.device)
-    candidate, evaluation = evaluate_params(experiment, params, seed=seed, device=device)
-    if args.json:
-        print(
-            json.dumps(
-                {"params": params, "config": to_dict(candidate), "metrics": evaluation.metrics}, indent=2
-            )
+    if isinstance(experiment, FactorizationExperiment):
+        config, metrics = fit_params(experiment, params, seed=seed)
+        what = f"{experiment.target.name}, N = {experiment.target.n}"
+    else:
+        config, evaluation = evaluate_params(
+            experiment, params, seed=seed, device=resolve_device(args.device)
         )
+        metrics = evaluation.metrics
+        what = f"{experiment.task.name} ({experiment.task.data.kind})"
+    if args.json:
+        print(json.dumps({"params": params, "config": to_dict(config), "metrics": metrics}, indent=2))
         return 0
-    rows = [
-        [name, f"{value:.6g}", METRICS.get(name, ("", ""))[0]] for name, value in evaluation.metrics.items()
-    ]
-    print(f"{summarize_params(params)} on {experiment.task.name} ({experiment.task.data.kind}), seed {seed}")
+    rows = [[name, f"{value:.6g}", METRICS.get(name, ("", ""))[0]] for name, value in metrics.items()]
+    print(f"{summarize_params(params)} on {what}, seed {seed}")
     print(format_table(["metric", "value", "unit"], rows))
+    return 0
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    record = run_fit_command(
+        target=args.target,
+        target_file=args.target_file,
+        n=args.n,
+        method=args.method,
+        perm=args.perm,
+        hidden_permutation=args.hidden_permutation,
+        dtype=args.dtype,
+        trials=args.trials,
+        seed=args.seed,
+    )
+    print(format_fit(record, as_json=args.json))
     return 0
 
 
@@ -199,6 +219,26 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
     evaluate.set_defaults(handler=cmd_evaluate)
 
+    fit = commands.add_parser("fit", help="factorize one target matrix into sparse factors")
+    fit.add_argument("--target", help=f"target name: {', '.join(n for n in TARGET_NAMES if n != 'file')}")
+    fit.add_argument("--target-file", help="a square .npy matrix of power-of-two size")
+    fit.add_argument("--n", type=int, help="matrix size, a power of two (with --target)")
+    fit.add_argument("--method", choices=METHODS, default="hierarchical")
+    fit.add_argument(
+        "--perm", choices=PERMUTATIONS, default="bitrev", help="what the fitter knows of the permutation"
+    )
+    fit.add_argument(
+        "--hidden-permutation",
+        type=int,
+        metavar="SEED",
+        help="hide the target behind seeded row/column permutations",
+    )
+    fit.add_argument("--dtype", choices=("float32", "float64"), default="float64")
+    fit.add_argument("--trials", type=int, default=20, help="trials of --method search")
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--json", action="store_true", help="print one JSON object")
+    fit.set_defaults(handler=cmd_fit)
+
     dashboard = commands.add_parser("dashboard", help="serve optuna-dashboard on a storage")
     dashboard.add_argument("--port", type=int, default=8080)
     dashboard.add_argument(
@@ -222,6 +262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fftnas: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (e.g. `| head`) went away: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

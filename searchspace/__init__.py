@@ -5,6 +5,7 @@ rebuilds the config of a stored trial exactly.
 """
 
 from ._candidate import FrontEndSpace, HeadSpace, OptimizerSpace, suggest_candidate
+from ._factorization import FactorizationSpace, GradientSpace, IHTSpace, L1Space, suggest_fitter
 from ._kinds import (
     ConvSpace,
     DSTFTSpace,
@@ -18,6 +19,11 @@ from ._ranges import FloatRange, IntRange
 from ._trial import TrialLike
 
 __all__ = [
+    "FactorizationSpace",
+    "GradientSpace",
+    "IHTSpace",
+    "L1Space",
+    "suggest_fitter",
     "ButterflySpace",
     "ConvSpace",
     "DSTFTSpace",

@@ -1,5 +1,6 @@
 """What did a front-end learn? Kernel spectra, harmonic (comb) scores, frame bounds, routing."""
 
+from ._factors import plot_error_matrix, plot_factor_supports
 from ._frames import (
     FrameBounds,
     frame_bounds_convolutional,
@@ -21,6 +22,8 @@ __all__ = [
     "frame_bounds_matrix",
     "harmonic_score",
     "kernel_spectra",
+    "plot_error_matrix",
+    "plot_factor_supports",
     "plot_frame_response",
     "plot_kernel_spectra",
     "plot_router_usage",

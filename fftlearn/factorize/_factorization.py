@@ -67,9 +67,12 @@ class FitResult:
     nnz: int  # nonzeros of all factors
     ops: int  # real arithmetic operations to apply it, trivial multiplications removed
     seconds: float  # wall-clock time of the fit
-    recovered_fft_structure: bool  # dataflow graph isomorphic to radix-2 Cooley-Tukey
+    recovered_fft_structure: bool  # error <= RECOVERY_TOLERANCE AND the graph is radix-2 Cooley-Tukey
     factorization: SparseFactorization = field(repr=False)
     details: dict[str, object] = field(default_factory=dict)  # fitter-specific figures
+
+
+RECOVERY_TOLERANCE = 1e-6  # relative error under which a radix-2-shaped fit counts as recovered
 
 
 def relative_error(approximation: np.ndarray, target: np.ndarray) -> float:
@@ -96,17 +99,25 @@ def make_fit_result(
     details: dict[str, object] | None = None,
 ) -> FitResult:
     """The ``FitResult`` of ``factorization`` against ``target``: errors, nonzeros, the real
-    operation count and the FFT-structure verdict (both from ``fftlearn.factorize._graph``)."""
+    operation count and the FFT-structure verdict (both from ``fftlearn.factorize._graph``).
+
+    ``recovered_fft_structure`` needs both: a dataflow graph isomorphic to the radix-2
+    Cooley-Tukey graph AND a relative error <= ``RECOVERY_TOLERANCE`` (a control fitted on the
+    butterfly supports has the right shape at a large error: not recovered). The shape alone is
+    in ``details["radix2_graph"]``.
+    """
     from ._graph import is_radix2_fft_graph, operation_count  # the dataflow-graph analysis
 
     dense = factorization.to_dense()
+    error = relative_error(dense, target)
+    shaped = is_radix2_fft_graph(factorization)
     return FitResult(
-        relative_error=relative_error(dense, target),
+        relative_error=error,
         rmse=rmse_per_real_entry(dense, target),
         nnz=factorization.nnz,
         ops=operation_count(factorization),
         seconds=seconds,
-        recovered_fft_structure=is_radix2_fft_graph(factorization),
+        recovered_fft_structure=shaped and error <= RECOVERY_TOLERANCE,
         factorization=factorization,
-        details=dict(details or {}),
+        details={**(details or {}), "radix2_graph": shaped},
     )

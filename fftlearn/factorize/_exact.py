@@ -1,0 +1,146 @@
+"""Exact sparse factorizations of the FFT, the Walsh–Hadamard transform and the DCT-II.
+
+These are the oracles: tests compare them with ``numpy.fft`` / ``torch.fft`` / ``scipy.fft``,
+and fitted factorizations are compared with them. All are ``SparseFactorization`` objects
+(``M = Pout · F[L-1] ··· F[0] · Pin``, ``F[0]`` applied first), built from the butterfly
+machinery of ``fftlearn._butterfly``.
+
+Nonzeros (``n = 2^L``):
+- ``fft_factorization``: ``L`` butterfly factors of ``2n`` nonzeros each, ``2 n log2 n``;
+  input permutation = bit reversal (decimation in time).
+- ``hadamard_factorization``: the same support with ±1 blocks, ``2 n log2 n``; no permutation.
+- ``dct2_factorization``: ``2 n log2 n + 2n − 2`` (the FFT plus one twiddle factor with two
+  nonzeros per row, one in rows 0 and n/2); see its docstring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse
+
+from .._butterfly import (
+    bit_reversal_permutation,
+    butterfly_factor_indices,
+    fft_butterfly_twiddles,
+    hadamard_butterfly_twiddles,
+    log2_exact,
+)
+from .._errors import ConfigError
+from ._factorization import SparseFactorization
+
+_SNAP = 1e-15  # |real or imaginary part| below this (relative to 1) is set to exactly 0
+
+
+def fft_factorization(n: int, *, inverse: bool = False, normalized: bool = True) -> SparseFactorization:
+    """The radix-2 decimation-in-time FFT: ``log2 n`` butterfly factors after bit reversal.
+
+    ``normalized``: unitary (``norm="ortho"``, every factor scaled by 1/sqrt(2)); otherwise the
+    product is ``numpy.fft.fft`` (or ``ifft`` with ``inverse``, 1/2 per factor). Twiddles that
+    are ±1 or ±i up to rounding (e.g. ``exp(-iπ/2)``, whose real part is 6e-17) are stored
+    exactly, so trivial multiplications are recognisable. ``2 n log2 n`` nonzeros.
+    """
+    _check_n(n)
+    twiddles = fft_butterfly_twiddles(n, inverse=inverse, normalized=normalized).numpy()  # (L, n/2, 2, 2)
+    direction = "inverse " if inverse else ""
+    scaling = "unitary" if normalized else "unnormalized"
+    return SparseFactorization(
+        factors=_butterfly_factors(_snap(twiddles)),
+        input_permutation=bit_reversal_permutation(n),
+        output_permutation=np.arange(n, dtype=np.int64),
+        label=f"radix-2 {direction}FFT (decimation in time, bit-reversal input), {scaling}",
+    )
+
+
+def hadamard_factorization(n: int, *, normalized: bool = True) -> SparseFactorization:
+    """Walsh–Hadamard (Sylvester order, ``scipy.linalg.hadamard(n)``): ``log2 n`` factors ``I⊗H2⊗I``.
+
+    Real ±1 blocks (scaled 1/sqrt(2) each when ``normalized``, so the product is orthogonal);
+    no permutation: factor ``k`` is ``I ⊗ H2 ⊗ I`` (``H2`` acting on bit ``k``), and their product
+    is ``H2 ⊗ ··· ⊗ H2``, the Sylvester matrix itself. Same support as the FFT, ``2 n log2 n`` nonzeros.
+    """
+    _check_n(n)
+    twiddles = hadamard_butterfly_twiddles(n, normalized=normalized).numpy()  # (L, n/2, 2, 2)
+    identity = np.arange(n, dtype=np.int64)
+    scaling = "orthonormal" if normalized else "±1"
+    return SparseFactorization(
+        factors=_butterfly_factors(twiddles),
+        input_permutation=identity,
+        output_permutation=identity.copy(),
+        label=f"Walsh-Hadamard butterfly factors (Sylvester order), {scaling}",
+    )
+
+
+def dct2_factorization(n: int, *, normalized: bool = True) -> SparseFactorization:
+    """The DCT-II (``scipy.fft.dct(type=2)``) as FFT factors plus one sparse twiddle factor.
+
+    Makhoul's reordering (IEEE TASSP 1980): ``v[m] = x[2m]`` and ``v[n-1-m] = x[2m+1]`` for
+    ``m < n/2``; then with ``V = F v`` (``F`` the unnormalized DFT) and ``d_k = 2 s_k e^{-iπk/2n}``
+    (``s_k`` the scipy scaling: 1, or sqrt(1/4n) for k = 0 and sqrt(1/2n) otherwise with
+    ``normalized``), ``C x = Re(D F v)``. Because ``v`` is real for real ``x`` and
+    ``conj(F) = R F`` (``R``: row k -> row (n - k) mod n), ``Re(D F) = ½ (D + conj(D) R) F``,
+    so the real part is itself a sparse factor ``G = ½ (D + conj(D) R)``:
+
+        C = G · F[L-1] ··· F[0] · P_bitrev · P_makhoul        (exact in exact arithmetic)
+
+    ``G`` has two nonzeros per row except rows 0 and n/2 (one, ``Re d_k``), so the total is
+    ``2 n log2 n + 2n − 2`` nonzeros. The factors are complex; the product is real up to
+    rounding (``to_dense()`` is complex128 with imaginary parts around 1e-16; take ``.real``).
+    """
+    _check_n(n)
+    fft = fft_factorization(n, normalized=False)
+    half = np.arange(n // 2)
+    makhoul = np.empty(n, dtype=np.int64)  # v = x[makhoul]
+    makhoul[half] = 2 * half
+    makhoul[n - 1 - half] = 2 * half + 1
+    k = np.arange(n)
+    scale = np.ones(n)
+    if normalized:
+        scale = np.full(n, np.sqrt(1 / (2 * n)))
+        scale[0] = np.sqrt(1 / (4 * n))
+    d = 2 * scale * np.exp(-1j * np.pi * k / (2 * n))  # (n,)
+    mirror = (-k) % n
+    rows = np.concatenate([k, k])
+    cols = np.concatenate([k, mirror])
+    values = np.concatenate([d / 2, np.conj(d) / 2])
+    twiddle = scipy.sparse.csr_matrix((values, (rows, cols)), shape=(n, n))  # duplicates (rows 0, n/2) summed
+    twiddle.sum_duplicates()
+    twiddle.data = _snap(twiddle.data)
+    scaling = "orthonormal" if normalized else "unnormalized"
+    return SparseFactorization(
+        factors=(*fft.factors, twiddle),
+        input_permutation=makhoul[bit_reversal_permutation(n)],
+        output_permutation=np.arange(n, dtype=np.int64),
+        label=f"DCT-II through the FFT (Makhoul reordering, real part as a twiddle factor), {scaling}",
+    )
+
+
+def _check_n(n: object) -> None:
+    try:
+        log2_exact(n)  # type: ignore[arg-type]
+    except ValueError:
+        raise ConfigError("n", n, "must be a power of two >= 2") from None
+
+
+def _snap(values: np.ndarray) -> np.ndarray:
+    """Real and imaginary parts below ``_SNAP`` in magnitude set to exactly zero."""
+    values = np.array(values, copy=True)
+    if np.iscomplexobj(values):
+        real, imag = values.real.copy(), values.imag.copy()
+        real[np.abs(real) < _SNAP] = 0.0
+        imag[np.abs(imag) < _SNAP] = 0.0
+        return real + 1j * imag
+    values[np.abs(values) < _SNAP] = 0.0
+    return values
+
+
+def _butterfly_factors(twiddles: np.ndarray) -> tuple[scipy.sparse.csr_matrix, ...]:
+    """CSR factors from ``(L, n/2, 2, 2)`` twiddles (``fftlearn._butterfly`` convention)."""
+    n = 2 * twiddles.shape[1]
+    factors = []
+    for level in range(twiddles.shape[0]):
+        rows, cols = butterfly_factor_indices(n, level)  # (n/2, 2, 2) each
+        factor = scipy.sparse.csr_matrix(
+            (twiddles[level].reshape(-1), (rows.reshape(-1), cols.reshape(-1))), shape=(n, n)
+        )
+        factors.append(factor)
+    return tuple(factors)

@@ -1,0 +1,102 @@
+"""Factorization trials: fit the experiment's target with the fitter a trial picks, measure it,
+record it, and draw each factor's support and the error."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import optuna
+
+from fftlearn import config_to_json
+from fftlearn.analysis import plot_error_matrix, plot_factor_supports
+from fftlearn.factorize import (
+    FitResult,
+    dense_flops,
+    fit_factorization,
+    make_target,
+    radix2_flops,
+    split_radix_flops,
+)
+from searchspace import TrialLike, suggest_fitter
+
+from ._experiment import FactorizationExperiment
+
+
+def fit_metrics(result: FitResult) -> dict[str, float]:
+    """The metrics of one fit (see FACTORIZATION_METRICS for units)."""
+    return {
+        "relative_error": result.relative_error,
+        "rmse": result.rmse,
+        "nnz": float(result.nnz),
+        "ops": float(result.ops),
+        "seconds": result.seconds,
+        "recovered_fft_structure": float(result.recovered_fft_structure),
+    }
+
+
+def reference_counts(n: int) -> dict[str, int]:
+    """Real flops of the dense product and of the radix-2 and split-radix FFTs of size ``n``."""
+    return {
+        "dense_flops": dense_flops(n),
+        "radix2_flops": radix2_flops(n),
+        "split_radix_flops": split_radix_flops(n),
+    }
+
+
+def fitter_for(trial: TrialLike, experiment: FactorizationExperiment, *, seed: int) -> object:
+    """The fitter config ``trial`` picks from the experiment's space."""
+    return suggest_fitter(trial, space=experiment.space, seed=seed)
+
+
+def run_fit(experiment: FactorizationExperiment, fitter: object) -> FitResult:
+    """Fit the experiment's target with ``fitter``."""
+    return fit_factorization(make_target(experiment.target).matrix, fitter)
+
+
+class FactorizationObjective:
+    """The callable handed to ``study.optimize`` for a factorization experiment."""
+
+    def __init__(self, experiment: FactorizationExperiment, *, artifact_store, device) -> None:
+        self.experiment = experiment
+        self.artifact_store = artifact_store
+
+    def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
+        from ._objective import package_versions, trial_seed
+
+        experiment = self.experiment
+        seed = trial_seed(experiment.study.seed, trial.number)
+        fitter = fitter_for(trial, experiment, seed=seed)
+        trial.set_user_attr("config", config_to_json(fitter))
+        trial.set_user_attr("seed", seed)
+        trial.set_user_attr("versions", package_versions())
+        start = time.perf_counter()
+        result = run_fit(experiment, fitter)
+        metrics = fit_metrics(result)
+        trial.set_user_attr("metrics", metrics)
+        trial.set_user_attr("reference_counts", reference_counts(experiment.target.n))
+        trial.set_user_attr("seconds", {"fit": result.seconds, "trial": time.perf_counter() - start})
+        self._pictures(trial, result)
+        return tuple(metrics[name] for name in experiment.metric_names)
+
+    def _pictures(self, trial: optuna.Trial, result: FitResult) -> None:
+        target = make_target(self.experiment.target).matrix
+        label = f"trial {trial.number}: {result.details.get('method', '')}"
+        with tempfile.TemporaryDirectory(prefix="fftnas-fit-") as tmp:
+            pictures = {
+                "factor_supports": plot_factor_supports(
+                    result.factorization, Path(tmp) / "supports.png", title=label
+                ),
+                "error": plot_error_matrix(
+                    result.factorization.to_dense(), target, Path(tmp) / "error.png", title=label
+                ),
+            }
+            for name, path in pictures.items():
+                artifact = optuna.artifacts.upload_artifact(
+                    artifact_store=self.artifact_store,
+                    file_path=str(path),
+                    study_or_trial=trial,
+                    mimetype="image/png",
+                )
+                trial.set_user_attr(f"artifact.{name}", artifact)

@@ -1,0 +1,149 @@
+"""Factorization through the CLI: ``fftnas fit`` and factorization studies end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+
+from fftlearn.factorize import radix2_flops
+from nas.cli import main
+from tests.helpers import REPO
+
+TINY = """
+family = "factorization"
+
+[study]
+name = "fz"
+trials = 6
+seed = 0
+
+[sampler]
+name = "random"
+seed = 0
+
+[[objectives]]
+metric = "relative_error"
+direction = "minimize"
+
+[[objectives]]
+metric = "ops"
+direction = "minimize"
+
+[target]
+name = "hadamard"
+n = 16
+hidden_permutation = {hidden}
+
+[space]
+methods = ["hierarchical", "search", "baseline"]
+hierarchical_permutation = ["identity", "bitrev"]
+"""
+
+
+def _fit(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    assert main(["fit", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_fit_hierarchical_dft_is_the_fft(capsys: pytest.CaptureFixture[str]) -> None:
+    record = _fit(capsys, "--target", "dft", "--n", "64")
+    for key in ("relative_error", "rmse", "nnz", "ops", "seconds", "recovered_fft_structure"):
+        assert key in record
+    assert record["relative_error"] <= 1e-12 and record["rmse"] <= 1e-12
+    assert record["nnz"] == record["butterfly_budget_nnz"] == 2 * 64 * 6
+    assert record["ops"] == record["radix2_flops"] == radix2_flops(64)
+    assert record["dense_flops"] == 8 * 64 * 64 - 2 * 64 and record["split_radix_flops"] == 4 * 64 * 6 - 6 * 64 + 8
+    assert record["recovered_fft_structure"] is True
+
+
+def test_fit_finds_hidden_permutations_and_never_recovers_controls(capsys: pytest.CaptureFixture[str]) -> None:
+    hidden = _fit(capsys, "--target", "hadamard", "--n", "32", "--hidden-permutation", "5", "--perm", "search")
+    assert hidden["relative_error"] <= 1e-9 and hidden["nnz"] == 2 * 32 * 5 and hidden["recovered_fft_structure"]
+    exact_without = _fit(capsys, "--target", "hadamard", "--n", "32", "--hidden-permutation", "5")
+    assert exact_without["relative_error"] > 0.1 and not exact_without["recovered_fft_structure"]
+    for control in ("legendre", "random"):
+        record = _fit(capsys, "--target", control, "--n", "32", "--perm", "search")
+        assert record["relative_error"] > 0.1 and record["recovered_fft_structure"] is False
+
+
+def test_fit_reads_a_users_matrix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    np.save(tmp_path / "m.npy", np.fft.fft(np.eye(16), norm="ortho"))
+    record = _fit(capsys, "--target-file", str(tmp_path / "m.npy"))
+    assert record["n"] == 16 and record["relative_error"] <= 1e-12 and record["recovered_fft_structure"]
+
+
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["--target", "dft", "--n", "100"], "n: got 100; must be a power of two"),
+        (["--n", "8"], "--target: got None; give exactly one of --target NAME and --target-file M.npy"),
+        (["--target", "dft"], "--n: got None; is required with --target"),
+        (["--target", "fourier", "--n", "8"], "name: got 'fourier'; must be one of"),
+        (["--target", "dft", "--n", "8", "--perm", "learn"], "--perm: got 'learn'; must be bitrev, identity or search"),
+        (["--target-file", "/no/such.npy"], "path: got '/no/such.npy'"),
+        (["--target", "dft", "--n", "8", "--method", "magic"], "invalid choice: 'magic'"),
+        (["--target", "dft", "--n", "8", "--hidden-permutation", "-1"], "--hidden-permutation: got -1"),
+    ],
+)
+def test_fit_bad_flags_exit_2(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fit", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("fftnas: error: ") and expected in err and len(err.splitlines()) == 1
+
+
+def test_factorization_study_runs_reproduces_and_draws(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    experiment = tmp_path / "fz.toml"
+    experiment.write_text(TINY.format(hidden="true"))
+    storage = tmp_path / "fz.journal"
+    assert main(["run", str(experiment), "--storage", str(storage), "--no-progress"]) == 0
+    capsys.readouterr()
+    backend = optuna.storages.journal.JournalFileBackend(str(storage))
+    study = optuna.load_study(study_name="fz", storage=optuna.storages.JournalStorage(backend))
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 6
+    assert study.metric_names == ["relative_error", "ops"]
+    by_method = {t.params["method"]: t for t in study.trials}
+    assert by_method["search"].user_attrs["metrics"]["recovered_fft_structure"] == 1.0
+    assert by_method["search"].values[0] <= 1e-9
+    assert by_method["hierarchical"].values[0] > 0.1  # bit reversal alone cannot undo hidden permutations
+    for trial in study.trials:
+        for name in ("artifact.factor_supports", "artifact.error"):
+            assert (tmp_path / "fz-artifacts" / trial.user_attrs[name]).read_bytes()[:4] == b"\x89PNG"
+    number = by_method["search"].number
+    assert main(["reproduce", "--storage", str(storage), "--trial", str(number), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == "refit"
+    for name in ("relative_error", "nnz", "ops", "recovered_fft_structure"):
+        assert result["reproduced"][name] == result["stored"][name]
+    assert main(["pareto", "--storage", str(storage), "--format", "json"]) == 0
+    front = json.loads(capsys.readouterr().out)
+    assert number in {r["number"] for r in front} or min(r["values"][0] for r in front) <= 1e-9
+
+
+def test_evaluate_a_fitter_outside_a_study(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    experiment = tmp_path / "fz.toml"
+    experiment.write_text(TINY.format(hidden="false"))
+    # Sylvester-order Hadamard is a butterfly product WITHOUT the bit reversal
+    params = {"method": "hierarchical", "hierarchical.permutation": "identity"}
+    assert main(["evaluate", str(experiment), "--params", json.dumps(params), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["config"] == {"kind": "hierarchical_fit", "permutation": "identity"}
+    assert record["metrics"]["relative_error"] <= 1e-12 and record["metrics"]["recovered_fft_structure"] == 1.0
+    params["hierarchical.permutation"] = "bitrev"
+    assert main(["evaluate", str(experiment), "--params", json.dumps(params), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["relative_error"] > 0.1
+    assert main(["evaluate", str(experiment), "--params", json.dumps({"method": "gradient"})]) == 2
+    assert "--params.method: got 'gradient'; must be one of 'hierarchical', 'search', 'baseline'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["butterfly_recovery", "hidden_permutation", "l1_sparse"])
+def test_shipped_factorization_experiments_load(name: str) -> None:
+    from nas import load_experiment
+    from nas._experiment import FactorizationExperiment
+
+    experiment = load_experiment(REPO / "experiments" / f"{name}.toml")
+    assert isinstance(experiment, FactorizationExperiment)
+    assert experiment.metric_names[0] == "relative_error"
