@@ -4,6 +4,8 @@ and scipy.fft, and the two literature baselines at the butterfly budget."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,7 +28,7 @@ def _target(name: str, n: int, **options: object) -> np.ndarray:
     return make_target(TargetConfig(name=name, n=n, **options)).matrix  # type: ignore[arg-type]
 
 
-def _columns(transform, n: int) -> np.ndarray:  # noqa: ANN001
+def _columns(transform: Callable[[np.ndarray], np.ndarray], n: int) -> np.ndarray:
     """The matrix of a linear map applied along axis 0: its columns are the images of e_j."""
     return transform(np.eye(n))
 
@@ -102,7 +104,8 @@ def test_random_control_is_seeded_gaussian() -> None:
 @pytest.mark.parametrize("name", ["dft", "dct2", "hadamard", "circulant"])
 def test_hidden_permutations_are_recorded_and_recoverable(name: str) -> None:
     plain = make_target(TargetConfig(name=name, n=64, seed=5))  # type: ignore[arg-type]
-    hidden = make_target(TargetConfig(name=name, n=64, seed=5, hidden_permutation=True))  # type: ignore[arg-type]
+    hidden_config = TargetConfig(name=name, n=64, seed=5, hidden_permutation=True)  # type: ignore[arg-type]
+    hidden = make_target(hidden_config)
     rows, cols = hidden.row_permutation, hidden.column_permutation
     for perm in (rows, cols):
         assert perm.dtype == np.int64 and np.array_equal(np.sort(perm), np.arange(64))
@@ -124,7 +127,7 @@ def test_hidden_permutations_depend_on_the_seed_only() -> None:
 # ---------------------------------------------------------------- user files
 
 
-def test_file_target_round_trips_a_user_matrix(tmp_path) -> None:  # noqa: ANN001
+def test_file_target_round_trips_a_user_matrix(tmp_path: Path) -> None:
     matrix = np.random.default_rng(0).standard_normal((8, 8)) + 1j
     path = tmp_path / "m.npy"
     np.save(path, matrix)
@@ -148,7 +151,9 @@ def test_file_target_round_trips_a_user_matrix(tmp_path) -> None:  # noqa: ANN00
         (np.array([["a", "b"], ["c", "d"]]), "must hold a numeric matrix (a single .npy array)"),
     ],
 )
-def test_bad_matrix_files_are_config_errors_naming_path(tmp_path, content: np.ndarray, message: str) -> None:  # noqa: ANN001
+def test_bad_matrix_files_are_config_errors_naming_path(
+    tmp_path: Path, content: np.ndarray, message: str
+) -> None:
     path = tmp_path / "bad.npy"
     np.save(path, content)
     with pytest.raises(ConfigError) as caught:
@@ -157,16 +162,18 @@ def test_bad_matrix_files_are_config_errors_naming_path(tmp_path, content: np.nd
     assert caught.value.allowed == message
 
 
-def test_missing_unreadable_and_mismatched_files(tmp_path) -> None:  # noqa: ANN001
+def test_missing_unreadable_and_mismatched_files(tmp_path: Path) -> None:
     missing = str(tmp_path / "missing.npy")
     with pytest.raises(ConfigError) as caught:
         TargetConfig(name="file", n=8, path=missing)
-    assert caught.value.field == "path" and caught.value.allowed == "must be an existing .npy file for name 'file'"
+    assert caught.value.field == "path"
+    assert caught.value.allowed == "must be an existing .npy file for name 'file'"
     text = tmp_path / "text.npy"
     text.write_text("not numpy")
     with pytest.raises(ConfigError) as caught:
         make_target(TargetConfig(name="file", n=8, path=str(text)))
-    assert caught.value.field == "path" and caught.value.allowed.startswith("must be a .npy file numpy can read")
+    assert caught.value.field == "path"
+    assert caught.value.allowed.startswith("must be a .npy file numpy can read")
     good = tmp_path / "good.npy"
     np.save(good, np.eye(4))
     with pytest.raises(ConfigError) as caught:
@@ -314,7 +321,7 @@ def test_low_rank_baseline_is_the_truncated_svd() -> None:
         (lambda: top_entries_baseline(np.full((2, 2), np.inf)), "matrix", "must hold finite values only"),
     ],
 )
-def test_baseline_errors_name_the_argument(call, field: str, allowed: str) -> None:  # noqa: ANN001
+def test_baseline_errors_name_the_argument(call: Callable[[], object], field: str, allowed: str) -> None:
     with pytest.raises(ConfigError) as caught:
         call()
     assert (caught.value.field, caught.value.allowed) == (field, allowed)

@@ -52,7 +52,9 @@ from .._butterfly import bit_reversal_permutation, butterfly_factor_indices
 from .._errors import ConfigError
 from ._factorization import SparseFactorization
 
-VF2_MAX_N = 8  # method="auto" asks networkx VF2++ up to this n, the address certificate above
+# method="auto" asks networkx VF2++ up to this n and uses the address certificate above: the
+# radix-2 graph has a huge automorphism group, and VF2 already needs seconds to minutes at n = 16
+VF2_MAX_N = 8
 
 
 def dense_flops(n: int) -> int:
@@ -161,10 +163,10 @@ def _factor_operations(
     weights = coo.data.astype(np.complex128)
     best = _operations_at_scale(coo.row, coo.col, weights, has_real, has_imag, tol, n)
     parts = np.abs(np.concatenate([weights.real, weights.imag]))
-    parts = parts[parts > tol * np.abs(weights).max()]
-    values, counts = np.unique(_quantize(parts, tol * parts.max()), return_counts=True)
-    if counts.size and counts.max() >= 2:
-        scale = float(parts[_quantize(parts, tol * parts.max()) == values[np.argmax(counts)]][0])
+    parts = parts[parts > tol * np.abs(weights).max()]  # nonzero real and imaginary parts
+    _, first, counts = np.unique(_quantize(parts, tol * parts.max()), return_index=True, return_counts=True)
+    if counts.size and counts.max() >= 2:  # the most frequent magnitude, smallest on ties
+        scale = float(parts[first[np.argmax(counts)]])
         scaled = _operations_at_scale(coo.row, coo.col, weights / scale, has_real, has_imag, tol, n)
         best = min(best, scaled, key=lambda result: result[0])
     return best
@@ -248,7 +250,8 @@ def is_radix2_fft_graph(
     Cooley–Tukey graph (an edge at transition ``k`` gains or loses bit ``k`` only, other
     transitions see both ends flipped or neither), so the computed addresses are ``ψ`` followed
     by an automorphism and pass too. Tests compare it with VF2 on random graphs made of 2x2
-    blocks, most of which are not Cooley–Tukey. Cost: ``O(n log² n)``.
+    blocks and on near misses (two inputs of one factor swapped), for n = 4 and 8. Cost:
+    ``O(n log² n)``; about 20–60 ms at n = 1024 on a 2-core machine.
     """
     if method not in ("auto", "vf2", "labels"):
         raise ConfigError("method", method, "must be 'auto', 'vf2' or 'labels'")
