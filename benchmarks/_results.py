@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import shlex
 import sys
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def machine() -> str:
 
 def append_results(title: str, table: str, *, notes: str = "") -> None:
     """Add a dated section to RESULTS.md (the command line that produced it included)."""
-    command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
+    command = "python " + shlex.join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     section = f"\n## {title}: {stamp}\n\nMachine: {machine()}  \nCommand: `{command}`\n\n{table}\n"
     if notes:

@@ -7,6 +7,7 @@ against the experiment's space, and a param the space never asks for is an error
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ import torch
 
 from fftlearn import CandidateConfig, ConfigError
 
-from ._evaluate import Evaluation, evaluate_candidate, suggest_for
+from ._analysis import analyze
+from ._evaluate import Evaluation, evaluate_candidate, suggest_for, task_data
 from ._experiment import Experiment, FactorizationExperiment
 from ._factorization import fit_metrics, fitter_for, run_fit
 
@@ -114,3 +116,19 @@ def evaluate_params(
         device=device,
     )
     return candidate, evaluation
+
+
+def learned(experiment: Experiment, evaluation: Evaluation, *, device: torch.device) -> dict[str, object]:
+    """What a trial records about what it learned (harmonic scores, frame bounds, and for
+    experts the expert shares and routing purity), for a one-off evaluation."""
+    _, test_data = task_data(experiment.task, experiment.study.seed)
+    with tempfile.TemporaryDirectory(prefix="fftnas-evaluate-") as tmp:
+        attributes, _ = analyze(
+            evaluation.model,
+            test_data=test_data,
+            sample_rate=experiment.task.sample_rate,
+            device=device,
+            folder=Path(tmp),
+            label="evaluate",
+        )
+    return attributes

@@ -22,7 +22,7 @@ from fftlearn.factorize import TARGET_NAMES
 from ._dashboard import dashboard_command, serve_dashboard
 from ._experiment import METRICS, FactorizationExperiment, load_experiment
 from ._fit_command import METHODS, PERMUTATIONS, format_fit, run_fit_command
-from ._oneoff import evaluate_params, fit_params, parse_params
+from ._oneoff import evaluate_params, fit_params, learned, parse_params
 from ._report import format_pareto, format_table, metric_names, summarize_params
 from ._reproduce import format_reproduction, reproduce_trial
 from ._runner import run_study
@@ -131,21 +131,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment)
     params = parse_params(args.params)
     seed = check_int("--seed", args.seed, low=0, high=2**31 - 1)
+    record: dict[str, object] = {"params": params}
     if isinstance(experiment, FactorizationExperiment):
         config, metrics = fit_params(experiment, params, seed=seed)
         what = f"{experiment.target.name}, N = {experiment.target.n}"
     else:
-        config, evaluation = evaluate_params(
-            experiment, params, seed=seed, device=resolve_device(args.device)
-        )
+        device = resolve_device(args.device)
+        config, evaluation = evaluate_params(experiment, params, seed=seed, device=device)
         metrics = evaluation.metrics
+        record["learned"] = learned(experiment, evaluation, device=device)
         what = f"{experiment.task.name} ({experiment.task.data.kind})"
+    record.update(config=to_dict(config), metrics=metrics)
     if args.json:
-        print(json.dumps({"params": params, "config": to_dict(config), "metrics": metrics}, indent=2))
+        print(json.dumps(record, indent=2))
         return 0
     rows = [[name, f"{value:.6g}", METRICS.get(name, ("", ""))[0]] for name, value in metrics.items()]
     print(f"{summarize_params(params)} on {what}, seed {seed}")
     print(format_table(["metric", "value", "unit"], rows))
+    if "learned" in record:
+        print("learned: " + json.dumps(record["learned"]))
     return 0
 
 

@@ -7,6 +7,7 @@ rebuilds the config of a stored trial exactly.
 from ._candidate import FrontEndSpace, HeadSpace, OptimizerSpace, suggest_candidate
 from ._factorization import FactorizationSpace, GradientSpace, IHTSpace, L1Space, suggest_fitter
 from ._kinds import (
+    ButterflySpace,
     ConvSpace,
     DSTFTSpace,
     ExpertsSpace,

@@ -15,7 +15,9 @@ from nas._evaluate import suggest_for
 from nas.cli import main
 from tests.helpers import REPO, edit_experiment, write_tiny_experiment
 
-EXPERIMENTS = sorted(p for p in (REPO / "experiments").glob("*.toml") if 'family = "factorization"' not in p.read_text())
+EXPERIMENTS = sorted(
+    p for p in (REPO / "experiments").glob("*.toml") if 'family = "factorization"' not in p.read_text()
+)
 STFT_PARAMS = {
     "frontend": "stft",
     "stft.n_fft": 128,
@@ -44,6 +46,8 @@ def test_evaluate_trains_one_architecture_and_is_deterministic(tmp_path: Path, c
         fftlearn.build(fftlearn.from_mapping(fftlearn.ModelConfig, first["config"]["model"]))
     )
     assert 0.0 <= first["metrics"]["raw_pitch_accuracy"] <= 1.0
+    assert first["learned"]["frame_bounds"]["kind"] == "matrix"
+    assert 0.0 <= first["learned"]["harmonic_score"]["mean"] <= 1.0
     (tmp_path / "p.json").write_text(json.dumps(STFT_PARAMS))
     assert (
         main(
@@ -171,3 +175,28 @@ def test_timbre_and_music_speech_tasks_on_rendered_audio(tmp_path: Path, monkeyp
             fftlearn.make_frames(mixed.data, split="test", seed=0),
             task=fftlearn.TaskConfig(name="pitch", data=mixed.data),
         )
+
+
+def test_evaluate_reports_routing_of_experts(tmp_path: Path, capsys) -> None:
+    experiment = write_tiny_experiment(tmp_path / "tiny.toml")
+    experiment = edit_experiment(experiment, tmp_path / "e.toml", r"^frontends = .*$", 'frontends = ["experts"]')
+    params = {
+        "frontend": "experts",
+        "experts.expert_kind": "multiplicative",
+        "experts.multiplicative.pair_magnitude": False,
+        "experts.multiplicative.n_kernels": 8,
+        "experts.multiplicative.init": "random",
+        "experts.multiplicative.log_compress": True,
+        "experts.n_experts": 3,
+        "experts.router_width": 16,
+        "experts.estimator": "gumbel",
+        "experts.balance_weight": 0.01,
+        "head.depth": 0,
+        "optimizer.name": "adam",
+        "optimizer.lr": 0.005,
+    }
+    assert main(["evaluate", str(experiment), "--params", json.dumps(params), "--json", "--device", "cpu"]) == 0
+    learned = json.loads(capsys.readouterr().out)["learned"]
+    assert len(learned["expert_share"]) == 3 and sum(learned["expert_share"]) == pytest.approx(1.0)
+    assert 1 / 3 - 1e-9 <= learned["routing_purity"] <= 1.0
+    assert len(learned["frame_bounds"]) == 3

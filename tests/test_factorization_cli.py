@@ -56,13 +56,22 @@ def test_fit_hierarchical_dft_is_the_fft(capsys: pytest.CaptureFixture[str]) -> 
     assert record["relative_error"] <= 1e-12 and record["rmse"] <= 1e-12
     assert record["nnz"] == record["butterfly_budget_nnz"] == 2 * 64 * 6
     assert record["ops"] == record["radix2_flops"] == radix2_flops(64)
-    assert record["dense_flops"] == 8 * 64 * 64 - 2 * 64 and record["split_radix_flops"] == 4 * 64 * 6 - 6 * 64 + 8
+    assert (
+        record["dense_flops"] == 8 * 64 * 64 - 2 * 64
+        and record["split_radix_flops"] == 4 * 64 * 6 - 6 * 64 + 8
+    )
     assert record["recovered_fft_structure"] is True
 
 
-def test_fit_finds_hidden_permutations_and_never_recovers_controls(capsys: pytest.CaptureFixture[str]) -> None:
-    hidden = _fit(capsys, "--target", "hadamard", "--n", "32", "--hidden-permutation", "5", "--perm", "search")
-    assert hidden["relative_error"] <= 1e-9 and hidden["nnz"] == 2 * 32 * 5 and hidden["recovered_fft_structure"]
+def test_fit_finds_hidden_permutations_and_never_recovers_controls(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    hidden = _fit(
+        capsys, "--target", "hadamard", "--n", "32", "--hidden-permutation", "5", "--perm", "search"
+    )
+    assert (
+        hidden["relative_error"] <= 1e-9 and hidden["nnz"] == 2 * 32 * 5 and hidden["recovered_fft_structure"]
+    )
     exact_without = _fit(capsys, "--target", "hadamard", "--n", "32", "--hidden-permutation", "5")
     assert exact_without["relative_error"] > 0.1 and not exact_without["recovered_fft_structure"]
     for control in ("legendre", "random"):
@@ -83,7 +92,10 @@ def test_fit_reads_a_users_matrix(tmp_path: Path, capsys: pytest.CaptureFixture[
         (["--n", "8"], "--target: got None; give exactly one of --target NAME and --target-file M.npy"),
         (["--target", "dft"], "--n: got None; is required with --target"),
         (["--target", "fourier", "--n", "8"], "name: got 'fourier'; must be one of"),
-        (["--target", "dft", "--n", "8", "--perm", "learn"], "--perm: got 'learn'; must be bitrev, identity or search"),
+        (
+            ["--target", "dft", "--n", "8", "--perm", "learn"],
+            "--perm: got 'learn'; must be bitrev, identity or search",
+        ),
         (["--target-file", "/no/such.npy"], "path: got '/no/such.npy'"),
         (["--target", "dft", "--n", "8", "--method", "magic"], "invalid choice: 'magic'"),
         (["--target", "dft", "--n", "8", "--hidden-permutation", "-1"], "--hidden-permutation: got -1"),
@@ -95,7 +107,9 @@ def test_fit_bad_flags_exit_2(argv: list[str], expected: str, capsys: pytest.Cap
     assert err.startswith("fftnas: error: ") and expected in err and len(err.splitlines()) == 1
 
 
-def test_factorization_study_runs_reproduces_and_draws(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_factorization_study_runs_reproduces_and_draws(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     experiment = tmp_path / "fz.toml"
     experiment.write_text(TINY.format(hidden="true"))
     storage = tmp_path / "fz.journal"
@@ -131,12 +145,17 @@ def test_evaluate_a_fitter_outside_a_study(tmp_path: Path, capsys: pytest.Captur
     assert main(["evaluate", str(experiment), "--params", json.dumps(params), "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["config"] == {"kind": "hierarchical_fit", "permutation": "identity"}
-    assert record["metrics"]["relative_error"] <= 1e-12 and record["metrics"]["recovered_fft_structure"] == 1.0
+    assert (
+        record["metrics"]["relative_error"] <= 1e-12 and record["metrics"]["recovered_fft_structure"] == 1.0
+    )
     params["hierarchical.permutation"] = "bitrev"
     assert main(["evaluate", str(experiment), "--params", json.dumps(params), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["metrics"]["relative_error"] > 0.1
     assert main(["evaluate", str(experiment), "--params", json.dumps({"method": "gradient"})]) == 2
-    assert "--params.method: got 'gradient'; must be one of 'hierarchical', 'search', 'baseline'" in capsys.readouterr().err
+    assert (
+        "--params.method: got 'gradient'; must be one of 'hierarchical', 'search', 'baseline'"
+        in capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize("name", ["butterfly_recovery", "hidden_permutation", "l1_sparse"])

@@ -18,8 +18,8 @@ from fftlearn._butterfly import (
     random_unitary_twiddles,
 )
 from fftlearn._errors import ConfigError
-from fftlearn.factorize._graph import operation_count
 from fftlearn.factorize._factorization import FitResult, relative_error, rmse_per_real_entry
+from fftlearn.factorize._graph import operation_count
 from fftlearn.factorize._hierarchical import (
     RANK_ONE_TOL,
     TREES,

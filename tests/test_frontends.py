@@ -134,7 +134,11 @@ def test_experts_count_the_router_and_one_expert() -> None:
 
 def test_gumbel_experts_train_deterministically_from_the_seed() -> None:
     data = fftlearn.make_task_data(
-        fftlearn.TaskConfig(data=fftlearn.HarmonicTonesConfig(n_train=64, n_test=8, frame_length=128, midi_low=60, midi_high=63)),
+        fftlearn.TaskConfig(
+            data=fftlearn.HarmonicTonesConfig(
+                n_train=64, n_test=8, frame_length=128, midi_low=60, midi_high=63
+            )
+        ),
         seed=0,
     )[0]
     config = ModelConfig(frontend=_experts("gumbel").config, head=HeadConfig(depth=0), n_classes=4)
@@ -142,8 +146,12 @@ def test_gumbel_experts_train_deterministically_from_the_seed() -> None:
     for _ in range(2):
         model = fftlearn.build(config, seed=3)
         fftlearn.train_classifier(
-            model, data, optimizer=fftlearn.OptimizerConfig(), budget=fftlearn.TrainConfig(epochs=2, batch_size=16),
-            seed=3, device=torch.device("cpu"),
+            model,
+            data,
+            optimizer=fftlearn.OptimizerConfig(),
+            budget=fftlearn.TrainConfig(epochs=2, batch_size=16),
+            seed=3,
+            device=torch.device("cpu"),
         )
         weights.append(model.frontend.router[-1].weight.detach().clone())
     torch.testing.assert_close(weights[0], weights[1], rtol=0, atol=0)

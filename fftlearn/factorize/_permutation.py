@@ -114,10 +114,13 @@ class RelaxedChoice(nn.Module):
     With one-hot weights it is exactly one permutation; ``dense_matrix`` is the slow twin.
     """
 
-    def __init__(self, permutations: Sequence[np.ndarray], *, generator: torch.Generator, scale: float = 0.01):
+    def __init__(
+        self, permutations: Sequence[np.ndarray], *, generator: torch.Generator, scale: float = 0.01
+    ):
         super().__init__()
         self.register_buffer("perms", torch.from_numpy(np.stack(permutations)))  # (C, n)
-        self.logits = nn.Parameter(scale * torch.randn(len(permutations), generator=generator, dtype=torch.float64))
+        initial = scale * torch.randn(len(permutations), generator=generator, dtype=torch.float64)
+        self.logits = nn.Parameter(initial)
 
     def weights(self) -> torch.Tensor:
         return torch.softmax(self.logits, dim=-1)  # (C,)
@@ -144,19 +147,23 @@ class RelaxedPermutation(nn.Module):
     is ``x[..., hierarchical_permutation(n, choices, fold=fold)]``.
     """
 
-    def __init__(self, n: int, *, generator: torch.Generator, share_logits: bool = False, scale: float = 0.01):
+    def __init__(
+        self, n: int, *, generator: torch.Generator, share_logits: bool = False, scale: float = 0.01
+    ):
         super().__init__()
         self.n = n
         self.levels = number_of_levels(n)
         self.share_logits = share_logits
         identity = np.arange(n, dtype=np.int64)
-        self.register_buffer("fold_index", torch.from_numpy(np.stack([identity, fold_permutation(n)])))  # (2, n)
+        fold_index = np.stack([identity, fold_permutation(n)])  # (2, n): no fold, fold
+        self.register_buffer("fold_index", torch.from_numpy(fold_index))
         index = [np.stack([level_permutation(n, lv, c) for c in CHOICES]) for lv in range(self.levels)]
         stacked = np.stack(index) if index else np.zeros((0, len(CHOICES), n), dtype=np.int64)
         self.register_buffer("level_index", torch.from_numpy(stacked))  # (levels, 2, n)
         rows = 1 if share_logits else self.levels
         self.fold_logits = nn.Parameter(scale * torch.randn(2, generator=generator, dtype=torch.float64))
-        self.level_logits = nn.Parameter(scale * torch.randn(rows, len(CHOICES), generator=generator, dtype=torch.float64))
+        level_logits = scale * torch.randn(rows, len(CHOICES), generator=generator, dtype=torch.float64)
+        self.level_logits = nn.Parameter(level_logits)
 
     def level_weights(self) -> torch.Tensor:
         """``(levels, 2)`` probabilities of keep / separate per level."""
@@ -186,7 +193,9 @@ class RelaxedPermutation(nn.Module):
 
     def confidence(self) -> float:
         """The smallest winning probability over all steps (1.0 when every step is hard)."""
-        winners = torch.cat([self.fold_weights().max().reshape(1), self.level_weights().max(dim=-1).values])
+        with torch.no_grad():
+            levels = self.level_weights().max(dim=-1).values
+            winners = torch.cat([self.fold_weights().max().reshape(1), levels])
         return float(winners.min())
 
     def dense_matrix(self) -> torch.Tensor:
@@ -196,3 +205,28 @@ class RelaxedPermutation(nn.Module):
         for level in range(self.levels):
             total = _mixture_matrix(weights[level], self.level_index[level]) @ total
         return total
+
+    def ranked(self, limit: int) -> list[tuple[float, bool, tuple[str, ...]]]:
+        """The ``limit`` most probable hard settings ``(log probability, fold, choices)``, best first.
+
+        Exact k-best over independent steps: partial settings are extended one step at a time,
+        keeping the ``limit`` best (with shared logits, every level takes the same choice).
+        """
+        fold_lp = torch.log_softmax(self.fold_logits.detach(), dim=-1).tolist()
+        level_lp = torch.log_softmax(self.level_logits.detach(), dim=-1).tolist()
+        beam: list[tuple[float, bool, tuple[str, ...]]] = [(fold_lp[f], bool(f), ()) for f in (0, 1)]
+        if self.share_logits:
+            beam = [
+                (lp + level_lp[0][c], fold, (CHOICES[c],) * self.levels)  # one shared variable
+                for lp, fold, _ in beam
+                for c in range(len(CHOICES))
+            ]
+        else:
+            for level in range(self.levels):
+                grown = [
+                    (lp + level_lp[level][c], fold, ch + (CHOICES[c],))
+                    for lp, fold, ch in beam
+                    for c in range(len(CHOICES))
+                ]
+                beam = sorted(grown, key=lambda item: -item[0])[:limit]
+        return sorted(beam, key=lambda item: -item[0])[:limit]
