@@ -47,7 +47,7 @@ def reference_counts(n: int) -> dict[str, int]:
 
 def fitter_for(trial: TrialLike, experiment: FactorizationExperiment, *, seed: int) -> object:
     """The fitter config ``trial`` picks from the experiment's space."""
-    return suggest_fitter(trial, space=experiment.space, seed=seed)
+    return suggest_fitter(trial, space=experiment.space, n=experiment.target.n, seed=seed)
 
 
 def run_fit(experiment: FactorizationExperiment, fitter: object) -> FitResult:

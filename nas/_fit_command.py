@@ -61,7 +61,9 @@ def search_fitters(matrix, *, trials: int, seed: int) -> tuple[FitResult, object
     results: dict[int, tuple[FitResult, object]] = {}
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
-        fitter = suggest_fitter(trial, space=FactorizationSpace(), seed=seed + trial.number)
+        fitter = suggest_fitter(
+            trial, space=FactorizationSpace(), n=matrix.shape[0], seed=seed + trial.number
+        )
         result = fit_factorization(matrix, fitter)
         results[trial.number] = (result, fitter)
         return result.relative_error, float(result.nnz)

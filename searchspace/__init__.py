@@ -5,7 +5,7 @@ rebuilds the config of a stored trial exactly.
 """
 
 from ._candidate import FrontEndSpace, HeadSpace, OptimizerSpace, suggest_candidate
-from ._factorization import FactorizationSpace, GradientSpace, IHTSpace, L1Space, suggest_fitter
+from ._factorization import FactorizationSpace, GradientSpace, IHTSpace, L1Space, PatternSpace, suggest_fitter
 from ._kinds import (
     ButterflySpace,
     ConvSpace,
@@ -24,6 +24,7 @@ __all__ = [
     "GradientSpace",
     "IHTSpace",
     "L1Space",
+    "PatternSpace",
     "suggest_fitter",
     "ButterflySpace",
     "ConvSpace",

@@ -9,12 +9,15 @@ from typing import ClassVar
 
 from fftlearn.factorize import (
     BaselineFitConfig,
+    FixedSupportConfig,
     GradientFitConfig,
     HierarchicalFitConfig,
     IHTConfig,
     IHTFitConfig,
+    KroneckerPattern,
     L1Config,
     L1FitConfig,
+    PatternFitConfig,
     SearchFitConfig,
 )
 
@@ -22,7 +25,7 @@ from ._kinds import _within
 from ._ranges import FloatRange, IntRange, check_choices
 from ._trial import TrialLike
 
-METHODS = ("hierarchical", "gradient", "l1", "iht", "search", "baseline")
+METHODS = ("hierarchical", "gradient", "l1", "iht", "patterns", "search", "baseline")
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,47 @@ class IHTSpace:
 
 
 @dataclass(frozen=True)
+class PatternSpace:
+    """A chain of square Kronecker-sparse supports ``I_a ⊗ 1_{b×b} ⊗ I_d`` (a·b·d = N), one per
+    factor: the number of factors and each factor's (b, d) are searched (b = 2, d = 2^k is the
+    butterfly factor of level k; b = sqrt(N) gives Monarch-like block factors)."""
+
+    n_factors: IntRange = IntRange(2, 10)  # factors in the chain (capped at log2 N)
+    permutation: tuple[str, ...] = ("bitrev", "identity")  # input permutation choices
+    steps: IntRange = IntRange(300, 2000, log=True)  # Adam steps
+    lr: FloatRange = FloatRange(3e-3, 3e-2, log=True)  # Adam learning rate
+
+    def __post_init__(self) -> None:
+        _within(self.n_factors, "n_factors", 1, 64)
+        check_choices("permutation", self.permutation, ("bitrev", "identity"))
+        _within(self.steps, "steps", 1, 1_000_000)
+        _within(self.lr, "lr", 1e-8, 10.0)
+
+    def suggest(self, trial: TrialLike, *, n: int, seed: int) -> PatternFitConfig:
+        levels = n.bit_length() - 1
+        count = trial.suggest_int(
+            "patterns.n_factors",
+            self.n_factors.low,
+            min(self.n_factors.high, max(levels, self.n_factors.low)),
+        )
+        patterns = []
+        for index in range(count):
+            log_b = trial.suggest_int(f"patterns.{index}.log2_b", 1, levels)
+            log_d = trial.suggest_int(f"patterns.{index}.log2_d", 0, levels - log_b)
+            b, d = 2**log_b, 2**log_d
+            patterns.append(KroneckerPattern(a=n // (b * d), b=b, c=b, d=d))
+        settings = FixedSupportConfig(
+            steps=self.steps.suggest(trial, "patterns.steps"), lr=self.lr.suggest(trial, "patterns.lr")
+        )
+        return PatternFitConfig(
+            patterns=tuple(patterns),
+            permutation=trial.suggest_categorical("patterns.permutation", list(self.permutation)),
+            settings=settings,
+            seed=seed,
+        )
+
+
+@dataclass(frozen=True)
 class FactorizationSpace:
     """The ``[space]`` table of a factorization experiment."""
 
@@ -113,6 +157,7 @@ class FactorizationSpace:
     gradient: GradientSpace = field(default_factory=GradientSpace)
     l1: L1Space = field(default_factory=L1Space)
     iht: IHTSpace = field(default_factory=IHTSpace)
+    patterns: PatternSpace = field(default_factory=PatternSpace)
     baselines: tuple[str, ...] = ("top_entries", "low_rank")  # choices of baseline
 
     def __post_init__(self) -> None:
@@ -121,8 +166,9 @@ class FactorizationSpace:
         check_choices("baselines", self.baselines, ("top_entries", "low_rank"))
 
 
-def suggest_fitter(trial: TrialLike, *, space: FactorizationSpace, seed: int) -> object:
-    """The fitter config ``trial`` picks; ``seed`` seeds every random step of the fit."""
+def suggest_fitter(trial: TrialLike, *, space: FactorizationSpace, n: int, seed: int) -> object:
+    """The fitter config ``trial`` picks for an ``n x n`` target; ``seed`` seeds every random
+    step of the fit."""
     method = trial.suggest_categorical("method", list(space.methods))
     if method == "hierarchical":
         permutation = trial.suggest_categorical(
@@ -135,6 +181,8 @@ def suggest_fitter(trial: TrialLike, *, space: FactorizationSpace, seed: int) ->
         return space.l1.suggest(trial, seed=seed)
     if method == "iht":
         return space.iht.suggest(trial, seed=seed)
+    if method == "patterns":
+        return space.patterns.suggest(trial, n=n, seed=seed)
     if method == "search":
         return SearchFitConfig(seed=seed)
     return BaselineFitConfig(which=trial.suggest_categorical("baseline.which", list(space.baselines)))

@@ -3,7 +3,13 @@ fitters that find them, and the check whether what they found is an FFT."""
 
 from ._baselines import low_rank_baseline, top_entries_baseline
 from ._exact import dct2_factorization, fft_factorization, hadamard_factorization
-from ._factorization import FitResult, SparseFactorization, make_fit_result, relative_error, rmse_per_real_entry
+from ._factorization import (
+    FitResult,
+    SparseFactorization,
+    make_fit_result,
+    relative_error,
+    rmse_per_real_entry,
+)
 from ._fit import (
     FITTER_KINDS,
     BaselineFitConfig,
@@ -11,11 +17,19 @@ from ._fit import (
     HierarchicalFitConfig,
     IHTFitConfig,
     L1FitConfig,
+    PatternFitConfig,
     SearchFitConfig,
     fit_factorization,
 )
 from ._gradient import GradientFitConfig, fit_gradient
-from ._graph import dataflow_graph, dense_flops, is_radix2_fft_graph, operation_count, radix2_flops, split_radix_flops
+from ._graph import (
+    dataflow_graph,
+    dense_flops,
+    is_radix2_fft_graph,
+    operation_count,
+    radix2_flops,
+    split_radix_flops,
+)
 from ._hierarchical import fit_hierarchical, hierarchical_butterfly
 from ._kronecker import KroneckerPattern, butterfly_chain, butterfly_pattern, monarch_patterns, support_mask
 from ._search import recover_butterfly
@@ -36,6 +50,7 @@ __all__ = [
     "KroneckerPattern",
     "L1Config",
     "L1FitConfig",
+    "PatternFitConfig",
     "SearchFitConfig",
     "SparseFactorization",
     "Target",

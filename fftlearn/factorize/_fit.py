@@ -9,6 +9,7 @@ factorization trial's config is stored and re-run exactly like a front-end trial
 | ``GradientFitConfig`` | butterfly twiddles by Adam + L-BFGS; permutation identity, bit reversal or learned |
 | ``L1FitConfig`` | dense factors with an L1 penalty, pruned to the budget, re-fitted (Nye & Saxe) |
 | ``IHTFitConfig`` | iterative hard thresholding: top-k entries per row of every factor |
+| ``PatternFitConfig`` | a searched chain of Kronecker-sparse supports, fitted by gradient |
 | ``SearchFitConfig`` | unknown row and column permutations found by structure, then the exact fit |
 | ``BaselineFitConfig`` | the budget's largest entries, or the rank-log2 N truncated SVD |
 """
@@ -31,8 +32,9 @@ from ._baselines import low_rank_baseline, top_entries_baseline
 from ._factorization import FitResult, SparseFactorization, make_fit_result
 from ._gradient import GradientFitConfig, fit_gradient
 from ._hierarchical import hierarchical_butterfly
+from ._kronecker import KroneckerPattern, chain_masks
 from ._search import recover_butterfly
-from ._sparse import IHTConfig, L1Config, fit_iht, fit_l1
+from ._sparse import FixedSupportConfig, IHTConfig, L1Config, fit_fixed_support, fit_iht, fit_l1
 
 
 @register_kind
@@ -100,6 +102,30 @@ class SearchFitConfig:
 
 @register_kind
 @dataclass(frozen=True)
+class PatternFitConfig:
+    """A chain of Kronecker-sparse supports (one per factor) fitted by gradient."""
+
+    kind: ClassVar[str] = "pattern_fit"
+    patterns: tuple[KroneckerPattern, ...] = ()  # F[0]'s support first; square, N x N each
+    permutation: Literal["bitrev", "identity"] = "bitrev"  # the input permutation
+    settings: FixedSupportConfig = field(default_factory=FixedSupportConfig)  # steps, lr, dtype
+    seed: int = 0  # initialisation
+
+    def __post_init__(self) -> None:
+        if not self.patterns:
+            raise ConfigError("patterns", [], "must list at least one Kronecker pattern")
+        for index, pattern in enumerate(self.patterns):
+            if pattern.b != pattern.c:
+                raise ConfigError(f"patterns[{index}]", pattern, "must be square (b == c)")
+        if len({p.shape for p in self.patterns}) != 1:
+            raise ConfigError("patterns", [p.shape for p in self.patterns], "must all have one size N x N")
+        if self.permutation not in ("bitrev", "identity"):
+            raise ConfigError("permutation", self.permutation, "must be 'bitrev' or 'identity'")
+        check_int("seed", self.seed, low=0)
+
+
+@register_kind
+@dataclass(frozen=True)
 class BaselineFitConfig:
     """The literature's baselines at the butterfly budget."""
 
@@ -155,6 +181,20 @@ def _search(matrix: np.ndarray, config: SearchFitConfig) -> SparseFactorization:
     )
 
 
+def _patterns(matrix: np.ndarray, config: PatternFitConfig) -> SparseFactorization:
+    n = matrix.shape[0]
+    if config.patterns[0].shape != (n, n):
+        raise ConfigError("patterns", config.patterns[0].shape, f"must be ({n}, {n}) for this target")
+    perm = bit_reversal_permutation(n) if config.permutation == "bitrev" else np.arange(n)
+    return fit_fixed_support(
+        matrix,
+        supports=chain_masks(config.patterns),
+        input_permutation=perm,
+        config=config.settings,
+        seed=config.seed,
+    )
+
+
 def _baseline(matrix: np.ndarray, config: BaselineFitConfig) -> SparseFactorization:
     return top_entries_baseline(matrix) if config.which == "top_entries" else low_rank_baseline(matrix)
 
@@ -164,10 +204,19 @@ FITTERS: dict[type, Callable[[np.ndarray, object], SparseFactorization]] = {
     HierarchicalFitConfig: _hierarchical,  # type: ignore[dict-item]
     L1FitConfig: _l1,  # type: ignore[dict-item]
     IHTFitConfig: _iht,  # type: ignore[dict-item]
+    PatternFitConfig: _patterns,  # type: ignore[dict-item]
     SearchFitConfig: _search,  # type: ignore[dict-item]
     BaselineFitConfig: _baseline,  # type: ignore[dict-item]
 }
-FITTER_KINDS = ("hierarchical_fit", "gradient_fit", "l1_fit", "iht_fit", "butterfly_search", "baseline_fit")
+FITTER_KINDS = (
+    "hierarchical_fit",
+    "gradient_fit",
+    "l1_fit",
+    "iht_fit",
+    "pattern_fit",
+    "butterfly_search",
+    "baseline_fit",
+)
 
 
 def fit_factorization(matrix: np.ndarray, config: object) -> FitResult:
