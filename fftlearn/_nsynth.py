@@ -35,8 +35,8 @@ from ._frameset import (
     split_pool,
 )
 from ._pitch import midi_to_hz
-from ._soundfont import check_fraction
-from ._validate import check_float, check_int
+from ._soundfont import check_note_frames
+from ._validate import check_int
 
 NSYNTH_FAMILY_NAMES = (
     "bass",
@@ -93,20 +93,7 @@ class NSynthConfig:
             check_int(f"families[{i}]", family, low=0, high=len(NSYNTH_FAMILY_NAMES) - 1)
         if len(set(self.families)) != len(self.families):
             raise ConfigError("families", self.families, "must not repeat a family")
-        check_int("n_train", self.n_train, low=1, high=10_000_000)
-        check_int("n_test", self.n_test, low=1, high=10_000_000)
-        check_int("frames_per_note", self.frames_per_note, low=1, high=10_000)
-        check_fraction("test_fraction", self.test_fraction)
-        check_int("frame_length", self.frame_length, low=8, high=1 << 16)
-        check_float("attack_seconds", self.attack_seconds, low=0.0, high=60.0)
-        check_float("sustain_seconds", self.sustain_seconds, low=0.0, high=60.0, low_open=True)
-        if (self.sustain_seconds - self.attack_seconds) * self.sample_rate < self.frame_length:
-            raise ConfigError(
-                "sustain_seconds", self.sustain_seconds, "must leave one frame_length after attack_seconds"
-            )
-        check_float("min_level_db", self.min_level_db, low=0.0, high=120.0, low_open=True)
-        check_float("noise_std", self.noise_std, low=0.0, high=10.0)
-        check_float("gain_db", self.gain_db, low=0.0, high=120.0)
+        check_note_frames(self, end_field="sustain_seconds")
 
     def check_sources(self) -> None:
         """Raise ``ConfigError`` naming the field if a split directory or its examples.json is missing."""

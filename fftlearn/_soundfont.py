@@ -43,7 +43,7 @@ from ._frameset import (
     split_pool,
 )
 from ._pitch import midi_to_hz
-from ._validate import check_float, check_int
+from ._validate import check_float, check_fraction, check_int, check_int_list
 
 GM_FAMILY_NAMES = (
     "piano",
@@ -119,8 +119,8 @@ class SoundfontNotesConfig:
                 raise ConfigError(field, getattr(self, field), "must be a string (a path)")
         if not self.soundfont:
             raise ConfigError("soundfont", self.soundfont, "must be the path of a .sf2 SoundFont")
-        _check_values("programs", self.programs, 0, 127)
-        _check_values("velocities", self.velocities, 1, 127)
+        check_int_list("programs", self.programs, low=0, high=127)
+        check_int_list("velocities", self.velocities, low=1, high=127)
         check_int("sample_rate", self.sample_rate, low=8000, high=MAX_RENDER_RATE)
         check_int("oversample", self.oversample, low=1, high=12)
         if self.sample_rate * self.oversample > MAX_RENDER_RATE:
@@ -131,20 +131,7 @@ class SoundfontNotesConfig:
         check_int("midi_high", self.midi_high, low=self.midi_low, high=127)
         if midi_to_hz(self.midi_high + 0.5) >= self.sample_rate / 2:
             raise ConfigError("midi_high", self.midi_high, "must lie below Nyquist")
-        check_int("n_train", self.n_train, low=1, high=10_000_000)
-        check_int("n_test", self.n_test, low=1, high=10_000_000)
-        check_int("frames_per_note", self.frames_per_note, low=1, high=10_000)
-        check_fraction("test_fraction", self.test_fraction)
-        check_int("frame_length", self.frame_length, low=8, high=1 << 16)
-        check_float("attack_seconds", self.attack_seconds, low=0.0, high=60.0)
-        check_float("note_seconds", self.note_seconds, low=0.0, high=60.0, low_open=True)
-        if (self.note_seconds - self.attack_seconds) * self.sample_rate < self.frame_length:
-            raise ConfigError(
-                "note_seconds", self.note_seconds, "must leave one frame_length after attack_seconds"
-            )
-        check_float("min_level_db", self.min_level_db, low=0.0, high=120.0, low_open=True)
-        check_float("noise_std", self.noise_std, low=0.0, high=10.0)
-        check_float("gain_db", self.gain_db, low=0.0, high=120.0)
+        check_note_frames(self, end_field="note_seconds")
 
     def check_sources(self) -> None:
         """Raise ``ConfigError`` naming the field if a SoundFont file is missing."""
@@ -157,23 +144,6 @@ class SoundfontNotesConfig:
                     "is not a file; give a .sf2 SoundFont (Debian: fluid-soundfont-gm, "
                     "timgm6mb-soundfont; scripts/setup.sh installs them)",
                 )
-
-
-def check_fraction(field: str, value: object) -> float:
-    """``value`` is a number strictly between 0 and 1."""
-    number = check_float(field, value, low=0.0, high=1.0, low_open=True)
-    if number >= 1.0:
-        raise ConfigError(field, value, "must be a number in (0, 1)")
-    return number
-
-
-def _check_values(field: str, values: object, low: int, high: int) -> None:
-    if not isinstance(values, tuple) or not values:
-        raise ConfigError(field, values, f"must be a non-empty list of integers in [{low}, {high}]")
-    for i, value in enumerate(values):
-        check_int(f"{field}[{i}]", value, low=low, high=high)
-    if len(set(values)) != len(values):
-        raise ConfigError(field, values, "must not repeat a value")
 
 
 def make_soundfont_notes(config: SoundfontNotesConfig, *, split: SplitName, seed: int) -> FrameSet:
@@ -265,3 +235,22 @@ def _synth(path: str, *, rate: int, field: str) -> Iterator[tuple[Any, int]]:
         yield synth, font
     finally:
         synth.delete()
+
+
+def check_note_frames(config: object, *, end_field: str) -> None:
+    """The frame settings every note data set shares (soundfont, NSynth): counts, the window
+    of each note frames are cut from (``attack_seconds`` .. ``end_field``), levels, augmentation."""
+    c = config
+    check_int("n_train", c.n_train, low=1, high=10_000_000)  # type: ignore[attr-defined]
+    check_int("n_test", c.n_test, low=1, high=10_000_000)  # type: ignore[attr-defined]
+    check_int("frames_per_note", c.frames_per_note, low=1, high=10_000)  # type: ignore[attr-defined]
+    check_fraction("test_fraction", c.test_fraction)  # type: ignore[attr-defined]
+    check_int("frame_length", c.frame_length, low=8, high=1 << 16)  # type: ignore[attr-defined]
+    check_float("attack_seconds", c.attack_seconds, low=0.0, high=60.0)  # type: ignore[attr-defined]
+    end = getattr(c, end_field)
+    check_float(end_field, end, low=0.0, high=60.0, low_open=True)
+    if (end - c.attack_seconds) * c.sample_rate < c.frame_length:  # type: ignore[attr-defined]
+        raise ConfigError(end_field, end, "must leave one frame_length after attack_seconds")
+    check_float("min_level_db", c.min_level_db, low=0.0, high=120.0, low_open=True)  # type: ignore[attr-defined]
+    check_float("noise_std", c.noise_std, low=0.0, high=10.0)  # type: ignore[attr-defined]
+    check_float("gain_db", c.gain_db, low=0.0, high=120.0)  # type: ignore[attr-defined]

@@ -34,8 +34,7 @@ from ._frameset import (
     resample,
     split_pool,
 )
-from ._soundfont import check_fraction
-from ._validate import check_float, check_int
+from ._validate import check_float, check_fraction, check_int, check_int_list
 
 # Plain sentences, written for this data set; the seed splits them into train and test.
 SENTENCES = (
@@ -120,8 +119,8 @@ class EspeakSpeechConfig:
                 raise ConfigError(f"voices[{i}]", voice, "must be an espeak-ng voice name such as 'en+f2'")
         if len(set(self.voices)) != len(self.voices):
             raise ConfigError("voices", self.voices, "must not repeat a voice")
-        _check_ints("pitches", self.pitches, 0, 99)
-        _check_ints("speeds", self.speeds, 80, 450)
+        check_int_list("pitches", self.pitches, low=0, high=99)
+        check_int_list("speeds", self.speeds, low=80, high=450)
         check_int("n_train", self.n_train, low=1, high=10_000_000)
         check_int("n_test", self.n_test, low=1, high=10_000_000)
         check_int("frames_per_utterance", self.frames_per_utterance, low=1, high=10_000)
@@ -141,15 +140,6 @@ class EspeakSpeechConfig:
                 "is not an installed program; install espeak-ng "
                 "(apt-get install espeak-ng; scripts/setup.sh does)",
             )
-
-
-def _check_ints(field: str, values: object, low: int, high: int) -> None:
-    if not isinstance(values, tuple) or not values:
-        raise ConfigError(field, values, f"must be a non-empty list of integers in [{low}, {high}]")
-    for i, value in enumerate(values):
-        check_int(f"{field}[{i}]", value, low=low, high=high)
-    if len(set(values)) != len(values):
-        raise ConfigError(field, values, "must not repeat a value")
 
 
 def make_espeak_speech(config: EspeakSpeechConfig, *, split: SplitName, seed: int) -> FrameSet:

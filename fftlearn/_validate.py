@@ -66,3 +66,22 @@ def _range_text(kind: str, low: float | None, high: float | None) -> str:
     if high is not None:
         return f"must be {kind} <= {high:g}"
     return f"must be {kind}"
+
+
+def check_int_list(field: str, values: object, *, low: int, high: int) -> tuple[int, ...]:
+    """``values`` is a non-empty list of distinct integers in ``[low, high]``."""
+    if not isinstance(values, tuple) or not values:
+        raise ConfigError(field, values, f"must be a non-empty list of integers in [{low}, {high}]")
+    for index, value in enumerate(values):
+        check_int(f"{field}[{index}]", value, low=low, high=high)
+    if len(set(values)) != len(values):
+        raise ConfigError(field, values, "must not repeat a value")
+    return values
+
+
+def check_fraction(field: str, value: object) -> float:
+    """``value`` is a number strictly between 0 and 1."""
+    number = check_float(field, value, low=0.0, high=1.0, low_open=True)
+    if number >= 1.0:
+        raise ConfigError(field, value, "must be a number in (0, 1)")
+    return number
