@@ -49,7 +49,17 @@ from .._errors import ConfigError
 from .._validate import check_bool, check_int
 
 TARGET_NAMES = (
-    "dft", "idft", "dct2", "dct4", "dst2", "hadamard", "hartley", "circulant", "legendre", "random", "file",
+    "dft",
+    "idft",
+    "dct2",
+    "dct4",
+    "dst2",
+    "hadamard",
+    "hartley",
+    "circulant",
+    "legendre",
+    "random",
+    "file",
 )
 NO_FAST_ALGORITHM = ("legendre", "random", "file")
 MAX_N = 1 << 13  # a complex128 (8192, 8192) matrix is already 1 GiB
@@ -63,7 +73,16 @@ class TargetConfig:
 
     kind: ClassVar[str] = "target"
     name: Literal[
-        "dft", "idft", "dct2", "dct4", "dst2", "hadamard", "hartley", "circulant", "legendre", "random",
+        "dft",
+        "idft",
+        "dct2",
+        "dct4",
+        "dst2",
+        "hadamard",
+        "hartley",
+        "circulant",
+        "legendre",
+        "random",
         "file",
     ] = "dft"  # the transform or control (see the module docstring)
     n: int = 64  # size of the square matrix, a power of two in [2, 8192]
