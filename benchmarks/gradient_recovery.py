@@ -12,7 +12,7 @@ that runs out part-way leaves every matrix with about the same number of seeds; 
 are listed in the notes.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/gradient_recovery.py [--max-n 1024] [--seeds 10]
-        [--matrices dft,dct2,dst2,hadamard,hartley] [--budget-minutes 30] [--no-record]
+        [--first-seed 0] [--matrices dft,dct2,dst2,hadamard,hartley] [--budget-minutes 30] [--no-record]
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--min-n", type=int, default=8)
     parser.add_argument("--max-n", type=int, default=1024)
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed+seeds-1")
     parser.add_argument("--matrices", default=",".join(MATRICES))
     parser.add_argument("--budget-minutes", type=float, default=30.0, help="start no fit after this")
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to RESULTS.md")
@@ -76,7 +77,7 @@ def main() -> None:
     out_of_time = False
     for n in sizes:
         matrices = {name: target(name, n) for name in names}
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for name in names:
                 if time.perf_counter() - started > 60 * args.budget_minutes:
                     out_of_time = True
@@ -90,7 +91,7 @@ def main() -> None:
                     flush=True,
                 )
     wall = time.perf_counter() - started
-    table, per_n, missing = _tables(runs, sizes, names, args.seeds)
+    table, per_n, missing = _tables(runs, sizes, names, args.first_seed, args.seeds)
     print(table + "\n\n" + per_n)
     load = os.getloadavg()
     notes = (
@@ -114,7 +115,7 @@ def main() -> None:
         append_results(title, table + "\n\n" + per_n, notes=notes)
 
 
-def _tables(runs: dict, sizes: list[int], names: list[str], seeds: int) -> tuple[str, str, str]:
+def _tables(runs: dict, sizes: list[int], names: list[str], first: int, seeds: int) -> tuple[str, str, str]:
     rows = [
         "| N | matrix | solved (<= 1e-6) | median rel. error | worst rel. error | median s | max s "
         "| nnz | 2N log2 N | FFT graph | argmax first | median polishes |",
@@ -127,7 +128,7 @@ def _tables(runs: dict, sizes: list[int], names: list[str], seeds: int) -> tuple
         for name in names:
             results = runs[(n, name)]
             if len(results) < seeds:
-                missing.append(f"N={n} {name} seeds {len(results)}-{seeds - 1}")
+                missing.append(f"N={n} {name} seeds {first + len(results)}-{first + seeds - 1}")
             if not results:
                 continue
             errors = [r.relative_error for r in results]

@@ -388,8 +388,14 @@ def fit_gradient(matrix: np.ndarray, *, config: GradientFitConfig | None = None)
         rounds += 1
         generator = torch.Generator().manual_seed(config.seed * 100_003 + round_index)
         model = ButterflyModel(
-            n, dtype=dtype, tied=config.tied_twiddles, init=config.init, generator=generator,
-            fixed_input=fixed, stage=stage, share_logits=config.share_logits,
+            n,
+            dtype=dtype,
+            tied=config.tied_twiddles,
+            init=config.init,
+            generator=generator,
+            fixed_input=fixed,
+            stage=stage,
+            share_logits=config.share_logits,
         )
         loss = _Loss(target, probes=config.probe_count(n), generator=generator, dtype=dtype)
         relaxed = model.input_relaxed is not None or stage
@@ -435,14 +441,23 @@ def fit_gradient(matrix: np.ndarray, *, config: GradientFitConfig | None = None)
 
 
 def _without_stage(
-    model: ButterflyModel, target: np.ndarray, config: GradientFitConfig, generator: torch.Generator,
-    goal: float, tolerance: float,
+    model: ButterflyModel,
+    target: np.ndarray,
+    config: GradientFitConfig,
+    generator: torch.Generator,
+    goal: float,
+    tolerance: float,
 ) -> ButterflyModel | None:
     """The same input permutation without the Hermitian-pair stage, polished from fresh
     twiddles: returned when it reaches ``tolerance`` too (``2N - 2`` fewer nonzeros)."""
     plain = ButterflyModel(
-        model.n, dtype=model.dtype, tied=model.tied, init=config.init, generator=generator,
-        fixed_input=model.input_index.numpy().copy(), stage=False,
+        model.n,
+        dtype=model.dtype,
+        tied=model.tied,
+        init=config.init,
+        generator=generator,
+        fixed_input=model.input_index.numpy().copy(),
+        stage=False,
     )
     loss = _Loss(target, probes=config.probe_count(model.n), generator=generator, dtype=model.dtype)
     return plain if _polish(plain, loss, target, config.lbfgs_steps, goal) <= tolerance else None
