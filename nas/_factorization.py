@@ -64,10 +64,10 @@ class FactorizationObjective:
         self.artifact_store = artifact_store
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
-        from ._objective import package_versions, trial_seed
+        from ._objective import package_versions, seed_trial_number, trial_seed
 
         experiment = self.experiment
-        seed = trial_seed(experiment.study.seed, trial.number)
+        seed = trial_seed(experiment.study.seed, seed_trial_number(trial))
         fitter = fitter_for(trial, experiment, seed=seed)
         trial.set_user_attr("config", config_to_json(fitter))
         trial.set_user_attr("seed", seed)

@@ -27,6 +27,12 @@ def trial_seed(study_seed: int, trial_number: int) -> int:
     return (study_seed * 1_000_003 + trial_number) % (2**31 - 1)
 
 
+def seed_trial_number(trial: optuna.Trial) -> int:
+    """The trial number a trial's seed comes from: its own, or for a retry of a trial whose
+    worker died (user attribute ``retry_of``) the original's, so the retry gives its result."""
+    return int(trial.user_attrs.get("retry_of", trial.number))
+
+
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in ("fftnas", "torch", "optuna", "numpy", "scipy"):
@@ -53,7 +59,7 @@ class TrialObjective:
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         experiment = self.experiment
-        seed = trial_seed(experiment.study.seed, trial.number)
+        seed = trial_seed(experiment.study.seed, seed_trial_number(trial))
         candidate = suggest_for(trial, experiment)
         for key, value in {
             "config": config_to_json(candidate),

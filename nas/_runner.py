@@ -1,31 +1,39 @@
-"""Run a study: add N trials from K local worker processes that share one storage.
+"""Run a study: local worker processes, one per device, against one shared storage.
 
-The N trials of one ``fftnas run`` are split across the workers up front (worker i runs
-``N // K`` trials, one more for the first ``N % K``), so exactly N trials are added however the
-workers race. Each worker gets 1/K of torch's thread count (the cores, or ``OMP_NUM_THREADS``)
-and its own sampler seed.
+``n_trials`` is the study's global budget: the study ends with that many original trials,
+however many workers and machines run ``fftnas run`` on it (``_worker``). One device means one
+worker in this process; several mean one spawned process each, pinned to its device, with
+``1/K`` of torch's thread count (the cores, or ``OMP_NUM_THREADS``) and its own sampler seed.
+SIGTERM to this process is passed on to the workers, which fail and re-queue their running
+trials before they exit.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import sys
 import time
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import optuna
 import torch
 from tqdm import tqdm
 
-from fftlearn import NonFiniteLossError, resolve_device
+from fftlearn import resolve_device
 from fftlearn._validate import check_int
 
 from ._experiment import AnyExperiment, FactorizationExperiment
 from ._factorization import FactorizationObjective
+from ._heartbeat import HeartbeatSettings
+from ._lock import study_lock
 from ._objective import TrialObjective
-from ._storage import StorageLocation, open_artifact_store, open_storage
+from ._storage import StorageLocation, open_artifact_store, open_storage, storage_errors
 from ._study import create_or_resume_study, make_sampler
-
-FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL, optuna.trial.TrialState.PRUNED)
+from ._worker import SignalGuard, WorkerInterrupted, finished_count, run_worker
 
 
 @dataclass(frozen=True)
@@ -36,99 +44,173 @@ class WorkerJob:
     location: StorageLocation
     study_name: str
     device: str
-    n_trials: int
+    budget: int
     worker_index: int
     threads: int
+    heartbeat: HeartbeatSettings
+    announce: bool  # this worker says when it waits for trials running elsewhere
 
 
-def split_trials(n_trials: int, workers: int) -> list[int]:
-    """Trials per worker: as even as possible, summing to ``n_trials``; idle workers dropped."""
-    shares = [n_trials // workers + (1 if i < n_trials % workers else 0) for i in range(workers)]
-    return [share for share in shares if share > 0]
+class WorkersInterrupted(Exception):
+    """The workers were stopped by SIGTERM/SIGINT (their running trials were re-queued)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 def run_study(
     experiment: AnyExperiment,
     *,
     location: StorageLocation,
-    study_name: str | None,
-    n_trials: int,
-    device: str,
-    workers: int,
+    study_name: str | None = None,
+    n_trials: int | None = None,
+    devices: Sequence[str] = ("auto",),
+    heartbeat: HeartbeatSettings | None = None,
     progress: bool = True,
+    on_ready: Callable[[optuna.Study], None] | None = None,
 ) -> optuna.Study:
-    """Create or resume the study and add ``n_trials`` trials; returns the study."""
-    resolve_device(device)  # bad arguments fail here, before anything is stored
-    check_int("n_trials", n_trials, low=1, high=1_000_000)
-    check_int("workers", workers, low=1, high=256)
-    storage = open_storage(location, create=True)
-    study = create_or_resume_study(experiment, storage=storage, study_name=study_name)
-    shares = split_trials(n_trials, workers)
-    threads = max(1, torch.get_num_threads() // len(shares))  # honours OMP_NUM_THREADS
+    """Create or resume the study and work on it until it holds ``n_trials`` trials in all.
+
+    ``n_trials`` defaults to the experiment's ``study.trials``; ``devices`` has one entry per
+    worker (``auto``, ``cpu``, ``cuda:N``); ``on_ready(study)`` is called once the study is
+    created or resumed, before any trial. Raises ``WorkersInterrupted`` on SIGTERM/SIGINT.
+    """
+    budget = experiment.study.trials if n_trials is None else n_trials
+    check_int("n_trials", budget, low=1, high=1_000_000)
+    if not devices:
+        raise ValueError("devices: got []; give at least one device")
+    check_int("workers", len(devices), low=1, high=256)
+    devices = [str(resolve_device(device)) for device in devices]  # bad ones fail before storing
+    heartbeat = heartbeat or HeartbeatSettings()
+    storage = open_storage(location, create=True, heartbeat=heartbeat)
+    name = study_name or experiment.study.name
+    lock = study_lock(location, name)
+    with storage_errors(location), lock:
+        study = create_or_resume_study(experiment, storage=storage, study_name=name)
+    lock.close()
+    if on_ready is not None:
+        on_ready(study)
+    threads = max(1, torch.get_num_threads() // len(devices))  # honours OMP_NUM_THREADS
     jobs = [
-        WorkerJob(experiment, location, study.study_name, device, share, index, threads)
-        for index, share in enumerate(shares)
+        WorkerJob(experiment, location, name, device, budget, index, threads, heartbeat, index == 0)
+        for index, device in enumerate(devices)
     ]
-    if len(jobs) == 1:
-        bar = tqdm(total=n_trials, desc=study.study_name, unit="trial", disable=not progress)
-        with bar:
-            _optimize(jobs[0], study=study, callback=lambda _study, _trial: bar.update(1))
-        return study
-    _run_processes(jobs, study=study, n_trials=n_trials, progress=progress)
+    with storage_errors(location):
+        done = finished_count(study.get_trials(deepcopy=False))
+    bar = tqdm(total=budget, initial=min(done, budget), desc=name, unit="trial", disable=not progress)
+    with bar:
+        if len(jobs) == 1:
+            guard = SignalGuard()
+            guard.install()
+            try:
+                _work(jobs[0], study=study, guard=guard, on_trial=lambda _trial: bar.update(1))
+            except WorkerInterrupted as stop:
+                raise WorkersInterrupted(stop.signum) from None
+            finally:
+                guard.restore()
+        else:
+            _run_processes(jobs, study=study, bar=bar, location=location)
     return study
 
 
-def _optimize(job: WorkerJob, *, study: optuna.Study, callback=None) -> None:
+def _work(job: WorkerJob, *, study: optuna.Study, guard: SignalGuard, on_trial=None) -> None:
     torch.set_num_threads(job.threads)
+    device = resolve_device(job.device)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)  # pin: this worker's kernels and caches stay on its GPU
     study.sampler = make_sampler(job.experiment.sampler, worker_index=job.worker_index)
     objective_class = (
         FactorizationObjective if isinstance(job.experiment, FactorizationExperiment) else TrialObjective
     )
     objective = objective_class(
-        job.experiment,
-        artifact_store=open_artifact_store(job.location, create=True),
-        device=resolve_device(job.device),
+        job.experiment, artifact_store=open_artifact_store(job.location, create=True), device=device
     )
-    study.optimize(
-        objective,
-        n_trials=job.n_trials,
-        catch=(NonFiniteLossError,),
-        callbacks=[callback] if callback else None,
-    )
+    said = False
+
+    def on_wait(running: int) -> None:
+        nonlocal said
+        if job.announce and not said:
+            said = True
+            print(
+                f"fftnas: the budget of {job.budget} trials is claimed; waiting for {running} trial(s) "
+                f"running on other workers (one whose worker died is re-run here after the "
+                f"{job.heartbeat.grace_period} s grace period)",
+                file=sys.stderr,
+            )
+
+    lock = study_lock(job.location, job.study_name)
+    try:
+        with storage_errors(job.location):
+            run_worker(
+                study,
+                objective,
+                budget=job.budget,
+                lock=lock,
+                guard=guard,
+                device=str(device),
+                heartbeat_interval=job.heartbeat.interval,
+                on_trial=on_trial,
+                on_wait=on_wait,
+            )
+    finally:
+        lock.close()
 
 
 def _worker_main(job: WorkerJob) -> None:
+    """Entry point of a spawned worker: exit 0 when done, 128+signal when stopped."""
+    guard = SignalGuard()
+    guard.install()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = open_storage(job.location, create=False)  # the parent made it
-    study = optuna.load_study(study_name=job.study_name, storage=storage)
-    _optimize(job, study=study)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    try:
+        storage = open_storage(job.location, create=False, heartbeat=job.heartbeat)
+        study = optuna.load_study(study_name=job.study_name, storage=storage)
+        _work(job, study=study, guard=guard)
+    except WorkerInterrupted as stop:
+        sys.exit(128 + stop.signum)
 
 
-def _count_finished(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=FINISHED))
-
-
-def _run_processes(jobs: list[WorkerJob], *, study: optuna.Study, n_trials: int, progress: bool) -> None:
+def _run_processes(
+    jobs: list[WorkerJob], *, study: optuna.Study, bar: tqdm, location: StorageLocation
+) -> None:
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(target=_worker_main, args=(job,), name=f"fftnas-worker-{job.worker_index}")
         for job in jobs
     ]
-    before = _count_finished(study)
-    for process in processes:
-        process.start()
-    bar = tqdm(total=n_trials, desc=study.study_name, unit="trial", disable=not progress)
+    received: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:
+        received.append(signum)
+        for process in processes:
+            if process.is_alive() and process.pid is not None:
+                try:
+                    os.kill(process.pid, signum)
+                except ProcessLookupError:
+                    pass
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
+        for process in processes:
+            process.start()
         while any(p.is_alive() for p in processes):
-            bar.n = min(n_trials, _count_finished(study) - before)
-            bar.refresh()
+            _refresh(bar, study, location)
             time.sleep(0.5)
-        bar.n = min(n_trials, _count_finished(study) - before)
-        bar.refresh()
-    finally:
-        bar.close()
         for process in processes:
             process.join()
+        _refresh(bar, study, location)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        raise WorkersInterrupted(received[0])
     failed = [p.name for p in processes if p.exitcode != 0]
     if failed:
         raise RuntimeError(f"worker process(es) {', '.join(failed)} exited with an error (see above)")
+
+
+def _refresh(bar: tqdm, study: optuna.Study, location: StorageLocation) -> None:
+    with storage_errors(location):
+        bar.n = min(bar.total, finished_count(study.get_trials(deepcopy=False)))
+    bar.refresh()

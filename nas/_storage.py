@@ -12,6 +12,9 @@ A password in a URL is never shown: ``StorageLocation.display`` hides it.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -20,6 +23,8 @@ import optuna
 from optuna.artifacts import FileSystemArtifactStore
 
 from fftlearn import ConfigError
+
+from ._heartbeat import HeartbeatSettings, JournalHeartbeatStorage, retry_callback
 
 DEFAULT_STORAGE = "fftnas.journal"
 STORAGE_ENV = "FFTNAS_STORAGE"
@@ -83,8 +88,40 @@ def _beside(file: Path) -> Path:
     return file.with_name(f"{file.stem}-artifacts")
 
 
-def open_storage(location: StorageLocation, *, create: bool) -> optuna.storages.BaseStorage:
-    """Open the Optuna storage; with ``create=False`` a missing local file is an error."""
+def driver_url(url: str) -> str:
+    """``url`` as SQLAlchemy should get it: ``mysql://`` uses PyMySQL unless mysqlclient is
+    installed, and ``postgres://`` means ``postgresql://``."""
+    scheme, sep, rest = url.partition("://")
+    if scheme == "postgres":
+        return f"postgresql{sep}{rest}"
+    if scheme == "mysql":
+        try:
+            import MySQLdb  # noqa: F401
+        except ImportError:
+            return f"mysql+pymysql{sep}{rest}"
+    return url
+
+
+def _redis_clock(url: str):
+    import redis
+
+    client = redis.Redis.from_url(url)
+
+    def clock() -> float:
+        seconds, microseconds = client.time()
+        return seconds + microseconds / 1e6
+
+    return clock
+
+
+def open_storage(
+    location: StorageLocation, *, create: bool, heartbeat: HeartbeatSettings | None = None
+) -> optuna.storages.BaseStorage:
+    """Open the Optuna storage; with ``create=False`` a missing local file is an error.
+
+    With ``heartbeat`` (what workers use), running trials record heartbeats and a trial
+    silent for the grace period is failed and queued once more (``_heartbeat``).
+    """
     if location.file is not None:
         if not create and not location.file.is_file():
             raise ConfigError(
@@ -93,25 +130,58 @@ def open_storage(location: StorageLocation, *, create: bool) -> optuna.storages.
         if create and not location.file.parent.is_dir():
             raise ConfigError("storage", location.url, "its directory does not exist")
     try:
-        if location.kind == "journal":
-            backend = optuna.storages.journal.JournalFileBackend(str(location.file))
-            storage: optuna.storages.BaseStorage = optuna.storages.JournalStorage(backend)
-        elif location.kind == "redis":
-            backend = optuna.storages.journal.JournalRedisBackend(location.url)
-            storage = optuna.storages.JournalStorage(backend)
+        if location.kind in ("journal", "redis"):
+            if location.kind == "journal":
+                backend = optuna.storages.journal.JournalFileBackend(str(location.file))
+                clock = time.time
+            else:
+                backend = optuna.storages.journal.JournalRedisBackend(location.url)
+                clock = _redis_clock(location.url)
+            storage: optuna.storages.BaseStorage = (
+                optuna.storages.JournalStorage(backend)
+                if heartbeat is None
+                else JournalHeartbeatStorage(backend, heartbeat=heartbeat, clock=clock)
+            )
         else:
+            beats = {}
+            if heartbeat is not None:
+                beats = {
+                    "heartbeat_interval": heartbeat.interval,
+                    "grace_period": heartbeat.grace_period,
+                    "heartbeat_stale_trial_callback": retry_callback(),
+                }
             engine = {"connect_args": {"timeout": 60}} if location.kind == "sqlite" else {}
-            storage = optuna.storages.RDBStorage(location.url, engine_kwargs=engine)
+            storage = optuna.storages.RDBStorage(driver_url(location.url), engine_kwargs=engine, **beats)
         storage.get_all_studies()  # reads the whole log or schema now: fail here, not later
     except ConfigError:
         raise
     except Exception as error:  # any driver's connection or parse failure, said in one line
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        password = urlsplit(location.url).password if "://" in location.url else None
-        if password:
-            reason = reason.replace(password, "***")
+        reason = _reason(error, location.url)
         raise ConfigError("storage", location.display, f"cannot be opened ({reason})") from None
     return storage
+
+
+class StorageError(RuntimeError):
+    """The storage failed while a run was using it (server gone, connection lost)."""
+
+
+@contextmanager
+def storage_errors(location: StorageLocation) -> Iterator[None]:
+    """Turn a database or Redis driver error into one ``StorageError`` line, password hidden."""
+    import redis
+    import sqlalchemy
+
+    try:
+        yield
+    except (sqlalchemy.exc.SQLAlchemyError, redis.exceptions.RedisError) as error:
+        raise StorageError(f"storage {location.display}: {_reason(error, location.url)}") from None
+
+
+def _reason(error: BaseException, url: str) -> str:
+    text = str(error).strip()
+    reason = text.splitlines()[0] if text else type(error).__name__
+    password = urlsplit(url).password if "://" in url else None
+    return reason.replace(password, "***") if password else reason
 
 
 def open_artifact_store(location: StorageLocation, *, create: bool) -> FileSystemArtifactStore:

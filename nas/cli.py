@@ -14,19 +14,23 @@ import warnings
 from collections.abc import Sequence
 
 import optuna
+import torch
 
 from fftlearn import ConfigError, resolve_device, to_dict
 from fftlearn._validate import check_int
 from fftlearn.factorize import TARGET_NAMES
 
 from ._dashboard import dashboard_command, serve_dashboard
+from ._devices import parse_devices
 from ._experiment import METRICS, FactorizationExperiment, load_experiment
 from ._fit_command import METHODS, PERMUTATIONS, format_fit, run_fit_command
+from ._heartbeat import HeartbeatSettings
+from ._lock import StudyLockTimeout
 from ._oneoff import evaluate_params, fit_params, learned, parse_params
 from ._report import format_pareto, format_table, metric_names, summarize_params
 from ._reproduce import format_reproduction, reproduce_trial
-from ._runner import run_study
-from ._storage import open_artifact_store, open_storage, resolve_storage
+from ._runner import WorkersInterrupted, run_study
+from ._storage import ARTIFACT_ENV, StorageError, open_artifact_store, open_storage, resolve_storage
 from ._study import load_study, sampler_note
 
 EXIT_USAGE = 2
@@ -48,31 +52,58 @@ def _add_storage(parser: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment)
-    n_trials = (
+    budget = (
         experiment.study.trials
         if args.trials is None
         else check_int("--trials", args.trials, low=1, high=1_000_000)
     )
-    check_int("--workers", args.workers, low=1, high=256)
+    if args.workers is not None:
+        check_int("--workers", args.workers, low=1, high=256)
+    check_int("--heartbeat-interval", args.heartbeat_interval, low=1, high=3600)
+    grace = 2 * args.heartbeat_interval if args.grace_period is None else args.grace_period
+    heartbeat = HeartbeatSettings(interval=args.heartbeat_interval, grace_period=grace)
+    devices = parse_devices(args.devices, cuda_count=torch.cuda.device_count(), workers=args.workers)
     location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
-    note = sampler_note(experiment.sampler)
-    if note:
-        print(f"fftnas: note: {note}", file=sys.stderr)
+
+    def notes(study: optuna.Study) -> None:  # once the storage is open and the study is there
+        note = sampler_note(experiment.sampler)
+        if note:
+            print(f"fftnas: note: {note}", file=sys.stderr)
+        if location.file is None and not (args.artifact_dir or os.environ.get(ARTIFACT_ENV)):
+            print(
+                f"fftnas: note: artifacts go to {location.artifact_dir}/ on this machine; with workers "
+                "on several machines, pass --artifact-dir on a shared file system (see deploy/)",
+                file=sys.stderr,
+            )
+
     study = run_study(
         experiment,
         location=location,
         study_name=args.study_name,
-        n_trials=n_trials,
-        device=args.device,
-        workers=args.workers,
+        n_trials=budget,
+        devices=devices,
+        heartbeat=heartbeat,
         progress=not args.no_progress,
+        on_ready=notes,
     )
-    complete = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
-    print(f"study {study.study_name!r} in {location.display}: {complete} complete trials")
+    print(f"study {study.study_name!r} in {location.display}: {format_counts(study, budget)}")
     print(f"Pareto front ({' vs '.join(metric_names(study))}):")
     print(format_pareto(study, "table"))
     print(f"\nopen the dashboard with:  {dashboard_command(location)}")
     return 0
+
+
+def format_counts(study: optuna.Study, budget: int) -> str:
+    """``40 complete, 1 failed (1 re-run), 0 running; budget 40 trials``."""
+    trials = study.get_trials(deepcopy=False)
+    states = [t.state for t in trials]
+    requeued = {n for t in trials for n in t.system_attrs.get("retry_history", [])}
+    failed = states.count(optuna.trial.TrialState.FAIL)
+    rerun = sum(1 for t in trials if t.state == optuna.trial.TrialState.FAIL and t.number in requeued)
+    return (
+        f"{states.count(optuna.trial.TrialState.COMPLETE)} complete, {failed} failed ({rerun} re-run), "
+        f"{states.count(optuna.trial.TrialState.RUNNING)} running; budget {budget} trials"
+    )
 
 
 def cmd_studies(args: argparse.Namespace) -> int:
@@ -182,10 +213,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="create or resume a study and add trials")
     run.add_argument("experiment", help="experiment file (TOML)")
-    run.add_argument("--trials", type=int, help="trials to add (default: the experiment's study.trials)")
+    run.add_argument(
+        "--trials",
+        type=int,
+        help="the study's total budget, shared by every worker on every machine "
+        "(default: the experiment's study.trials)",
+    )
     run.add_argument("--study-name", help="study name (default: the experiment's study.name)")
-    run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
-    run.add_argument("--workers", type=int, default=1, help="local worker processes (default: 1)")
+    run.add_argument(
+        "--devices",
+        "--device",
+        default="auto",
+        help="one worker per device: all (every GPU, else the CPU), auto, cpu, cuda:N "
+        "or a comma list such as cuda:0,cuda:1 (default: auto)",
+    )
+    run.add_argument(
+        "--workers", type=int, help="local worker processes, dealt round the devices (default: 1 per device)"
+    )
+    run.add_argument(
+        "--heartbeat-interval",
+        type=int,
+        default=60,
+        help="seconds between a running trial's heartbeats (default: 60)",
+    )
+    run.add_argument(
+        "--grace-period",
+        type=int,
+        help="seconds of silence before a trial is failed and re-run (default: twice the interval)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_storage(run)
     run.set_defaults(handler=cmd_run)
@@ -263,9 +318,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"fftnas: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except WorkersInterrupted as stop:
+        print(
+            f"fftnas: interrupted by {stop}; running trials were failed and queued to run again",
+            file=sys.stderr,
+        )
+        return 128 + stop.signum
     except KeyboardInterrupt:
         print("fftnas: interrupted", file=sys.stderr)
         return 130
+    except (StorageError, StudyLockTimeout) as error:
+        print(f"fftnas: error: {error}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # the reader (e.g. `| head`) went away: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -1,4 +1,4 @@
-"""Real services on this machine (PostgreSQL, Redis): skip where absent, unless required."""
+"""Real services on this machine (PostgreSQL, Redis, MariaDB): skip where absent, unless required."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import socket
 import pytest
 
 POSTGRES_URL = os.environ.get("FFTNAS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("FFTNAS_TEST_REDIS", "redis://127.0.0.1:6379/0")
+MYSQL_URL = os.environ.get("FFTNAS_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test")
 
 
 def _reachable(host: str, port: int) -> bool:

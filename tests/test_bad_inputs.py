@@ -109,8 +109,12 @@ CASES = [
         _flags("run", "{dir}/tiny.toml", "--trials", "many"),
         "argument --trials: invalid int value: 'many'",
     ),
-    ("unknown device", _flags("run", "{dir}/tiny.toml", "--device", "gpu"), "device: got 'gpu'"),
-    ("missing CUDA device", _flags("run", "{dir}/tiny.toml", "--device", "cuda:7"), "device: got 'cuda:7'"),
+    ("unknown device", _flags("run", "{dir}/tiny.toml", "--device", "gpu"), "--devices: got 'gpu'"),
+    (
+        "missing CUDA device",
+        _flags("run", "{dir}/tiny.toml", "--device", "cuda:7"),
+        "--devices: got 'cuda:7'",
+    ),
     (
         "storage scheme",
         _flags("run", "{dir}/tiny.toml", "--storage", "ftp://host/x"),
@@ -168,11 +172,12 @@ def test_python_api_validates_its_arguments(tmp_path: Path) -> None:
     experiment = load_experiment(write_tiny_experiment(tmp_path / "tiny.toml"))
     location = resolve_storage(str(tmp_path / "api.journal"))
     for kwargs, field in (
-        ({"n_trials": 0, "workers": 1}, "n_trials"),
-        ({"n_trials": 1, "workers": 0}, "workers"),
+        ({"n_trials": 0, "devices": ["cpu"]}, "n_trials: got 0"),
+        ({"n_trials": 1, "devices": ["cpu"] * 257}, "workers: got 257"),
+        ({"n_trials": 1, "devices": ["tpu"]}, "device: got 'tpu'"),
     ):
-        with pytest.raises(ConfigError, match=rf"^{field}: got 0"):
-            run_study(experiment, location=location, study_name=None, device="cpu", **kwargs)
+        with pytest.raises(ConfigError, match=rf"^{field}"):
+            run_study(experiment, location=location, study_name=None, **kwargs)
     assert not (tmp_path / "api.journal").exists()
 
 

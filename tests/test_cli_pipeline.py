@@ -124,19 +124,22 @@ def test_config_json_builds_the_trial_model_from_fftlearn_alone(quickstart_dir: 
     assert accuracy == trial.user_attrs["metrics"]["accuracy"]
 
 
-def test_resume_adds_trials_to_the_same_study(tmp_path: Path, monkeypatch) -> None:
+def test_trials_is_the_study_budget_and_resume_fills_it(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=3)
     assert main(["run", str(experiment), "--no-progress", "--device", "cpu"]) == 0
-    assert main(["run", str(experiment), "--no-progress", "--device", "cpu", "--trials", "2"]) == 0
+    assert main(["run", str(experiment), "--no-progress", "--device", "cpu"]) == 0  # budget spent
+    assert _states(_study(tmp_path / "fftnas.journal", "tiny")) == {"COMPLETE": 3}
+    assert "3 complete, 0 failed (0 re-run), 0 running; budget 3 trials" in capsys.readouterr().out
+    assert main(["run", str(experiment), "--no-progress", "--device", "cpu", "--trials", "5"]) == 0
     study = _study(tmp_path / "fftnas.journal", "tiny")
     assert _states(study) == {"COMPLETE": 5}
     assert [t.number for t in study.trials] == [0, 1, 2, 3, 4]
     assert len({t.user_attrs["seed"] for t in study.trials}) == 5
 
 
-def test_local_workers_add_exactly_n_trials_without_failures(tmp_path: Path) -> None:
-    experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=6)
+def test_local_workers_on_the_default_journal_never_fail_from_locking(tmp_path: Path) -> None:
+    experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=12)
     storage = tmp_path / "many.journal"
     code = main(
         [
@@ -145,7 +148,7 @@ def test_local_workers_add_exactly_n_trials_without_failures(tmp_path: Path) -> 
             "--storage",
             str(storage),
             "--workers",
-            "2",
+            "4",
             "--no-progress",
             "--device",
             "cpu",
@@ -153,8 +156,9 @@ def test_local_workers_add_exactly_n_trials_without_failures(tmp_path: Path) -> 
     )
     assert code == 0
     study = _study(storage, "tiny")
-    assert _states(study) == {"COMPLETE": 6}
-    assert len({t.user_attrs["process_id"] for t in study.trials}) == 2
+    assert _states(study) == {"COMPLETE": 12}
+    assert [t.number for t in study.trials] == list(range(12))
+    assert len({t.user_attrs["process_id"] for t in study.trials}) >= 2
     assert (tmp_path / "many-artifacts").is_dir()
 
 

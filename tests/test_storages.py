@@ -83,7 +83,7 @@ def test_postgresql_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
                     "--device",
                     "cpu",
                     "--trials",
-                    "1",
+                    "3",
                     *argv,
                 ]
             )

@@ -1,0 +1,143 @@
+"""One lock per study, shared by every worker on every machine that uses the same storage.
+
+Workers hold it only for a moment: to create the study, to fail stale trials and queue their
+retries, and to claim the next trial against the study's global budget. That makes "N trials
+in total" exact however many workers race, and makes each dead trial retried exactly once.
+
+- journal file and SQLite: ``fcntl.flock`` on ``<file>.fftnas-lock`` (one host);
+- PostgreSQL: a session-level advisory lock (``pg_advisory_lock``);
+- MySQL/MariaDB: a named lock (``GET_LOCK``);
+- Redis: redis-py's lock, with an expiry so a dead holder cannot block the study.
+
+A holder that dies releases the lock: the kernel drops its ``flock``, the database server
+drops a closed session's locks, and the Redis key expires.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+from typing import Protocol
+
+from ._storage import StorageLocation, driver_url
+
+LOCK_WAIT_SECONDS = 600.0  # longer than any claim: a wait past this means something is wrong
+REDIS_LOCK_EXPIRY_SECONDS = 300
+
+
+class StudyLockTimeout(RuntimeError):
+    """The study's lock was not free within ``LOCK_WAIT_SECONDS``."""
+
+
+class StudyLock(Protocol):
+    def __enter__(self) -> None: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _key(study_name: str) -> bytes:
+    return hashlib.sha256(f"fftnas-study:{study_name}".encode()).digest()
+
+
+class FileLock:
+    """``flock`` on a file beside the journal or SQLite file (processes of one host)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._file = None
+
+    def __enter__(self) -> None:
+        self._file = open(self._path, "a")  # noqa: SIM115 (held until __exit__)
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+    def close(self) -> None:
+        self.__exit__()
+
+
+class SqlLock:
+    """An advisory lock of a PostgreSQL or MySQL server, on a connection of its own."""
+
+    def __init__(self, url: str, study_name: str) -> None:
+        import sqlalchemy
+        from sqlalchemy.pool import NullPool
+
+        self._engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+        self._postgres = self._engine.dialect.name == "postgresql"
+        key = _key(study_name)
+        self._pg_key = int.from_bytes(key[:8], "big", signed=True)
+        self._my_name = "fftnas:" + key.hex()[:48]  # MySQL lock names are at most 64 characters
+        self._connection = None
+
+    def __enter__(self) -> None:
+        from sqlalchemy import text
+
+        if self._connection is None:
+            self._connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        if self._postgres:
+            self._connection.execute(
+                text("SELECT set_config('lock_timeout', :wait, false)"), {"wait": f"{LOCK_WAIT_SECONDS:.0f}s"}
+            )
+            self._connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": self._pg_key})
+            return
+        got = self._connection.execute(
+            text("SELECT GET_LOCK(:name, :wait)"), {"name": self._my_name, "wait": LOCK_WAIT_SECONDS}
+        ).scalar()
+        if got != 1:
+            raise StudyLockTimeout(f"the study's lock was busy for {LOCK_WAIT_SECONDS:.0f} s")
+
+    def __exit__(self, *exc: object) -> None:
+        from sqlalchemy import text
+
+        if self._connection is None:
+            return
+        if self._postgres:
+            self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._pg_key})
+        else:
+            self._connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": self._my_name})
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self._engine.dispose()
+
+
+class RedisLock:
+    """redis-py's lock on key ``fftnas:lock:<hash of the study name>``."""
+
+    def __init__(self, url: str, study_name: str) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url)
+        self._lock = self._client.lock(
+            "fftnas:lock:" + _key(study_name).hex()[:32],
+            timeout=REDIS_LOCK_EXPIRY_SECONDS,
+            blocking_timeout=LOCK_WAIT_SECONDS,
+        )
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire():
+            raise StudyLockTimeout(f"the study's lock was busy for {LOCK_WAIT_SECONDS:.0f} s")
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def study_lock(location: StorageLocation, study_name: str) -> StudyLock:
+    """The lock of study ``study_name`` in ``location`` (not yet held; use it as ``with lock:``)."""
+    if location.file is not None:
+        return FileLock(f"{location.file}.fftnas-lock")
+    if location.kind == "redis":
+        return RedisLock(location.url, study_name)
+    return SqlLock(driver_url(location.url), study_name)

@@ -1,0 +1,149 @@
+"""Many workers on one study over the real servers: global budget, SIGKILL, retries.
+
+Each worker is its own ``fftnas run`` process, as on separate machines. One is killed with
+SIGKILL in the middle of a trial; the study must still end with exactly the budget of complete
+trials, the killed trial failed and re-run once with the same params and seed, nothing left
+RUNNING or WAITING, and a readable Pareto front.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+
+from nas import open_storage, resolve_storage, trial_seed
+from tests.helpers import REPO, write_tiny_experiment
+from tests.services import MYSQL_URL, POSTGRES_URL, REDIS_URL, require_service
+
+BUDGET = 40
+WORKERS = 4
+
+
+def start_worker(experiment: Path, storage: str, *extra: str) -> subprocess.Popen[str]:
+    """``fftnas run`` in a process of its own, with 1-second heartbeats and a 3-second grace."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "nas.cli", "run", str(experiment), "--storage", storage]
+    command += ["--device", "cpu", "--no-progress", "--heartbeat-interval", "1", "--grace-period", "3"]
+    return subprocess.Popen(
+        [*command, *extra], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def reader(storage: str) -> optuna.storages.BaseStorage:
+    return open_storage(resolve_storage(storage), create=False)
+
+
+def load(storage: str, study_name: str) -> optuna.Study:
+    """The study as any reader sees it (no heartbeats of its own)."""
+    return optuna.load_study(
+        study_name=study_name, storage=open_storage(resolve_storage(storage), create=False)
+    )
+
+
+def running_trial_of(study: optuna.Study, pid: int) -> optuna.trial.FrozenTrial | None:
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        if str(trial.user_attrs.get("worker", "")).endswith(f":{pid}"):
+            return trial
+    return None
+
+
+def kill_one_worker_mid_trial(storage: str, study_name: str, tmp_path: Path) -> dict:
+    """Run 4 workers on a 40-trial budget, SIGKILL one mid-trial; return what happened."""
+    experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=BUDGET, name=study_name)
+    extra = ("--artifact-dir", str(tmp_path / "artifacts"))
+    workers = [start_worker(experiment, storage, *extra) for _ in range(WORKERS)]
+    victim = workers[1]
+    try:
+        killed = None
+        deadline = time.monotonic() + 240
+        while killed is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            try:
+                study = load(storage, study_name)
+            except Exception:  # not created yet (no file, no study)
+                continue
+            trial = running_trial_of(study, victim.pid)
+            # in the middle of the run, and of the trial: its params are drawn, training has begun
+            if trial is not None and trial.number >= 2 and "config" in trial.user_attrs:
+                victim.send_signal(signal.SIGKILL)
+                killed = trial
+        assert killed is not None, "the victim never ran a trial"
+        outputs = [worker.communicate(timeout=420) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    return {"killed": killed, "workers": workers, "outputs": outputs, "storage": storage}
+
+
+def check_kill_outcome(outcome: dict, study_name: str) -> None:
+    killed, storage = outcome["killed"], outcome["storage"]
+    assert outcome["workers"][1].returncode == -signal.SIGKILL
+    for index, worker in enumerate(outcome["workers"]):
+        if index != 1:
+            assert worker.returncode == 0, outcome["outputs"][index][1][-2000:]
+    study = load(storage, study_name)
+    trials = study.get_trials(deepcopy=False)
+    states = [t.state.name for t in trials]
+    assert states.count("COMPLETE") == BUDGET
+    assert states.count("RUNNING") == states.count("WAITING") == 0
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    assert [t.number for t in failed] == [killed.number]
+    retries = [t for t in trials if "failed_trial" in t.system_attrs]
+    assert len(retries) == 1 and retries[0].system_attrs["failed_trial"] == killed.number
+    retry = retries[0]
+    assert retry.state.name == "COMPLETE" and retry.params == failed[0].params == killed.params != {}
+    assert retry.user_attrs["retry_of"] == killed.number
+    assert retry.user_attrs["seed"] == trial_seed(0, killed.number) == killed.user_attrs["seed"]
+    assert not retry.user_attrs["worker"].endswith(f":{outcome['workers'][1].pid}")
+    assert len(trials) == BUDGET + 1  # 40 originals (one killed) and its one retry: none lost, none extra
+    front = subprocess.run(
+        [sys.executable, "-m", "nas.cli", "pareto", "--storage", storage, "--study", study_name]
+        + ["--format", "json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert front.returncode == 0, front.stderr
+    assert {row["number"] for row in json.loads(front.stdout)} == {t.number for t in study.best_trials}
+
+
+def _delete(study_name: str, storage: str) -> None:
+    try:
+        optuna.delete_study(
+            study_name=study_name, storage=open_storage(resolve_storage(storage), create=False)
+        )
+    except KeyError:
+        pass
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "redis", "journal", "mysql"])
+def test_sigkill_mid_trial_leaves_exactly_the_budget(backend: str, tmp_path: Path) -> None:
+    study_name = f"kill-{backend}-{uuid.uuid4().hex[:8]}"
+    if backend == "postgresql":
+        require_service("PostgreSQL", "127.0.0.1", 5432)
+        storage = POSTGRES_URL
+    elif backend == "redis":
+        require_service("Redis", "127.0.0.1", 6379)
+        storage = REDIS_URL
+    elif backend == "mysql":
+        require_service("MariaDB/MySQL", "127.0.0.1", 3306)
+        storage = MYSQL_URL
+    else:
+        storage = str(tmp_path / "shared.journal")
+    try:
+        outcome = kill_one_worker_mid_trial(storage, study_name, tmp_path)
+        check_kill_outcome(outcome, study_name)
+    finally:
+        if backend != "journal":
+            _delete(study_name, storage)
