@@ -34,6 +34,12 @@ def machine() -> str:
     return text
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table of string cells."""
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
 def append_results(title: str, table: str, *, notes: str = "") -> None:
     """Add a dated section to RESULTS.md (the command line that produced it included)."""
     command = "python " + shlex.join([os.path.relpath(sys.argv[0])] + sys.argv[1:])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,14 +39,20 @@ class HeartbeatSettings:
         check_int("--grace-period", self.grace_period, low=self.interval + 1, high=86_400)
 
 
-def retry_callback() -> Callable[[optuna.Study, FrozenTrial], None]:
-    """Queue a stale trial's params to run once more (never a retry's retry)."""
-    return RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
+def retry_callback(*, max_retry: int | None = MAX_RETRY) -> Callable[[optuna.Study, FrozenTrial], None]:
+    """Queue a failed trial's params to run again (by default once: never a retry's retry).
+
+    Optuna's ``RetryHeartbeatStaleTrialCallback`` does it; a queued copy carries the system
+    attributes ``failed_trial`` (the first trial of the chain) and ``retry_history``.
+    """
+    with warnings.catch_warnings():  # experimental in Optuna 5.0; fftnas pins optuna<6
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
 
 
 def retried_trial_number(trial: FrozenTrial) -> int | None:
     """The number of the trial that ``trial`` re-runs, or None for an original trial."""
-    return RetryHeartbeatStaleTrialCallback.retried_trial_number(trial)
+    return trial.system_attrs.get("failed_trial")
 
 
 class JournalHeartbeatStorage(JournalStorage, BaseHeartbeat):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -130,28 +131,31 @@ def open_storage(
         if create and not location.file.parent.is_dir():
             raise ConfigError("storage", location.url, "its directory does not exist")
     try:
-        if location.kind in ("journal", "redis"):
-            if location.kind == "journal":
-                backend = optuna.storages.journal.JournalFileBackend(str(location.file))
-                clock = time.time
+        # The Redis journal and RDB heartbeats are "experimental" in Optuna 5.0 (pinned < 6).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            if location.kind in ("journal", "redis"):
+                if location.kind == "journal":
+                    backend = optuna.storages.journal.JournalFileBackend(str(location.file))
+                    clock = time.time
+                else:
+                    backend = optuna.storages.journal.JournalRedisBackend(location.url)
+                    clock = _redis_clock(location.url)
+                storage: optuna.storages.BaseStorage = (
+                    optuna.storages.JournalStorage(backend)
+                    if heartbeat is None
+                    else JournalHeartbeatStorage(backend, heartbeat=heartbeat, clock=clock)
+                )
             else:
-                backend = optuna.storages.journal.JournalRedisBackend(location.url)
-                clock = _redis_clock(location.url)
-            storage: optuna.storages.BaseStorage = (
-                optuna.storages.JournalStorage(backend)
-                if heartbeat is None
-                else JournalHeartbeatStorage(backend, heartbeat=heartbeat, clock=clock)
-            )
-        else:
-            beats = {}
-            if heartbeat is not None:
-                beats = {
-                    "heartbeat_interval": heartbeat.interval,
-                    "grace_period": heartbeat.grace_period,
-                    "heartbeat_stale_trial_callback": retry_callback(),
-                }
-            engine = {"connect_args": {"timeout": 60}} if location.kind == "sqlite" else {}
-            storage = optuna.storages.RDBStorage(driver_url(location.url), engine_kwargs=engine, **beats)
+                beats = {}
+                if heartbeat is not None:
+                    beats = {
+                        "heartbeat_interval": heartbeat.interval,
+                        "grace_period": heartbeat.grace_period,
+                        "heartbeat_stale_trial_callback": retry_callback(),
+                    }
+                engine = {"connect_args": {"timeout": 60}} if location.kind == "sqlite" else {}
+                storage = optuna.storages.RDBStorage(driver_url(location.url), engine_kwargs=engine, **beats)
         storage.get_all_studies()  # reads the whole log or schema now: fail here, not later
     except ConfigError:
         raise

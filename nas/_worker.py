@@ -23,13 +23,12 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import optuna
-from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import FrozenTrial, TrialState
 
 from fftlearn import NonFiniteLossError
 
-from ._heartbeat import HeartbeatThread, retried_trial_number
+from ._heartbeat import HeartbeatThread, retried_trial_number, retry_callback
 from ._lock import StudyLock
 
 WORKER_ATTR = "worker"  # "host:pid" of the process that claimed the trial
@@ -121,7 +120,9 @@ def finished_count(trials: list[FrozenTrial]) -> int:
 
 def claim_trial(study: optuna.Study, *, budget: int, device: str) -> tuple[optuna.Trial | None, int]:
     """Under the study's lock: the next trial to run, or (None, trials still running elsewhere)."""
-    optuna.storages.fail_stale_trials(study)  # does nothing without heartbeats
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)  # does nothing without heartbeats
     originals, waiting, running = budget_status(study.get_trials(deepcopy=False))
     if not waiting and originals >= budget:
         return None, running
@@ -148,7 +149,7 @@ def fail_and_requeue(study: optuna.Study, trial: optuna.Trial, reason: str) -> N
     before = study._storage.get_trial(trial._trial_id)  # the retry copies these user attrs
     trial.set_user_attr(FAIL_REASON_ATTR, reason)
     study.tell(trial, state=TrialState.FAIL)
-    RetryHeartbeatStaleTrialCallback(max_retry=None)(study, before)
+    retry_callback(max_retry=None)(study, before)
 
 
 def run_worker(

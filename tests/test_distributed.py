@@ -9,80 +9,19 @@ RUNNING or WAITING, and a readable Pareto front.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import optuna
 import pytest
 
-from nas import open_storage, resolve_storage, trial_seed
-from tests.helpers import REPO, write_tiny_experiment
+from nas import trial_seed
+from tests.helpers import REPO
+from tests.kill_harness import BUDGET, kill_one_worker_mid_trial, load, reader, summarize
 from tests.services import MYSQL_URL, POSTGRES_URL, REDIS_URL, require_service
-
-BUDGET = 40
-WORKERS = 4
-
-
-def start_worker(experiment: Path, storage: str, *extra: str) -> subprocess.Popen[str]:
-    """``fftnas run`` in a process of its own, with 1-second heartbeats and a 3-second grace."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "nas.cli", "run", str(experiment), "--storage", storage]
-    command += ["--device", "cpu", "--no-progress", "--heartbeat-interval", "1", "--grace-period", "3"]
-    return subprocess.Popen(
-        [*command, *extra], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-
-
-def reader(storage: str) -> optuna.storages.BaseStorage:
-    return open_storage(resolve_storage(storage), create=False)
-
-
-def load(storage: str, study_name: str) -> optuna.Study:
-    """The study as any reader sees it (no heartbeats of its own)."""
-    return optuna.load_study(
-        study_name=study_name, storage=open_storage(resolve_storage(storage), create=False)
-    )
-
-
-def running_trial_of(study: optuna.Study, pid: int) -> optuna.trial.FrozenTrial | None:
-    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        if str(trial.user_attrs.get("worker", "")).endswith(f":{pid}"):
-            return trial
-    return None
-
-
-def kill_one_worker_mid_trial(storage: str, study_name: str, tmp_path: Path) -> dict:
-    """Run 4 workers on a 40-trial budget, SIGKILL one mid-trial; return what happened."""
-    experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=BUDGET, name=study_name)
-    extra = ("--artifact-dir", str(tmp_path / "artifacts"))
-    workers = [start_worker(experiment, storage, *extra) for _ in range(WORKERS)]
-    victim = workers[1]
-    try:
-        killed = None
-        deadline = time.monotonic() + 240
-        while killed is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-            try:
-                study = load(storage, study_name)
-            except Exception:  # not created yet (no file, no study)
-                continue
-            trial = running_trial_of(study, victim.pid)
-            # in the middle of the run, and of the trial: its params are drawn, training has begun
-            if trial is not None and trial.number >= 2 and "config" in trial.user_attrs:
-                victim.send_signal(signal.SIGKILL)
-                killed = trial
-        assert killed is not None, "the victim never ran a trial"
-        outputs = [worker.communicate(timeout=420) for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-    return {"killed": killed, "workers": workers, "outputs": outputs, "storage": storage}
 
 
 def check_kill_outcome(outcome: dict, study_name: str) -> None:
@@ -106,6 +45,8 @@ def check_kill_outcome(outcome: dict, study_name: str) -> None:
     assert retry.user_attrs["seed"] == trial_seed(0, killed.number) == killed.user_attrs["seed"]
     assert not retry.user_attrs["worker"].endswith(f":{outcome['workers'][1].pid}")
     assert len(trials) == BUDGET + 1  # 40 originals (one killed) and its one retry: none lost, none extra
+    summary = summarize(outcome, study_name)
+    assert (summary["lost"], summary["duplicated"], summary["retries"]) == (0, 0, 1)
     front = subprocess.run(
         [sys.executable, "-m", "nas.cli", "pareto", "--storage", storage, "--study", study_name]
         + ["--format", "json"],
@@ -120,9 +61,7 @@ def check_kill_outcome(outcome: dict, study_name: str) -> None:
 
 def _delete(study_name: str, storage: str) -> None:
     try:
-        optuna.delete_study(
-            study_name=study_name, storage=open_storage(resolve_storage(storage), create=False)
-        )
+        optuna.delete_study(study_name=study_name, storage=reader(storage))
     except KeyError:
         pass
 

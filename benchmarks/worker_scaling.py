@@ -1,0 +1,182 @@
+"""Trials per minute with 1, 2 and 4 workers on one study: how well fftnas's workers scale.
+
+Each worker is a process of its own running fftnas's real worker loop (``nas._worker``: the
+study lock, the global budget, heartbeats, ask/tell on the storage) with a fixed-cost objective:
+it draws a real candidate from the experiment's space (``suggest_for``), then waits ``--cost``
+seconds and returns synthetic objective values. The wait stands for a GPU training: the host
+core is idle meanwhile, so K workers on this 2-core machine can scale as K workers on K GPUs
+would, and what is measured is fftnas's own overhead per trial (storage, lock, sampler).
+
+Trials per minute = budget / (last trial's completion - first trial's start), read from the
+storage, so process start-up is excluded. Efficiency = rate(K) / (K * rate(1)).
+The goal (issue 5): 4 workers >= 3.5x the trials per minute of 1 worker over PostgreSQL.
+
+    .venv/bin/python benchmarks/worker_scaling.py [--backends postgresql,redis,journal,mysql]
+        [--budget 40] [--cost 1.0] [--workers 1,2,4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _results import append_results, markdown_table  # noqa: E402
+
+from nas import load_experiment, open_storage, resolve_storage  # noqa: E402
+from nas._evaluate import suggest_for  # noqa: E402
+from nas._heartbeat import HeartbeatSettings  # noqa: E402
+from nas._lock import study_lock  # noqa: E402
+from nas._study import create_or_resume_study, make_sampler  # noqa: E402
+from nas._worker import SignalGuard, run_worker  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+EXPERIMENT = REPO / "experiments" / "quickstart.toml"
+URLS = {
+    "postgresql": "postgresql://postgres@127.0.0.1:5432/test",
+    "mysql": "mysql://root@127.0.0.1:3306/test",
+    "redis": "redis://127.0.0.1:6379/0",
+}
+HEARTBEAT = HeartbeatSettings(interval=10, grace_period=30)
+
+
+class FixedCost:
+    """Draw a real candidate, wait ``seconds``, return (accuracy-like, MACs-like) values."""
+
+    def __init__(self, *, experiment, seconds: float) -> None:
+        self.experiment = experiment
+        self.seconds = seconds
+
+    def __call__(self, trial: optuna.Trial) -> tuple[float, float]:
+        candidate = suggest_for(trial, self.experiment)
+        time.sleep(self.seconds)
+        lr = trial.params["optimizer.lr"]
+        return 1.0 / (1.0 + abs(lr - 3e-3) * 100), float(len(str(candidate)))
+
+
+def _worker(url: str, study_name: str, budget: int, cost: float, index: int) -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    experiment = load_experiment(EXPERIMENT, check_data=False)
+    location = resolve_storage(url)
+    study = optuna.load_study(
+        study_name=study_name, storage=open_storage(location, create=False, heartbeat=HEARTBEAT)
+    )
+    study.sampler = make_sampler(experiment.sampler, worker_index=index)
+    lock = study_lock(location, study_name)
+    guard = SignalGuard()
+    guard.install()
+    run_worker(
+        study,
+        FixedCost(experiment=experiment, seconds=cost),
+        budget=budget,
+        lock=lock,
+        guard=guard,
+        device="cpu",
+        heartbeat_interval=HEARTBEAT.interval,
+    )
+    lock.close()
+
+
+def one_run(url: str, *, workers: int, budget: int, cost: float) -> dict[str, float]:
+    """Run ``budget`` trials with ``workers`` processes on a new study; its figures."""
+    experiment = load_experiment(EXPERIMENT, check_data=False)
+    location = resolve_storage(url)
+    storage = open_storage(location, create=True)
+    name = f"scaling-{uuid.uuid4().hex[:8]}"
+    create_or_resume_study(experiment, storage=storage, study_name=name)
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_worker, args=(url, name, budget, cost, i)) for i in range(workers)]
+    start = time.perf_counter()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    wall = time.perf_counter() - start
+    trials = optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    span = (
+        max(t.datetime_complete for t in complete) - min(t.datetime_start for t in complete)
+    ).total_seconds()
+    if location.file is None:
+        optuna.delete_study(study_name=name, storage=storage)
+    return {
+        "complete": len(complete),
+        "trials": len(trials),
+        "span": span,
+        "wall": wall,
+        "per_minute": 60.0 * len(complete) / span,
+        "overhead": span * workers / len(complete) - cost,
+    }
+
+
+def main() -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default="postgresql,redis,journal,mysql")
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--budget", type=int, default=40)
+    parser.add_argument("--cost", type=float, default=1.0, help="seconds per trial")
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    counts = [int(k) for k in args.workers.split(",")]
+    rows, verdicts = [], []
+    with tempfile.TemporaryDirectory(prefix="fftnas-scaling-") as tmp:
+        for backend in args.backends.split(","):
+            url = URLS.get(backend) or str(Path(tmp) / f"{backend}.journal")
+            base = None
+            for workers in counts:
+                result = one_run(url, workers=workers, budget=args.budget, cost=args.cost)
+                base = base or result["per_minute"]
+                speedup = result["per_minute"] / base
+                row = [
+                    backend,
+                    str(workers),
+                    f"{result['complete']:.0f}/{result['trials']:.0f}",
+                    f"{result['span']:.1f}",
+                    f"{result['per_minute']:.1f}",
+                    f"{speedup:.2f}x",
+                    f"{speedup / workers * 100:.0f}%",
+                    f"{result['overhead'] * 1000:.0f}",
+                    f"{result['wall']:.1f}",
+                ]
+                rows.append(row)
+                print(" | ".join(row), flush=True)
+            if backend == "postgresql" and 4 in counts:
+                four = float(rows[-1][5].rstrip("x")) if counts[-1] == 4 else None
+                verdicts.append(
+                    f"PostgreSQL, 4 workers: {four:.2f}x one worker (goal >= 3.5x): "
+                    f"{'met' if four >= 3.5 else 'NOT met'}."
+                )
+    header = [
+        "storage",
+        "workers",
+        "complete/all trials",
+        "first start to last end (s)",
+        "trials per minute",
+        "speed-up",
+        "efficiency",
+        "overhead per trial (ms)",
+        "wall incl. start-up (s)",
+    ]
+    table = markdown_table(header, rows)
+    print(table)
+    notes = (
+        f"Fixed-cost objective: a real candidate from {EXPERIMENT.name}'s space (tpe sampler), then "
+        f"{args.cost:g} s of waiting; budget {args.budget} trials per run; heartbeats every "
+        f"{HEARTBEAT.interval} s. Overhead per trial = span x workers / trials - cost. " + " ".join(verdicts)
+    )
+    print(notes)
+    if not args.no_record:
+        append_results("Worker scaling on one study (trials per minute)", table, notes=notes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Kill harness: K ``fftnas run`` processes on one study, one SIGKILLed mid-trial.
+
+Used by tests/test_distributed.py and by benchmarks/kill_repeats.py (repeated runs).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+
+from nas import open_storage, resolve_storage
+from tests.helpers import REPO, write_tiny_experiment
+
+BUDGET = 40
+WORKERS = 4
+
+
+def start_worker(experiment: Path, storage: str, *extra: str) -> subprocess.Popen[str]:
+    """``fftnas run`` in a process of its own, with 1-second heartbeats and a 3-second grace."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "nas.cli", "run", str(experiment), "--storage", storage]
+    command += ["--device", "cpu", "--no-progress", "--heartbeat-interval", "1", "--grace-period", "3"]
+    return subprocess.Popen(
+        [*command, *extra], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def reader(storage: str) -> optuna.storages.BaseStorage:
+    return open_storage(resolve_storage(storage), create=False)
+
+
+def load(storage: str, study_name: str) -> optuna.Study:
+    """The study as any reader sees it (no heartbeats of its own)."""
+    return optuna.load_study(
+        study_name=study_name, storage=open_storage(resolve_storage(storage), create=False)
+    )
+
+
+def running_trial_of(study: optuna.Study, pid: int) -> optuna.trial.FrozenTrial | None:
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        if str(trial.user_attrs.get("worker", "")).endswith(f":{pid}"):
+            return trial
+    return None
+
+
+def kill_one_worker_mid_trial(storage: str, study_name: str, tmp_path: Path) -> dict:
+    """Run 4 workers on a 40-trial budget, SIGKILL one mid-trial; return what happened."""
+    experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=BUDGET, name=study_name)
+    extra = ("--artifact-dir", str(tmp_path / "artifacts"))
+    workers = [start_worker(experiment, storage, *extra) for _ in range(WORKERS)]
+    victim = workers[1]
+    try:
+        killed = None
+        deadline = time.monotonic() + 240
+        while killed is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            try:
+                study = load(storage, study_name)
+            except Exception:  # not created yet (no file, no study)
+                continue
+            trial = running_trial_of(study, victim.pid)
+            # in the middle of the run, and of the trial: its params are drawn, training has begun
+            if trial is not None and trial.number >= 2 and "config" in trial.user_attrs:
+                victim.send_signal(signal.SIGKILL)
+                killed = trial
+        assert killed is not None, "the victim never ran a trial"
+        outputs = [worker.communicate(timeout=420) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    return {"killed": killed, "workers": workers, "outputs": outputs, "storage": storage}
+
+
+def summarize(outcome: dict, study_name: str) -> dict:
+    """Counts that say whether anything was lost or duplicated."""
+    trials = load(outcome["storage"], study_name).get_trials(deepcopy=False)
+    states = [t.state.name for t in trials]
+    retries = [t for t in trials if "failed_trial" in t.system_attrs]
+    complete_originals = {t.number for t in trials if t.state.name == "COMPLETE" and t not in retries}
+    return {
+        "complete": states.count("COMPLETE"),
+        "failed": states.count("FAIL"),
+        "running": states.count("RUNNING"),
+        "waiting": states.count("WAITING"),
+        "trials": len(trials),
+        "retries": len(retries),
+        "lost": BUDGET - states.count("COMPLETE"),
+        "duplicated": len(trials) - BUDGET - len(retries),
+        "killed_trial": outcome["killed"].number,
+        "complete_originals": len(complete_originals),
+    }
