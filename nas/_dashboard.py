@@ -11,9 +11,18 @@ from ._storage import StorageLocation, open_artifact_store, open_storage
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def dashboard_command(location: StorageLocation) -> str:
-    """The command a user types to open the dashboard on ``location`` (password hidden)."""
-    return f"fftnas dashboard --storage {location.display}"
+def dashboard_command(location: StorageLocation, *, from_env: bool = False) -> str:
+    """The command a user types to open the dashboard on ``location``.
+
+    A URL with a password is never written out: the command then reads it from
+    ``$FFTNAS_STORAGE`` (as it does anyway when the run took it from there).
+    """
+    artifacts = "" if location.file is not None else f" --artifact-dir {location.artifact_dir}"
+    if from_env:
+        return f"fftnas dashboard{artifacts}"
+    if location.display != location.url:
+        return f"FFTNAS_STORAGE='<the URL with its password>' fftnas dashboard{artifacts}"
+    return f"fftnas dashboard --storage {location.url}{artifacts}"
 
 
 def serve_dashboard(location: StorageLocation, *, host: str, port: int) -> None:

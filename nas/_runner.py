@@ -32,7 +32,7 @@ from ._heartbeat import HeartbeatSettings
 from ._lock import study_lock
 from ._objective import TrialObjective
 from ._storage import StorageLocation, open_artifact_store, open_storage, storage_errors
-from ._study import create_or_resume_study, make_sampler
+from ._study import create_or_resume_study, make_sampler, register_worker
 from ._worker import SignalGuard, WorkerInterrupted, finished_count, run_worker
 
 
@@ -119,7 +119,6 @@ def _work(job: WorkerJob, *, study: optuna.Study, guard: SignalGuard, on_trial=N
     device = resolve_device(job.device)
     if device.type == "cuda":
         torch.cuda.set_device(device)  # pin: this worker's kernels and caches stay on its GPU
-    study.sampler = make_sampler(job.experiment.sampler, worker_index=job.worker_index)
     objective_class = (
         FactorizationObjective if isinstance(job.experiment, FactorizationExperiment) else TrialObjective
     )
@@ -142,6 +141,9 @@ def _work(job: WorkerJob, *, study: optuna.Study, guard: SignalGuard, on_trial=N
     lock = study_lock(job.location, job.study_name)
     try:
         with storage_errors(job.location):
+            with lock:
+                index = register_worker(study)
+            study.sampler = make_sampler(job.experiment.sampler, worker_index=index)
             run_worker(
                 study,
                 objective,

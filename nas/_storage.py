@@ -60,7 +60,8 @@ def redact(url: str) -> str:
 
 def resolve_storage(url: str | None = None, *, artifact_dir: str | None = None) -> StorageLocation:
     """Pick the storage: ``url``, else ``$FFTNAS_STORAGE``, else ``fftnas.journal`` here."""
-    url = url or os.environ.get(STORAGE_ENV) or DEFAULT_STORAGE
+    # stripped: a URL kept in a file or a Kubernetes Secret often ends with a newline
+    url = (url or os.environ.get(STORAGE_ENV) or DEFAULT_STORAGE).strip() or DEFAULT_STORAGE
     artifacts = artifact_dir or os.environ.get(ARTIFACT_ENV)
     scheme = urlsplit(url).scheme.split("+")[0].lower() if "://" in url else ""
     if scheme == "sqlite":

@@ -20,8 +20,24 @@ from ._experiment import (
 EXPERIMENT_ATTR = "fftnas.experiment"
 
 
+WORKERS_ATTR = "fftnas:workers_started"
+
+
+def register_worker(study: optuna.Study) -> int:
+    """This worker's index among every worker ever started on ``study`` (0, 1, 2, ...).
+
+    Call it under the study's lock. The index seeds the worker's sampler (``make_sampler``), so
+    workers started on different machines never propose the same sequence of trials, while a
+    study's first worker still uses the experiment's seed (seeded studies repeat exactly).
+    """
+    storage, study_id = study._storage, study._study_id
+    index = int(storage.get_study_system_attrs(study_id).get(WORKERS_ATTR, 0))
+    storage.set_study_system_attr(study_id, WORKERS_ATTR, index + 1)
+    return index
+
+
 def make_sampler(spec: SamplerSpec, *, worker_index: int = 0) -> optuna.samplers.BaseSampler:
-    """The Optuna sampler named in ``spec``; worker ``i`` of a run is seeded ``seed + i``."""
+    """The Optuna sampler named in ``spec``; worker ``i`` of a study is seeded ``seed + i``."""
     seed = spec.seed + worker_index
     if spec.name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed)

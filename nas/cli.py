@@ -30,7 +30,14 @@ from ._oneoff import evaluate_params, fit_params, learned, parse_params
 from ._report import format_pareto, format_table, metric_names, summarize_params
 from ._reproduce import format_reproduction, reproduce_trial
 from ._runner import WorkersInterrupted, run_study
-from ._storage import ARTIFACT_ENV, StorageError, open_artifact_store, open_storage, resolve_storage
+from ._storage import (
+    ARTIFACT_ENV,
+    STORAGE_ENV,
+    StorageError,
+    open_artifact_store,
+    open_storage,
+    resolve_storage,
+)
 from ._study import load_study, sampler_note
 
 EXIT_USAGE = 2
@@ -89,7 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"study {study.study_name!r} in {location.display}: {format_counts(study, budget)}")
     print(f"Pareto front ({' vs '.join(metric_names(study))}):")
     print(format_pareto(study, "table"))
-    print(f"\nopen the dashboard with:  {dashboard_command(location)}")
+    from_env = args.storage is None and bool(os.environ.get(STORAGE_ENV))
+    print(f"\nopen the dashboard with:  {dashboard_command(location, from_env=from_env)}")
     return 0
 
 

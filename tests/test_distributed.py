@@ -45,6 +45,9 @@ def check_kill_outcome(outcome: dict, study_name: str) -> None:
     assert retry.user_attrs["seed"] == trial_seed(0, killed.number) == killed.user_attrs["seed"]
     assert not retry.user_attrs["worker"].endswith(f":{outcome['workers'][1].pid}")
     assert len(trials) == BUDGET + 1  # 40 originals (one killed) and its one retry: none lost, none extra
+    originals = [t for t in trials if t not in retries]
+    drawn = {json.dumps(t.params, sort_keys=True) for t in originals}
+    assert len(drawn) == BUDGET  # workers on separate machines draw different trials (sampler seeds)
     summary = summarize(outcome, study_name)
     assert (summary["lost"], summary["duplicated"], summary["retries"]) == (0, 0, 1)
     front = subprocess.run(
