@@ -108,9 +108,14 @@ def budget_status(trials: list[FrozenTrial]) -> tuple[int, int, int]:
     return originals, waiting, running
 
 
+def requeued_numbers(trials: list[FrozenTrial]) -> set[int]:
+    """Numbers of the trials whose params were queued to run again (dead or interrupted)."""
+    return {number for t in trials for number in t.system_attrs.get("retry_history", [])}
+
+
 def finished_count(trials: list[FrozenTrial]) -> int:
     """Trials that are done for good: complete, or failed and not queued to run again."""
-    requeued = {number for t in trials for number in t.system_attrs.get("retry_history", [])}
+    requeued = requeued_numbers(trials)
     return sum(
         1
         for t in trials

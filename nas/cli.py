@@ -39,6 +39,7 @@ from ._storage import (
     resolve_storage,
 )
 from ._study import load_study, sampler_note
+from ._worker import requeued_numbers
 
 EXIT_USAGE = 2
 
@@ -105,7 +106,7 @@ def format_counts(study: optuna.Study, budget: int) -> str:
     """``40 complete, 1 failed (1 re-run), 0 running; budget 40 trials``."""
     trials = study.get_trials(deepcopy=False)
     states = [t.state for t in trials]
-    requeued = {n for t in trials for n in t.system_attrs.get("retry_history", [])}
+    requeued = requeued_numbers(trials)
     failed = states.count(optuna.trial.TrialState.FAIL)
     rerun = sum(1 for t in trials if t.state == optuna.trial.TrialState.FAIL and t.number in requeued)
     return (
