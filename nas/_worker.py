@@ -16,13 +16,15 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import FrozenTrial, TrialState
 
@@ -193,23 +195,31 @@ def run_worker(
             beats = isinstance(storage, BaseHeartbeat)
             with HeartbeatThread(storage, trial._trial_id, heartbeat_interval) if beats else nullcontext():
                 values = objective(trial)
+            with guard.critical():
+                study.tell(trial, values)
+        except UpdateFinishedTrialError:
+            # Another worker failed this trial as stale (its heartbeats came later than the grace
+            # period: an overloaded host, a paused process) and queued it; the re-run counts.
+            print(
+                f"fftnas: warning: trial {trial.number} was failed by another worker because its "
+                "heartbeat was late; its re-run counts instead (raise --grace-period?)",
+                file=sys.stderr,
+            )
+            continue
         except NonFiniteLossError:
             with guard.critical():
                 study.tell(trial, state=TrialState.FAIL)
         except WorkerInterrupted as stop:
             if trial is not None:
-                with guard.critical():
+                with guard.critical(), suppress(UpdateFinishedTrialError):
                     fail_and_requeue(study, trial, f"interrupted by {stop} on {worker_name()}")
             raise
         except Exception as error:
             if trial is not None:
-                with guard.critical():
+                with guard.critical(), suppress(UpdateFinishedTrialError):
                     trial.set_user_attr(FAIL_REASON_ATTR, f"{type(error).__name__}: {error}")
                     study.tell(trial, state=TrialState.FAIL)
             raise
-        else:
-            with guard.critical():
-                study.tell(trial, values)
         frozen = storage.get_trial(trial._trial_id)
         report.finished += 1
         report.retries += RETRY_OF_ATTR in frozen.user_attrs

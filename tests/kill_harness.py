@@ -22,10 +22,10 @@ WORKERS = 4
 
 
 def start_worker(experiment: Path, storage: str, *extra: str) -> subprocess.Popen[str]:
-    """``fftnas run`` in a process of its own, with 1-second heartbeats and a 3-second grace."""
+    """``fftnas run`` in a process of its own, with 1-second heartbeats and a 6-second grace."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "nas.cli", "run", str(experiment), "--storage", storage]
-    command += ["--device", "cpu", "--no-progress", "--heartbeat-interval", "1", "--grace-period", "3"]
+    command += ["--device", "cpu", "--no-progress", "--heartbeat-interval", "1", "--grace-period", "6"]
     return subprocess.Popen(
         [*command, *extra], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

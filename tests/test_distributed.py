@@ -12,6 +12,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -19,8 +20,16 @@ import optuna
 import pytest
 
 from nas import trial_seed
-from tests.helpers import REPO
-from tests.kill_harness import BUDGET, kill_one_worker_mid_trial, load, reader, summarize
+from tests.helpers import REPO, write_tiny_experiment
+from tests.kill_harness import (
+    BUDGET,
+    kill_one_worker_mid_trial,
+    load,
+    reader,
+    running_trial_of,
+    start_worker,
+    summarize,
+)
 from tests.services import MYSQL_URL, POSTGRES_URL, REDIS_URL, require_service
 
 
@@ -89,3 +98,42 @@ def test_sigkill_mid_trial_leaves_exactly_the_budget(backend: str, tmp_path: Pat
     finally:
         if backend != "journal":
             _delete(study_name, storage)
+
+
+def test_a_paused_worker_whose_trial_was_rerun_carries_on(tmp_path: Path) -> None:
+    """SIGSTOP past the grace period: the others fail and re-run its trial; woken, it goes on."""
+    storage = str(tmp_path / "pause.journal")
+    experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=6, name="pause")
+    workers = [start_worker(experiment, storage) for _ in range(2)]
+    victim = workers[0]
+    try:
+        deadline = time.monotonic() + 180
+        paused = None
+        while paused is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            try:
+                paused = running_trial_of(load(storage, "pause"), victim.pid)
+            except Exception:  # not created yet
+                continue
+            if paused is not None and "config" in paused.user_attrs:
+                victim.send_signal(signal.SIGSTOP)
+            else:
+                paused = None
+        assert paused is not None, "the victim never ran a trial"
+        while load(storage, "pause").trials[paused.number].state.name == "RUNNING":
+            assert time.monotonic() < deadline, "the paused trial was never failed"
+            time.sleep(0.2)
+        victim.send_signal(signal.SIGCONT)
+        outputs = [worker.communicate(timeout=300) for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+    assert [worker.returncode for worker in workers] == [0, 0], outputs[0][1][-2000:]
+    assert (
+        f"trial {paused.number} was failed by another worker because its heartbeat was late" in outputs[0][1]
+    )
+    trials = load(storage, "pause").trials
+    states = [t.state.name for t in trials]
+    assert states.count("COMPLETE") == 6 and states.count("FAIL") == 1 and len(trials) == 7
+    [retry] = [t for t in trials if t.user_attrs.get("retry_of") == paused.number]
+    assert retry.state.name == "COMPLETE" and retry.params == paused.params
