@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-from typing import Protocol
+import threading
+from typing import TYPE_CHECKING, Protocol
 
-from ._storage import StorageLocation, driver_url
+from optuna.storages.journal._file import BaseJournalFileLock
+
+if TYPE_CHECKING:
+    from ._storage import StorageLocation
 
 LOCK_WAIT_SECONDS = 600.0  # longer than any claim: a wait past this means something is wrong
 REDIS_LOCK_EXPIRY_SECONDS = 300
@@ -41,25 +45,39 @@ def _key(study_name: str) -> bytes:
     return hashlib.sha256(f"fftnas-study:{study_name}".encode()).digest()
 
 
-class FileLock:
-    """``flock`` on a file beside the journal or SQLite file (processes of one host)."""
+class FileLock(BaseJournalFileLock):
+    """``flock`` on a file beside the journal or SQLite file (processes of one host).
+
+    Also the journal file's own write lock (``acquire``/``release``, Optuna's interface): the
+    kernel drops a dead holder's ``flock`` at once, where Optuna's lock files make every other
+    worker wait out a 30 s grace period after a worker is killed in the middle of a write.
+    """
 
     def __init__(self, path: str) -> None:
         self._path = path
-        self._file = None
+        self._held = threading.local()  # per thread: a worker's heartbeat thread writes too
+
+    def acquire(self) -> bool:
+        handle = open(self._path, "a")  # noqa: SIM115 (held until release)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        self._held.file = handle
+        return True
+
+    def release(self) -> None:
+        handle = getattr(self._held, "file", None)
+        if handle is not None:
+            self._held.file = None
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
 
     def __enter__(self) -> None:
-        self._file = open(self._path, "a")  # noqa: SIM115 (held until __exit__)
-        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
+        self.acquire()
 
     def __exit__(self, *exc: object) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
+        self.release()
 
     def close(self) -> None:
-        self.__exit__()
+        self.release()
 
 
 class SqlLock:
@@ -140,4 +158,6 @@ def study_lock(location: StorageLocation, study_name: str) -> StudyLock:
         return FileLock(f"{location.file}.fftnas-lock")
     if location.kind == "redis":
         return RedisLock(location.url, study_name)
+    from ._storage import driver_url
+
     return SqlLock(driver_url(location.url), study_name)

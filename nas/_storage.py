@@ -1,7 +1,8 @@
 """Storage URLs -> Optuna storages, and the artifact store that goes with each.
 
 - a plain file path (default ``fftnas.journal`` in the working directory): Optuna's journal
-  file, safe for several processes on one host; artifacts in ``<stem>-artifacts/`` beside it;
+  file, safe for several processes on one host (writes locked with ``flock`` on
+  ``<file>.flock``); artifacts in ``<stem>-artifacts/`` beside it;
 - ``sqlite:///PATH``: an SQLite file (one process at a time); artifacts beside it likewise;
 - ``postgresql://...``, ``mysql://...``: a database server, for many machines; artifacts in
   ``./fftnas-artifacts`` unless ``--artifact-dir`` / ``FFTNAS_ARTIFACT_DIR`` says otherwise;
@@ -26,6 +27,7 @@ from optuna.artifacts import FileSystemArtifactStore
 from fftlearn import ConfigError
 
 from ._heartbeat import HeartbeatSettings, JournalHeartbeatStorage, retry_callback
+from ._lock import FileLock
 
 DEFAULT_STORAGE = "fftnas.journal"
 STORAGE_ENV = "FFTNAS_STORAGE"
@@ -137,7 +139,9 @@ def open_storage(
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             if location.kind in ("journal", "redis"):
                 if location.kind == "journal":
-                    backend = optuna.storages.journal.JournalFileBackend(str(location.file))
+                    backend = optuna.storages.journal.JournalFileBackend(
+                        str(location.file), lock_obj=FileLock(f"{location.file}.flock")
+                    )
                     clock = time.time
                 else:
                     backend = optuna.storages.journal.JournalRedisBackend(location.url)
