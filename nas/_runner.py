@@ -23,7 +23,7 @@ import optuna
 import torch
 from tqdm import tqdm
 
-from fftlearn import resolve_device
+from fftlearn import ConfigError, resolve_device
 from fftlearn._validate import check_int
 
 from ._experiment import AnyExperiment, FactorizationExperiment
@@ -79,16 +79,18 @@ def run_study(
     budget = experiment.study.trials if n_trials is None else n_trials
     check_int("n_trials", budget, low=1, high=1_000_000)
     if not devices:
-        raise ValueError("devices: got []; give at least one device")
+        raise ConfigError("devices", [], "give at least one device (auto, cpu or cuda:N)")
     check_int("workers", len(devices), low=1, high=256)
     devices = [str(resolve_device(device)) for device in devices]  # bad ones fail before storing
     heartbeat = heartbeat or HeartbeatSettings()
     storage = open_storage(location, create=True, heartbeat=heartbeat)
     name = study_name or experiment.study.name
     lock = study_lock(location, name)
-    with storage_errors(location), lock:
-        study = create_or_resume_study(experiment, storage=storage, study_name=name)
-    lock.close()
+    try:
+        with storage_errors(location), lock:
+            study = create_or_resume_study(experiment, storage=storage, study_name=name)
+    finally:
+        lock.close()
     if on_ready is not None:
         on_ready(study)
     threads = max(1, torch.get_num_threads() // len(devices))  # honours OMP_NUM_THREADS

@@ -175,6 +175,7 @@ def test_python_api_validates_its_arguments(tmp_path: Path) -> None:
         ({"n_trials": 0, "devices": ["cpu"]}, "n_trials: got 0"),
         ({"n_trials": 1, "devices": ["cpu"] * 257}, "workers: got 257"),
         ({"n_trials": 1, "devices": ["tpu"]}, "device: got 'tpu'"),
+        ({"n_trials": 1, "devices": []}, r"devices: got \[\]"),
     ):
         with pytest.raises(ConfigError, match=rf"^{field}"):
             run_study(experiment, location=location, study_name=None, **kwargs)
