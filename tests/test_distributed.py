@@ -20,6 +20,7 @@ import optuna
 import pytest
 
 from nas import trial_seed
+from nas._lock import FileLock
 from tests.helpers import REPO, write_tiny_experiment
 from tests.kill_harness import (
     BUDGET,
@@ -116,7 +117,13 @@ def test_a_paused_worker_whose_trial_was_rerun_carries_on(tmp_path: Path) -> Non
             except Exception:  # not created yet
                 continue
             if paused is not None and "config" in paused.user_attrs:
-                victim.send_signal(signal.SIGSTOP)
+                # Pause it between two journal writes: a process stopped while it holds the
+                # journal's flock would block every writer until it resumes (the price of a lock
+                # that the kernel releases at once when its holder dies).
+                with FileLock(f"{storage}.fftnas-lock"), FileLock(f"{storage}.flock"):
+                    victim.send_signal(signal.SIGSTOP)
+                    while Path(f"/proc/{victim.pid}/stat").read_text().split(") ")[1][0] != "T":
+                        time.sleep(0.01)  # stopped for sure before the locks are let go
             else:
                 paused = None
         assert paused is not None, "the victim never ran a trial"
