@@ -1,7 +1,7 @@
 """Trials per minute with 1, 2 and 4 workers on one study: how well fftnas's workers scale.
 
-Each worker is a process of its own running fftnas's real worker loop (``nas._worker``: the
-study lock, the global budget, heartbeats, ask/tell on the storage) with a fixed-cost objective:
+Each worker is a process of its own running fftnas's real worker (``nas._runner._work``: its
+sampler seed, the study lock, the global budget, heartbeats, ask/tell) with a fixed-cost objective:
 it draws a real candidate from the experiment's space (``suggest_for``), then waits ``--cost``
 seconds and returns synthetic objective values. The wait stands for a GPU training: the host
 core is idle meanwhile, so K workers on this 2-core machine can scale as K workers on K GPUs
@@ -34,9 +34,9 @@ from _results import append_results, markdown_table  # noqa: E402
 from nas import load_experiment, open_storage, resolve_storage  # noqa: E402
 from nas._evaluate import suggest_for  # noqa: E402
 from nas._heartbeat import HeartbeatSettings  # noqa: E402
-from nas._lock import study_lock  # noqa: E402
-from nas._study import create_or_resume_study, make_sampler  # noqa: E402
-from nas._worker import SignalGuard, run_worker  # noqa: E402
+from nas._runner import WorkerJob, _work  # noqa: E402
+from nas._study import create_or_resume_study  # noqa: E402
+from nas._worker import SignalGuard  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 EXPERIMENT = REPO / "experiments" / "quickstart.toml"
@@ -62,27 +62,18 @@ class FixedCost:
         return 1.0 / (1.0 + abs(lr - 3e-3) * 100), float(len(str(candidate)))
 
 
-def _worker(url: str, study_name: str, budget: int, cost: float, index: int) -> None:
+def _worker(url: str, study_name: str, budget: int, cost: float) -> None:
+    """One worker process: fftnas's own worker (``nas._runner._work``) with the fixed-cost objective."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     experiment = load_experiment(EXPERIMENT, check_data=False)
     location = resolve_storage(url)
     study = optuna.load_study(
         study_name=study_name, storage=open_storage(location, create=False, heartbeat=HEARTBEAT)
     )
-    study.sampler = make_sampler(experiment.sampler, worker_index=index)
-    lock = study_lock(location, study_name)
+    job = WorkerJob(experiment, location, study_name, "cpu", budget, 0, 1, HEARTBEAT, False)
     guard = SignalGuard()
     guard.install()
-    run_worker(
-        study,
-        FixedCost(experiment=experiment, seconds=cost),
-        budget=budget,
-        lock=lock,
-        guard=guard,
-        device="cpu",
-        heartbeat_interval=HEARTBEAT.interval,
-    )
-    lock.close()
+    _work(job, study=study, guard=guard, objective=FixedCost(experiment=experiment, seconds=cost))
 
 
 def one_run(url: str, *, workers: int, budget: int, cost: float) -> dict[str, float]:
@@ -93,7 +84,7 @@ def one_run(url: str, *, workers: int, budget: int, cost: float) -> dict[str, fl
     name = f"scaling-{uuid.uuid4().hex[:8]}"
     create_or_resume_study(experiment, storage=storage, study_name=name)
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_worker, args=(url, name, budget, cost, i)) for i in range(workers)]
+    processes = [context.Process(target=_worker, args=(url, name, budget, cost)) for _ in range(workers)]
     start = time.perf_counter()
     for process in processes:
         process.start()

@@ -106,7 +106,7 @@ def run_study(
             guard = SignalGuard()
             guard.install()
             try:
-                _work(jobs[0], study=study, guard=guard, on_trial=lambda _trial: bar.update(1))
+                _work(jobs[0], study=study, guard=guard, on_trial=lambda: bar.update(1))
             except WorkerInterrupted as stop:
                 raise WorkersInterrupted(stop.signum) from None
             finally:
@@ -116,17 +116,29 @@ def run_study(
     return study
 
 
-def _work(job: WorkerJob, *, study: optuna.Study, guard: SignalGuard, on_trial=None) -> None:
+def _work(
+    job: WorkerJob,
+    *,
+    study: optuna.Study,
+    guard: SignalGuard,
+    on_trial: Callable[[], None] | None = None,
+    objective: Callable[[optuna.Trial], tuple[float, ...]] | None = None,
+) -> None:
+    """One worker on ``study`` (opened with heartbeats): pinned, seeded, until the budget is done.
+
+    ``objective`` replaces the experiment's own (the scaling benchmark's fixed-cost objective).
+    """
     torch.set_num_threads(job.threads)
     device = resolve_device(job.device)
     if device.type == "cuda":
         torch.cuda.set_device(device)  # pin: this worker's kernels and caches stay on its GPU
-    objective_class = (
-        FactorizationObjective if isinstance(job.experiment, FactorizationExperiment) else TrialObjective
-    )
-    objective = objective_class(
-        job.experiment, artifact_store=open_artifact_store(job.location, create=True), device=device
-    )
+    if objective is None:
+        objective_class = (
+            FactorizationObjective if isinstance(job.experiment, FactorizationExperiment) else TrialObjective
+        )
+        objective = objective_class(
+            job.experiment, artifact_store=open_artifact_store(job.location, create=True), device=device
+        )
     said = False
 
     def on_wait(running: int) -> None:

@@ -21,7 +21,6 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import dataclass
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
@@ -88,14 +87,6 @@ class SignalGuard:
             if not self._depth and self._pending is not None:
                 signum, self._pending = self._pending, None
                 raise WorkerInterrupted(signum)
-
-
-@dataclass
-class WorkerReport:
-    """What one worker did: trials it finished, and how many of those were retries."""
-
-    finished: int = 0
-    retries: int = 0
 
 
 def worker_name() -> str:
@@ -168,16 +159,17 @@ def run_worker(
     guard: SignalGuard,
     device: str,
     heartbeat_interval: float,
-    on_trial: Callable[[FrozenTrial], None] | None = None,
+    on_trial: Callable[[], None] | None = None,
     on_wait: Callable[[int], None] | None = None,
-) -> WorkerReport:
-    """Claim and run trials until the study's budget is spent and nothing runs elsewhere.
+) -> int:
+    """Claim and run trials until the study's budget is spent and nothing runs elsewhere;
+    returns how many trials this worker finished.
 
     ``objective`` raises ``NonFiniteLossError`` for a trial that failed on its own merits
     (recorded FAIL, counted); any other exception fails the trial and stops the worker.
     ``on_wait(n)`` is called while the budget is spent and n trials still run elsewhere.
     """
-    report = WorkerReport()
+    finished = 0
     poll = max(0.2, min(5.0, heartbeat_interval))
     storage = study._storage
     while True:
@@ -187,7 +179,7 @@ def run_worker(
                 trial, running = claim_trial(study, budget=budget, device=device)
             if trial is None:
                 if running == 0:
-                    return report
+                    return finished
                 if on_wait is not None:
                     on_wait(running)
                 time.sleep(poll)
@@ -220,8 +212,6 @@ def run_worker(
                     trial.set_user_attr(FAIL_REASON_ATTR, f"{type(error).__name__}: {error}")
                     study.tell(trial, state=TrialState.FAIL)
             raise
-        frozen = storage.get_trial(trial._trial_id)
-        report.finished += 1
-        report.retries += RETRY_OF_ATTR in frozen.user_attrs
+        finished += 1
         if on_trial is not None:
-            on_trial(frozen)
+            on_trial()
