@@ -9,6 +9,9 @@ from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
 QUICKSTART = REPO / "experiments" / "quickstart.toml"
+# The last user attribute a trial records before it trains (nas/_objective.py): once it is
+# there, the trial is mid-training and its seed and config are stored.
+TRAINING_STARTED = "process_id"
 
 # A fast variant of the quickstart (a few seconds for 4 trials on one CPU core).
 TINY_EXPERIMENT = """

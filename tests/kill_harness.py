@@ -15,7 +15,7 @@ from pathlib import Path
 import optuna
 
 from nas import open_storage, resolve_storage
-from tests.helpers import REPO, write_tiny_experiment
+from tests.helpers import REPO, TRAINING_STARTED, write_tiny_experiment
 
 BUDGET = 40
 WORKERS = 4
@@ -66,7 +66,7 @@ def kill_one_worker_mid_trial(storage: str, study_name: str, tmp_path: Path) -> 
                 continue
             trial = running_trial_of(study, victim.pid)
             # in the middle of the run, and of the trial: its params are drawn, training has begun
-            if trial is not None and trial.number >= 2 and "config" in trial.user_attrs:
+            if trial is not None and trial.number >= 2 and TRAINING_STARTED in trial.user_attrs:
                 victim.send_signal(signal.SIGKILL)
                 killed = trial
         assert killed is not None, "the victim never ran a trial"

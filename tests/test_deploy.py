@@ -33,7 +33,7 @@ import pytest
 
 from nas import open_storage, resolve_storage
 from nas.cli import build_parser
-from tests.helpers import REPO, write_tiny_experiment
+from tests.helpers import REPO, TRAINING_STARTED, write_tiny_experiment
 from tests.services import POSTGRES_URL, require_service
 
 try:
@@ -190,7 +190,7 @@ def test_sbatch_sigterm_requeues_the_running_trial(tmp_path: Path) -> None:
                 running = reader.get_all_trials(
                     study_id, deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)
                 )
-                if any("config" in t.user_attrs for t in running):  # in the middle of training
+                if any(TRAINING_STARTED in t.user_attrs for t in running):  # in the middle of training
                     task.send_signal(signal.SIGTERM)
                     break
             _, err = task.communicate(timeout=60)

@@ -21,7 +21,7 @@ import pytest
 
 from nas import trial_seed
 from nas._lock import FileLock
-from tests.helpers import REPO, write_tiny_experiment
+from tests.helpers import REPO, TRAINING_STARTED, write_tiny_experiment
 from tests.kill_harness import (
     BUDGET,
     kill_one_worker_mid_trial,
@@ -116,7 +116,7 @@ def test_a_paused_worker_whose_trial_was_rerun_carries_on(tmp_path: Path) -> Non
                 paused = running_trial_of(load(storage, "pause"), victim.pid)
             except Exception:  # not created yet
                 continue
-            if paused is not None and "config" in paused.user_attrs:
+            if paused is not None and TRAINING_STARTED in paused.user_attrs:
                 # Pause it between two journal writes: a process stopped while it holds the
                 # journal's flock would block every writer until it resumes (the price of a lock
                 # that the kernel releases at once when its holder dies).

@@ -13,7 +13,7 @@ import optuna
 import pytest
 
 from nas import open_storage, resolve_storage
-from tests.helpers import REPO, edit_experiment, write_tiny_experiment
+from tests.helpers import REPO, TRAINING_STARTED, edit_experiment, write_tiny_experiment
 
 
 def slow_experiment(tmp_path: Path, *, trials: int) -> Path:
@@ -52,7 +52,9 @@ def wait_for_training(storage: Path, *, count: int) -> list[int]:
             continue
         try:
             running = [
-                t for t in trials_of(storage) if t.state.name == "RUNNING" and "config" in t.user_attrs
+                t
+                for t in trials_of(storage)
+                if t.state.name == "RUNNING" and TRAINING_STARTED in t.user_attrs
             ]
         except Exception:  # the study is being created
             continue
