@@ -30,9 +30,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import append_results  # noqa: E402
 
-from fftlearn._butterfly_frontend import ButterflyConfig, ButterflyFrontEnd  # noqa: E402
-from fftlearn._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd  # noqa: E402
-from fftlearn._stft import STFTConfig, STFTFrontEnd  # noqa: E402
+from fftlearn.frontends._butterfly import ButterflyConfig, ButterflyFrontEnd  # noqa: E402
+from fftlearn.frontends._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd  # noqa: E402
+from fftlearn.frontends._stft import STFTConfig, STFTFrontEnd  # noqa: E402
 
 
 def front_ends(size: int) -> dict[str, nn.Module]:

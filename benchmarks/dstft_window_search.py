@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _results import append_results  # noqa: E402
 
-from fftlearn._concentration import spectrogram_entropy  # noqa: E402
-from fftlearn._dstft import DSTFTConfig, DSTFTFrontEnd  # noqa: E402
+from fftlearn.frontends._concentration import spectrogram_entropy  # noqa: E402
+from fftlearn.frontends._dstft import DSTFTConfig, DSTFTFrontEnd  # noqa: E402
 
 SAMPLE_RATE = 16000
 N_SAMPLES = 4000  # 0.25 s

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _results import append_results  # noqa: E402
 
-from fftlearn._butterfly import butterfly_nonzeros  # noqa: E402
+from fftlearn.butterfly._butterfly import butterfly_nonzeros  # noqa: E402
 from fftlearn.factorize._gradient import GradientFitConfig, fit_gradient  # noqa: E402
 
 THRESHOLD = 1e-6  # relative Frobenius error that counts as recovered

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO))
 from _results import append_results  # noqa: E402
 
-from fftlearn._butterfly import (  # noqa: E402
+from fftlearn.butterfly._butterfly import (  # noqa: E402
     bit_reversal_permutation,
     butterfly_dense_matrix,
     butterfly_nonzeros,

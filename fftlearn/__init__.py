@@ -8,7 +8,7 @@ training, compute counting and analysis. A trial's config JSON comes back with
     model = fftlearn.build(config.model, seed=trial.user_attrs["seed"])
 """
 
-from ._butterfly import (
+from .butterfly._butterfly import (
     apply_butterfly,
     bit_reversal_permutation,
     butterfly_dense_matrix,
@@ -19,32 +19,32 @@ from ._butterfly import (
     hadamard_butterfly_twiddles,
     random_unitary_twiddles,
 )
-from ._butterfly_frontend import ButterflyConfig, ButterflyFrontEnd
+from .frontends._butterfly import ButterflyConfig, ButterflyFrontEnd
 from ._checkpoint import load_checkpoint, save_checkpoint
 from ._compute import count_macs, dense_flops
-from ._concentration import spectrogram_entropy, spectrogram_kurtosis
+from .frontends._concentration import spectrogram_entropy, spectrogram_kurtosis
 from ._config import config_from_json, config_to_json, from_mapping, to_dict
-from ._conv import ConvConfig, ConvFrontEnd
-from ._datasets import DATASETS, DataConfig, check_sources, make_frames
+from .frontends._conv import ConvConfig, ConvFrontEnd
+from .data._registry import DATASETS, DataConfig, check_sources, make_frames
 from ._device import resolve_device
-from ._dstft import DSTFTConfig, DSTFTFrontEnd, dstft, window_function
+from .frontends._dstft import DSTFTConfig, DSTFTFrontEnd, dstft, window_function
 from ._errors import ConfigError
-from ._experts import ExpertsConfig, ExpertsFrontEnd
-from ._frameset import FrameSet, augment, cached_frames, concatenate
-from ._frontends import FRONTEND_KINDS, FRONTENDS, FrontEndConfig, build_frontend
-from ._head import HeadConfig, MLPHead
-from ._logmel import LogMelConfig, LogMelFrontEnd, mel_filterbank
-from ._mixture import MusicSpeechConfig, make_music_speech
-from ._model import CandidateConfig, FrontEndClassifier, ModelConfig, OptimizerConfig, build
-from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd, dft_kernels
-from ._nsynth import NSynthConfig, make_nsynth
-from ._pitch import hz_to_cents, midi_to_hz, raw_pitch_accuracy
-from ._soundfont import SoundfontNotesConfig, make_soundfont_notes
-from ._speech import EspeakSpeechConfig, make_espeak_speech
-from ._stft import STFTConfig, STFTFrontEnd, rfft_macs
-from ._tasks import LabelledFrames, TaskConfig, label_frames, make_task_data
-from ._tones import HarmonicTonesConfig, make_harmonic_tones
-from ._train import (
+from .frontends._experts import ExpertsConfig, ExpertsFrontEnd
+from .data._frameset import FrameSet, augment, cached_frames, concatenate
+from .frontends._registry import FRONTEND_KINDS, FRONTENDS, FrontEndConfig, build_frontend
+from .model._head import HeadConfig, MLPHead
+from .frontends._logmel import LogMelConfig, LogMelFrontEnd, mel_filterbank
+from .data._music_speech import MusicSpeechConfig, make_music_speech
+from .model._model import CandidateConfig, FrontEndClassifier, ModelConfig, OptimizerConfig, build
+from .frontends._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd, dft_kernels
+from .data._nsynth import NSynthConfig, make_nsynth
+from .data._pitch import hz_to_cents, midi_to_hz, raw_pitch_accuracy
+from .data._soundfont import SoundfontNotesConfig, make_soundfont_notes
+from .data._speech import EspeakSpeechConfig, make_espeak_speech
+from .frontends._stft import STFTConfig, STFTFrontEnd, rfft_macs
+from .data._tasks import LabelledFrames, TaskConfig, label_frames, make_task_data
+from .data._tones import HarmonicTonesConfig, make_harmonic_tones
+from .training._train import (
     EvalResult,
     NonFiniteLossError,
     TrainConfig,

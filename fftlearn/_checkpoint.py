@@ -8,7 +8,7 @@ import torch
 
 from ._config import config_from_json, config_to_json
 from ._errors import ConfigError
-from ._model import FrontEndClassifier, ModelConfig, build
+from .model._model import FrontEndClassifier, ModelConfig, build
 
 FORMAT = "fftnas-checkpoint-1"
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from fftlearn import CandidateConfig, ConfigError, HeadConfig, ModelConfig, OptimizerConfig
-from fftlearn._frontends import FRONTEND_KINDS
-from fftlearn._head import MAX_DEPTH, MAX_WIDTH
+from fftlearn.frontends._registry import FRONTEND_KINDS
+from fftlearn.model._head import MAX_DEPTH, MAX_WIDTH
 
 from ._kinds import (
     ButterflySpace,

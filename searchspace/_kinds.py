@@ -19,8 +19,8 @@ from fftlearn import (
     MultiplicativeConfig,
     STFTConfig,
 )
-from fftlearn._multiplicative import MAX_KERNELS
-from fftlearn._stft import WINDOWS
+from fftlearn.frontends._multiplicative import MAX_KERNELS
+from fftlearn.frontends._stft import WINDOWS
 
 from ._ranges import FloatRange, IntRange, check_choices, check_unique
 from ._trial import TrialLike

@@ -11,7 +11,7 @@ import scipy.linalg
 import scipy.signal
 import torch
 
-from fftlearn._butterfly import (
+from fftlearn.butterfly._butterfly import (
     apply_butterfly,
     bit_reversal_permutation,
     butterfly_dense_matrix,
@@ -23,10 +23,10 @@ from fftlearn._butterfly import (
     hadamard_butterfly_twiddles,
     random_unitary_twiddles,
 )
-from fftlearn._butterfly_frontend import ButterflyConfig, ButterflyFrontEnd
+from fftlearn.frontends._butterfly import ButterflyConfig, ButterflyFrontEnd
 from fftlearn._config import config_from_json, config_to_json
 from fftlearn._errors import ConfigError
-from fftlearn._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd
+from fftlearn.frontends._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd
 
 SIZES = [2**k for k in range(1, 11)]  # 2 .. 1024
 

@@ -20,7 +20,7 @@ from scipy.io import wavfile
 
 from fftlearn._config import config_from_json, config_to_json
 from fftlearn._errors import ConfigError
-from fftlearn._frameset import (
+from fftlearn.data._frameset import (
     FrameSet,
     augment,
     cache_key,
@@ -30,10 +30,10 @@ from fftlearn._frameset import (
     pick_offsets,
     split_pool,
 )
-from fftlearn._mixture import MusicSpeechConfig, make_music_speech
-from fftlearn._nsynth import NSynthConfig, make_nsynth
-from fftlearn._soundfont import SoundfontNotesConfig, make_soundfont_notes, render_soundfont_notes
-from fftlearn._speech import EspeakSpeechConfig, make_espeak_speech
+from fftlearn.data._music_speech import MusicSpeechConfig, make_music_speech
+from fftlearn.data._nsynth import NSynthConfig, make_nsynth
+from fftlearn.data._soundfont import SoundfontNotesConfig, make_soundfont_notes, render_soundfont_notes
+from fftlearn.data._speech import EspeakSpeechConfig, make_espeak_speech
 
 FLUID = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 TIMGM = "/usr/share/sounds/sf2/TimGM6mb.sf2"
@@ -265,7 +265,7 @@ def test_second_call_reads_the_cache_and_noise_settings_share_it(
     def no_render(*args: object, **kwargs: object) -> FrameSet:
         raise AssertionError("rendered again instead of reading the cache")
 
-    monkeypatch.setattr("fftlearn._soundfont.render_soundfont_notes", no_render)
+    monkeypatch.setattr("fftlearn.data._soundfont.render_soundfont_notes", no_render)
     assert_same(first, make_soundfont_notes(config, split="train", seed=0))
     noisy = make_soundfont_notes(dataclasses.replace(config, noise_std=0.1), split="train", seed=0)
     assert sorted((tmp_path / "cache").iterdir()) == files  # augmentation reuses the clean render

@@ -10,7 +10,7 @@ import pytest
 import scipy.linalg
 import torch
 
-from fftlearn._butterfly import (
+from fftlearn.butterfly._butterfly import (
     bit_reversal_permutation,
     butterfly_dense_matrix,
     butterfly_factor_indices,

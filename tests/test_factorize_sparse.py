@@ -9,7 +9,7 @@ import scipy.linalg
 import scipy.special
 import torch
 
-from fftlearn._butterfly import (
+from fftlearn.butterfly._butterfly import (
     bit_reversal_permutation,
     butterfly_dense_matrix,
     butterfly_factor_indices,

@@ -3,7 +3,7 @@
 These are the oracles: tests compare them with ``numpy.fft`` / ``torch.fft`` / ``scipy.fft``,
 and fitted factorizations are compared with them. All are ``SparseFactorization`` objects
 (``M = Pout · F[L-1] ··· F[0] · Pin``, ``F[0]`` applied first), built from the butterfly
-machinery of ``fftlearn._butterfly``.
+machinery of ``fftlearn.butterfly._butterfly``.
 
 Nonzeros (``n = 2^L``):
 - ``fft_factorization``: ``L`` butterfly factors of ``2n`` nonzeros each, ``2 n log2 n``;
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 
-from .._butterfly import (
+from ..butterfly._butterfly import (
     bit_reversal_permutation,
     butterfly_factor_indices,
     fft_butterfly_twiddles,
@@ -134,7 +134,7 @@ def _snap(values: np.ndarray) -> np.ndarray:
 
 
 def _butterfly_factors(twiddles: np.ndarray) -> tuple[scipy.sparse.csr_matrix, ...]:
-    """CSR factors from ``(L, n/2, 2, 2)`` twiddles (``fftlearn._butterfly`` convention)."""
+    """CSR factors from ``(L, n/2, 2, 2)`` twiddles (``fftlearn.butterfly._butterfly`` convention)."""
     n = 2 * twiddles.shape[1]
     factors = []
     for level in range(twiddles.shape[0]):

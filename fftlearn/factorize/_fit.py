@@ -24,7 +24,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from .._butterfly import bit_reversal_permutation
+from ..butterfly._butterfly import bit_reversal_permutation
 from .._config import register_kind
 from .._errors import ConfigError
 from .._validate import check_float, check_int

@@ -4,7 +4,7 @@ The model, applied to a column vector ``x`` of length ``N = 2^L``:
 
     y = Pout · [A] · B_{L-1} ··· B_0 · x[perm]
 
-- ``B_k``: complex butterfly factors (``fftlearn._butterfly`` convention), every 2x2 block free,
+- ``B_k``: complex butterfly factors (``fftlearn.butterfly._butterfly`` convention), every 2x2 block free,
   or with ``tied_twiddles`` one block per position inside a block of ``2^(k+1)``, shared by all
   blocks of the factor (as the FFT's twiddles are).
 - ``perm``: fixed (identity, bit reversal) or learned: a relaxed permutation

@@ -48,7 +48,7 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
 
-from .._butterfly import bit_reversal_permutation, butterfly_factor_indices
+from ..butterfly._butterfly import bit_reversal_permutation, butterfly_factor_indices
 from .._errors import ConfigError
 from ._factorization import SparseFactorization
 

@@ -8,7 +8,7 @@ The method of Zheng, Riccietti and Gribonval (arXiv 2110.01230; pyfaust's
 
 with factor ``k`` supported on ``I_{N/(b_0···b_k)} ⊗ 1_{b_k×b_k} ⊗ I_{b_0···b_{k-1}}``: with all
 radices ``b_k = 2`` (the default) these are the radix-2 butterfly supports of
-``fftlearn._butterfly.butterfly_factor_indices`` (2N nonzeros each, ``2 N log2 N`` in all); other
+``fftlearn.butterfly._butterfly.butterfly_factor_indices`` (2N nonzeros each, ``2 N log2 N`` in all); other
 power-of-two radices give radix-4 factors, Monarch-like pairs (``b = sqrt N``), and so on.
 
 A product of consecutive factors ``i..j`` has the Kronecker support ``I_a ⊗ 1_{s×s} ⊗ I_d``
@@ -37,7 +37,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse
 
-from .._butterfly import bit_reversal_permutation
+from ..butterfly._butterfly import bit_reversal_permutation
 from .._errors import ConfigError
 from ._factorization import FitResult, SparseFactorization, make_fit_result
 

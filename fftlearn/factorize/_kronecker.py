@@ -11,7 +11,7 @@ butterfly" factors; the hierarchical solver in ``_hierarchical.py`` uses square 
 Members of the family (``N`` the matrix size):
 
 - radix-2 butterfly factor ``k``: ``(N / 2^(k+1), 2, 2, 2^k)``, the support of
-  ``fftlearn._butterfly.butterfly_factor_indices(N, k)`` (``butterfly_pattern``);
+  ``fftlearn.butterfly._butterfly.butterfly_factor_indices(N, k)`` (``butterfly_pattern``);
 - Monarch: a block-diagonal factor ``(N/s, s, s, 1)`` then its transposed-permuted partner
   ``(1, N/s, N/s, s)`` (``monarch_patterns``; ``s = sqrt N`` by default);
 - block diagonal with ``s × s`` blocks: ``(N/s, s, s, 1)`` (``block_diagonal_pattern``); the
@@ -27,7 +27,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._butterfly import log2_exact
+from ..butterfly._butterfly import log2_exact
 from .._config import register_kind
 from .._errors import ConfigError
 
@@ -88,7 +88,7 @@ def butterfly_pattern(n: int, level: int) -> KroneckerPattern:
     """Support of radix-2 butterfly factor ``level`` of size ``n``: ``(n/2^(level+1), 2, 2, 2^level)``.
 
     Pairs ``(j, j + 2^level)`` inside blocks of ``2^(level+1)``, as
-    ``fftlearn._butterfly.butterfly_factor_indices(n, level)``.
+    ``fftlearn.butterfly._butterfly.butterfly_factor_indices(n, level)``.
     """
     levels = _log2("n", n)
     if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level < levels:

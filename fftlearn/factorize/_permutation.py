@@ -1,6 +1,6 @@
 """Input permutations for butterfly factorizations: fixed, or learned by relaxation.
 
-A butterfly product ``B`` (``fftlearn._butterfly``) reads its input in a fixed order; that order
+A butterfly product ``B`` (``fftlearn.butterfly._butterfly``) reads its input in a fixed order; that order
 is the permutation ``P`` of ``M ≈ B · P`` (applied as ``x -> x[perm]``). The radix-2 FFT needs
 the bit reversal, the Walsh–Hadamard transform the identity, and the DCT-II computed through the
 FFT needs Makhoul's reordering (even samples ascending, then odd samples descending) before the
@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._butterfly import log2_exact
+from ..butterfly._butterfly import log2_exact
 from .._errors import ConfigError
 
 CHOICES = ("keep", "separate")

@@ -38,7 +38,7 @@ import dataclasses
 import networkx as nx
 import numpy as np
 
-from .._butterfly import log2_exact
+from ..butterfly._butterfly import log2_exact
 from .._errors import ConfigError
 from ._factorization import SparseFactorization
 from ._hierarchical import hierarchical_butterfly

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._errors import ConfigError
+from .._errors import ConfigError
 from ._frameset import FrameSet
-from ._mixture import MusicSpeechConfig, make_music_speech
+from ._music_speech import MusicSpeechConfig, make_music_speech
 from ._nsynth import NSynthConfig, make_nsynth
 from ._soundfont import SoundfontNotesConfig, make_soundfont_notes
 from ._speech import EspeakSpeechConfig, make_espeak_speech

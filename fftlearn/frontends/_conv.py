@@ -16,9 +16,9 @@ import scipy.signal
 import torch
 from torch import nn
 
-from ._config import register_kind
-from ._errors import ConfigError
-from ._validate import check_int
+from .._config import register_kind
+from .._errors import ConfigError
+from .._validate import check_int
 
 POOLINGS = ("max", "mean", "l2")
 

@@ -29,8 +29,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._config import register_kind
-from ._errors import ConfigError
+from .._config import register_kind
+from .._errors import ConfigError
 from ._frameset import (
     MUSIC,
     FrameSet,
@@ -43,7 +43,7 @@ from ._frameset import (
     split_pool,
 )
 from ._pitch import midi_to_hz
-from ._validate import check_float, check_fraction, check_int, check_int_list
+from .._validate import check_float, check_fraction, check_int, check_int_list
 
 GM_FAMILY_NAMES = (
     "piano",

@@ -15,10 +15,10 @@ import scipy.signal
 import torch
 from torch import nn
 
-from ._config import register_kind
-from ._errors import ConfigError
+from .._config import register_kind
+from .._errors import ConfigError
 from ._stft import rfft_macs
-from ._validate import check_float, check_int
+from .._validate import check_float, check_int
 
 
 @register_kind

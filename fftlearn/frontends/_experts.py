@@ -17,11 +17,11 @@ from typing import ClassVar, Literal
 import torch
 from torch import nn
 
-from ._config import register_kind
+from .._config import register_kind
 from ._conv import ConvConfig, ConvFrontEnd
-from ._errors import ConfigError
+from .._errors import ConfigError
 from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd
-from ._validate import check_float, check_int
+from .._validate import check_float, check_int
 
 ESTIMATORS = ("straight_through", "gumbel")
 MAX_EXPERTS = 8

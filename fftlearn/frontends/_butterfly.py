@@ -17,16 +17,16 @@ import scipy.signal
 import torch
 from torch import nn
 
-from ._butterfly import (
+from ..butterfly._butterfly import (
     apply_butterfly,
     bit_reversal_permutation,
     butterfly_macs,
     fft_butterfly_twiddles,
     random_unitary_twiddles,
 )
-from ._config import register_kind
-from ._errors import ConfigError
-from ._validate import check_bool, check_choice, check_int
+from .._config import register_kind
+from .._errors import ConfigError
+from .._validate import check_bool, check_choice, check_int
 
 MAX_SIZE = 1 << 14
 WINDOWS = ("hann", "boxcar")

@@ -12,11 +12,11 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from ._config import register_kind
-from ._errors import ConfigError
+from .._config import register_kind
+from .._errors import ConfigError
 from ._frameset import MUSIC, FrameSet, labelled
 from ._pitch import midi_to_hz
-from ._validate import check_float, check_int
+from .._validate import check_float, check_int
 
 
 @register_kind

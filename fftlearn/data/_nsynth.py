@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.io import wavfile
 
-from ._config import register_kind
-from ._errors import ConfigError
+from .._config import register_kind
+from .._errors import ConfigError
 from ._frameset import (
     MUSIC,
     FrameSet,
@@ -36,7 +36,7 @@ from ._frameset import (
 )
 from ._pitch import midi_to_hz
 from ._soundfont import check_note_frames
-from ._validate import check_int
+from .._validate import check_int
 
 NSYNTH_FAMILY_NAMES = (
     "bass",

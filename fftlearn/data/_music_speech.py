@@ -13,8 +13,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ._config import register_kind
-from ._errors import ConfigError
+from .._config import register_kind
+from .._errors import ConfigError
 from ._frameset import FrameSet, SplitName, check_split, concatenate
 from ._soundfont import GM_FAMILY_NAMES, SoundfontNotesConfig, make_soundfont_notes
 from ._speech import EspeakSpeechConfig, make_espeak_speech

@@ -8,8 +8,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from ._config import register_kind
-from ._validate import check_int
+from .._config import register_kind
+from .._validate import check_int
 
 MAX_WIDTH = 8192
 MAX_DEPTH = 8

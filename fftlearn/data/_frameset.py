@@ -22,9 +22,9 @@ from typing import Literal, TypeVar
 import numpy as np
 from scipy.signal import resample_poly
 
-from ._config import config_to_json
-from ._errors import ConfigError
-from ._validate import check_int
+from .._config import config_to_json
+from .._errors import ConfigError
+from .._validate import check_int
 
 # Bump when the rendering or the file layout changes: old cache files are then never read.
 FORMAT_VERSION = 1

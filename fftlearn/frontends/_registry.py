@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
-from ._butterfly_frontend import ButterflyConfig, ButterflyFrontEnd
+from ._butterfly import ButterflyConfig, ButterflyFrontEnd
 from ._conv import ConvConfig, ConvFrontEnd
 from ._dstft import DSTFTConfig, DSTFTFrontEnd
-from ._errors import ConfigError
+from .._errors import ConfigError
 from ._experts import ExpertsConfig, ExpertsFrontEnd
 from ._logmel import LogMelConfig, LogMelFrontEnd
 from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd

@@ -21,8 +21,8 @@ from typing import ClassVar
 import numpy as np
 from scipy.io import wavfile
 
-from ._config import register_kind
-from ._errors import ConfigError
+from .._config import register_kind
+from .._errors import ConfigError
 from ._frameset import (
     SPEECH,
     FrameSet,
@@ -34,7 +34,7 @@ from ._frameset import (
     resample,
     split_pool,
 )
-from ._validate import check_float, check_fraction, check_int, check_int_list
+from .._validate import check_float, check_fraction, check_int, check_int_list
 
 # Plain sentences, written for this data set; the seed splits them into train and test.
 SENTENCES = (

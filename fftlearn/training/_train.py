@@ -10,10 +10,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._config import register_kind
-from ._model import OptimizerConfig
-from ._tasks import LabelledFrames
-from ._validate import check_float, check_int
+from .._config import register_kind
+from ..model._model import OptimizerConfig
+from ..data._tasks import LabelledFrames
+from .._validate import check_float, check_int
 
 
 @register_kind

@@ -14,9 +14,9 @@ from typing import ClassVar, Literal
 import torch
 from torch import nn
 
-from ._config import register_kind
-from ._errors import ConfigError
-from ._validate import check_int
+from .._config import register_kind
+from .._errors import ConfigError
+from .._validate import check_int
 
 MAX_KERNELS = 8192
 

@@ -36,10 +36,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._config import register_kind
-from ._errors import ConfigError
+from .._config import register_kind
+from .._errors import ConfigError
 from ._stft import rfft_macs
-from ._validate import check_bool, check_choice, check_float, check_int
+from .._validate import check_bool, check_choice, check_float, check_int
 
 WINDOWS = ("hann", "hamming", "blackman", "gaussian")
 MIN_WIN_LENGTH = 4.0  # samples: the shortest window a length may shrink to

@@ -13,12 +13,12 @@ from typing import ClassVar, Literal, Protocol
 
 import numpy as np
 
-from ._config import register_kind
-from ._datasets import DataConfig, family_names, frame_shape, make_frames, pitch_range
-from ._errors import ConfigError
+from .._config import register_kind
+from ._registry import DataConfig, family_names, frame_shape, make_frames, pitch_range
+from .._errors import ConfigError
 from ._pitch import hz_to_cents, midi_to_hz
 from ._tones import HarmonicTonesConfig
-from ._validate import check_int
+from .._validate import check_int
 
 TASK_NAMES = ("pitch", "timbre", "music_speech")
 

@@ -8,11 +8,11 @@ from typing import ClassVar, Literal
 import torch
 from torch import nn
 
-from ._config import register_kind
-from ._errors import ConfigError
-from ._frontends import FRONTEND_KINDS, FRONTENDS, FrontEndConfig, build_frontend
+from .._config import register_kind
+from .._errors import ConfigError
+from ..frontends._registry import FRONTEND_KINDS, FRONTENDS, FrontEndConfig, build_frontend
 from ._head import HeadConfig, MLPHead
-from ._validate import check_float, check_int
+from .._validate import check_float, check_int
 
 
 @register_kind
