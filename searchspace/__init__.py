@@ -16,8 +16,8 @@ from ._kinds import (
     MultiplicativeSpace,
     STFTSpace,
 )
-from ._ranges import FloatRange, IntRange
-from ._trial import TrialLike
+from fftlearn._space import FloatRange, IntRange
+from fftlearn._space import TrialLike
 
 __all__ = [
     "FactorizationSpace",

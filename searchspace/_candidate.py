@@ -25,8 +25,8 @@ from ._kinds import (
     STFTSpace,
     _within,
 )
-from ._ranges import FloatRange, IntRange, check_choices
-from ._trial import TrialLike
+from fftlearn._space import FloatRange, IntRange, check_choices
+from fftlearn._space import TrialLike
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from fftlearn.factorize import (
 )
 
 from ._kinds import _within
-from ._ranges import FloatRange, IntRange, check_choices
-from ._trial import TrialLike
+from fftlearn._space import FloatRange, IntRange, check_choices
+from fftlearn._space import TrialLike
 
 METHODS = ("hierarchical", "gradient", "l1", "iht", "patterns", "search", "baseline")
 

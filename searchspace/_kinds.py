@@ -22,8 +22,8 @@ from fftlearn import (
 from fftlearn.frontends._multiplicative import MAX_KERNELS
 from fftlearn.frontends._stft import WINDOWS
 
-from ._ranges import FloatRange, IntRange, check_choices, check_unique
-from ._trial import TrialLike
+from fftlearn._space import FloatRange, IntRange, check_choices, check_unique
+from fftlearn._space import TrialLike
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,28 @@
-"""Ranges and choices as they appear in experiment files, and how a trial samples them."""
+"""Search-space primitives: ranges and choices as they appear in experiment files, and how a
+trial samples them. A kind's subspace (declared next to the kind) is built from these.
+
+Nothing here imports Optuna: a trial is anything with Optuna's three ``suggest_*`` methods
+(``TrialLike``); ``optuna.Trial`` and ``optuna.trial.FixedTrial`` both are."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from fftlearn import ConfigError
+from ._errors import ConfigError
 
-from ._trial import TrialLike
+
+class TrialLike(Protocol):
+    """The part of ``optuna.trial.BaseTrial`` that the search spaces use."""
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int: ...
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> float: ...
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -78,3 +93,19 @@ def check_unique(field: str, choices: tuple[Any, ...]) -> None:
         raise ConfigError(field, list(choices), "must list at least one choice")
     if len(set(choices)) != len(choices):
         raise ConfigError(field, list(choices), "must not repeat a choice")
+
+
+def check_within(field: str, range_: IntRange | FloatRange, low: float, high: float) -> None:
+    """Raise (naming ``field.low`` or ``field.high``) unless ``range_`` lies in ``[low, high]``."""
+    try:
+        range_.check_within(low, high)  # type: ignore[arg-type]
+    except ConfigError as error:
+        raise error.under(field) from None
+
+
+def check_fractions(field: str, values: tuple[float, ...]) -> None:
+    """``values`` is a non-empty list of distinct numbers in (0, 1]."""
+    check_unique(field, values)
+    for index, value in enumerate(values):
+        if not 0 < value <= 1:
+            raise ConfigError(f"{field}[{index}]", value, "must be in (0, 1]")
