@@ -24,16 +24,16 @@ from _results import append_results  # noqa: E402
 import fftlearn  # noqa: E402
 
 FRONTENDS = {
-    "multiplicative K=2048": fftlearn.MultiplicativeConfig(n_kernels=2048),
-    "multiplicative K=256": fftlearn.MultiplicativeConfig(n_kernels=256),
-    "conv M=128 L=400": fftlearn.ConvConfig(n_filters=128, filter_length=400, stride=40),
-    "conv M=64 L=32 (TasNet)": fftlearn.ConvConfig(n_filters=64, filter_length=32, stride=16, pool_windows=4),
-    "stft n_fft=512": fftlearn.STFTConfig(n_fft=512, hop=128),
-    "logmel 128 mels": fftlearn.LogMelConfig(n_fft=512, hop=128, n_mels=128),
-    "dstft n_fft=512, 4 windows": fftlearn.DSTFTConfig(n_fft=512, n_windows=4),
-    "butterfly 1024": fftlearn.ButterflyConfig(size=1024),
-    "experts 4x multiplicative K=256": fftlearn.ExpertsConfig(
-        expert=fftlearn.MultiplicativeConfig(n_kernels=256), n_experts=4
+    "multiplicative K=2048": fftlearn.frontends.MultiplicativeConfig(n_kernels=2048),
+    "multiplicative K=256": fftlearn.frontends.MultiplicativeConfig(n_kernels=256),
+    "conv M=128 L=400": fftlearn.frontends.ConvConfig(n_filters=128, filter_length=400, stride=40),
+    "conv M=64 L=32 (TasNet)": fftlearn.frontends.ConvConfig(n_filters=64, filter_length=32, stride=16, pool_windows=4),
+    "stft n_fft=512": fftlearn.frontends.STFTConfig(n_fft=512, hop=128),
+    "logmel 128 mels": fftlearn.frontends.LogMelConfig(n_fft=512, hop=128, n_mels=128),
+    "dstft n_fft=512, 4 windows": fftlearn.frontends.DSTFTConfig(n_fft=512, n_windows=4),
+    "butterfly 1024": fftlearn.frontends.ButterflyConfig(size=1024),
+    "experts 4x multiplicative K=256": fftlearn.frontends.ExpertsConfig(
+        expert=fftlearn.frontends.MultiplicativeConfig(n_kernels=256), n_experts=4
     ),
 }
 

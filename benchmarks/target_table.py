@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO))
 from _results import append_results  # noqa: E402
 
-from fftlearn import ConfigError  # noqa: E402
+from fftlearn import ConfigError
 from nas import open_storage, resolve_storage  # noqa: E402
 
 Trial = optuna.trial.FrozenTrial

@@ -22,7 +22,7 @@ def count_macs(model: nn.Module) -> int:
     return int(count())
 
 
-def dense_flops(module: nn.Module, example: torch.Tensor) -> int:
+def flop_counter_flops(module: nn.Module, example: torch.Tensor) -> int:
     """FLOPs that ``torch.utils.flop_counter`` counts for ``module(example)``, per example.
 
     ``example`` has a leading batch dimension; the total is divided by the batch size.

@@ -14,7 +14,8 @@ import json
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, Union
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar, Union
 
 from ._errors import ConfigError
 
@@ -26,14 +27,42 @@ _KINDS: dict[str, type] = {}
 def register_kind(cls: type[T]) -> type[T]:
     """Class decorator: make ``config_from_json`` able to read ``cls`` by its ``kind``."""
     kind = getattr(cls, "kind", None)
-    if not isinstance(kind, str) or kind in _KINDS:
+    if not isinstance(kind, str) or _KINDS.get(kind, cls) is not cls:
         raise TypeError(f"{cls.__name__} needs a unique ClassVar `kind`, got {kind!r}")
     _KINDS[kind] = cls
     return cls
 
 
+@dataclass(frozen=True)
+class OneOf:
+    """Annotation metadata for a field that holds a config of any kind in a registry:
+    ``frontend: Annotated[Any, OneOf(FRONTENDS, "config_class")]``. The kinds are looked up
+    when a mapping is read, so kinds registered later (plugins) are accepted too."""
+
+    registry: Any  # has .names() and .get(name, field=...)
+    config_attribute: str = ""  # attribute of the registry's entry that is the config class ("" = the entry)
+
+    def config_class(self, kind: object, path: str) -> type:
+        entry = self.registry.get(kind, field=_join(path, "kind"))
+        return getattr(entry, self.config_attribute) if self.config_attribute else entry
+
+    def check(self, value: object, path: str) -> None:
+        """Raise unless ``value`` is a config of one of the registry's kinds."""
+        kind = getattr(type(value), "kind", None)
+        if not isinstance(value, self.config_class(kind, path)):
+            raise ConfigError(
+                path, type(value).__name__, f"must be a config of one of {', '.join(self.registry.names())}"
+            )
+
+
 def to_dict(config: object) -> dict[str, Any]:
-    """Plain-data form of a config dataclass (tuples become lists, nested configs dicts)."""
+    """Plain-data form of a config dataclass (tuples become lists, nested configs dicts).
+
+    A class whose keys come from a registry (the front-end space: one table per registered
+    kind) defines ``to_plain()`` and the classmethod ``from_plain(data, *, path)`` instead."""
+    to_plain = getattr(config, "to_plain", None)
+    if to_plain is not None:  # a config whose fields come from a registry writes itself
+        return to_plain()
     out: dict[str, Any] = {}
     kind = getattr(type(config), "kind", None)
     if isinstance(kind, str):
@@ -72,7 +101,10 @@ def from_mapping(cls: type[T], data: object, *, path: str = "") -> T:
     """Build dataclass ``cls`` from a mapping, strictly; errors name ``path.field``."""
     if not isinstance(data, Mapping):
         raise ConfigError(path or cls.__name__, data, "must be a table of settings")
-    hints = typing.get_type_hints(cls)
+    from_plain = getattr(cls, "from_plain", None)
+    if from_plain is not None:  # a config whose fields come from a registry reads itself
+        return from_plain(data, path=path)
+    hints = typing.get_type_hints(cls, include_extras=True)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
     kind = getattr(cls, "kind", None)
     kwargs: dict[str, Any] = {}
@@ -107,6 +139,12 @@ def _join(path: str, key: str) -> str:
 def _convert(hint: Any, value: object, path: str) -> object:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
+    if origin is Annotated:
+        one_of = next((m for m in hint.__metadata__ if isinstance(m, OneOf)), None)
+        if one_of is None:
+            return _convert(args[0], value, path)
+        kind = value.get("kind") if isinstance(value, Mapping) else None
+        return from_mapping(one_of.config_class(kind, path), value, path=path)
     if origin in (Union, types.UnionType):
         members = [a for a in args if a is not type(None)]
         if value is None and len(members) < len(args):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fftlearn import ConvFrontEnd, FrontEndClassifier, LabelledFrames
+from fftlearn import FrontEndClassifier
 from fftlearn.analysis import (
     frame_bounds_convolutional,
     frame_bounds_matrix,
@@ -27,6 +27,8 @@ from fftlearn.analysis import (
     plot_router_usage,
     router_usage,
 )
+from fftlearn.data import LabelledFrames
+from fftlearn.frontends import ConvFrontEnd
 
 MAX_SCORED = 256  # kernels scored for harmonicity per trial (evenly picked)
 
@@ -78,8 +80,7 @@ def analyze(
             "kernels_scored": int(len(picked)),
         }
     }
-    experts = getattr(frontend, "experts", None)
-    banks = list(experts) if experts is not None else [frontend]
+    banks = frontend.filterbanks()
     summaries = []
     for index, bank in enumerate(banks):
         summary, bounds = _bounds(bank)
@@ -88,17 +89,16 @@ def analyze(
             pictures["frame_response"] = plot_frame_response(
                 bounds, folder / "frame-response.png", title=f"{label}: {kind} frame response"
             )
-    attributes["frame_bounds"] = summaries[0] if experts is None else summaries
-    assign = getattr(frontend, "assignments", None)
-    if assign is not None:
-        model.to(device).eval()
-        chosen = np.concatenate(
-            [
-                assign(torch.from_numpy(test_data.frames[i : i + 1024]).to(device)).cpu().numpy()
-                for i in range(0, len(test_data.labels), 1024)
-            ]
-        )
-        usage = router_usage(chosen, test_data.labels, n_experts=len(experts), n_classes=test_data.n_classes)
+    attributes["frame_bounds"] = summaries[0] if banks == [frontend] else summaries
+    model.to(device).eval()
+    with torch.no_grad():
+        routed = [
+            frontend.routing(torch.from_numpy(test_data.frames[i : i + 1024]).to(device))
+            for i in range(0, len(test_data.labels), 1024)
+        ]
+    if routed and routed[0] is not None:
+        chosen = np.concatenate([batch.cpu().numpy() for batch in routed])
+        usage = router_usage(chosen, test_data.labels, n_experts=len(banks), n_classes=test_data.n_classes)
         attributes["expert_share"] = [float(x) for x in usage.load]
         attributes["routing_purity"] = float(usage.purity)
         pictures["router_usage"] = plot_router_usage(

@@ -13,19 +13,17 @@ import torch
 
 from fftlearn import (
     CandidateConfig,
-    EvalResult,
     FrontEndClassifier,
-    LabelledFrames,
     TaskConfig,
     TrainConfig,
-    TrainResult,
     build,
     count_macs,
     evaluate_classifier,
     make_task_data,
-    raw_pitch_accuracy,
     train_classifier,
 )
+from fftlearn.data import LabelledFrames, raw_pitch_accuracy
+from fftlearn.training import EvalResult, TrainResult
 from searchspace import TrialLike, suggest_candidate
 
 from ._experiment import Experiment

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from fftlearn import ConfigError, TaskConfig, TrainConfig, check_sources, from_mapping, to_dict
+from fftlearn import ConfigError, TaskConfig, TrainConfig, from_mapping, to_dict
 from fftlearn._validate import check_choice, check_int
+from fftlearn.data import check_sources
 from fftlearn.factorize import TargetConfig
 from searchspace import FactorizationSpace, FrontEndSpace
 

@@ -1,23 +1,15 @@
 """searchspace: an Optuna trial -> a typed fftlearn config (and nothing else).
 
 Every function here is pure in the trial's params, so ``optuna.trial.FixedTrial(params)``
-rebuilds the config of a stored trial exactly.
+rebuilds the config of a stored trial exactly. The per-kind subspaces are declared next to their
+kinds (``fftlearn.frontends``); this package composes them from the registries.
 """
+
+from fftlearn._space import FloatRange, IntRange, TrialLike
+from fftlearn.frontends import FrameShape
 
 from ._candidate import FrontEndSpace, HeadSpace, OptimizerSpace, suggest_candidate
 from ._factorization import FactorizationSpace, GradientSpace, IHTSpace, L1Space, PatternSpace, suggest_fitter
-from ._kinds import (
-    ButterflySpace,
-    ConvSpace,
-    DSTFTSpace,
-    ExpertsSpace,
-    FrameShape,
-    LogMelSpace,
-    MultiplicativeSpace,
-    STFTSpace,
-)
-from fftlearn._space import FloatRange, IntRange
-from fftlearn._space import TrialLike
 
 __all__ = [
     "FactorizationSpace",
@@ -26,19 +18,12 @@ __all__ = [
     "L1Space",
     "PatternSpace",
     "suggest_fitter",
-    "ButterflySpace",
-    "ConvSpace",
-    "DSTFTSpace",
-    "ExpertsSpace",
     "FloatRange",
     "FrameShape",
     "FrontEndSpace",
     "HeadSpace",
     "IntRange",
-    "LogMelSpace",
-    "MultiplicativeSpace",
     "OptimizerSpace",
-    "STFTSpace",
     "TrialLike",
     "suggest_candidate",
 ]

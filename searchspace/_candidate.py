@@ -2,31 +2,21 @@
 
 ``suggest_candidate`` is pure in the trial's params, so ``optuna.trial.FixedTrial(trial.params)``
 rebuilds a stored trial's config exactly. The first parameter is ``frontend`` (the kind); each
-kind's settings are conditional on it and named ``<kind>.<field>``.
+kind's settings come from its own subspace (declared next to the kind, in
+``fftlearn.frontends``), are conditional on it and are named ``<kind>.<field>``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from fftlearn import CandidateConfig, ConfigError, HeadConfig, ModelConfig, OptimizerConfig
-from fftlearn.frontends._registry import FRONTEND_KINDS
+from fftlearn._config import from_mapping, to_dict
+from fftlearn._space import FloatRange, IntRange, TrialLike, check_choices, check_within
+from fftlearn.frontends import FRONTENDS, FrameShape
 from fftlearn.model._head import MAX_DEPTH, MAX_WIDTH
-
-from ._kinds import (
-    ButterflySpace,
-    ConvSpace,
-    DSTFTSpace,
-    ExpertsSpace,
-    FrameShape,
-    LogMelSpace,
-    MultiplicativeSpace,
-    STFTSpace,
-    _within,
-)
-from fftlearn._space import FloatRange, IntRange, check_choices
-from fftlearn._space import TrialLike
 
 
 @dataclass(frozen=True)
@@ -37,8 +27,8 @@ class HeadSpace:
     depth: IntRange = IntRange(0, 2)  # hidden layers
 
     def __post_init__(self) -> None:
-        _within(self.width, "width", 1, MAX_WIDTH)
-        _within(self.depth, "depth", 0, MAX_DEPTH)
+        check_within("width", self.width, 1, MAX_WIDTH)
+        check_within("depth", self.depth, 0, MAX_DEPTH)
 
 
 @dataclass(frozen=True)
@@ -50,37 +40,79 @@ class OptimizerSpace:
 
     def __post_init__(self) -> None:
         check_choices("name", self.name, ("adam", "sgd"))
-        _within(self.lr, "lr", 1e-12, 1e9)
+        check_within("lr", self.lr, 1e-12, 1e9)
 
 
 @dataclass(frozen=True)
 class FrontEndSpace:
-    """The ``[space]`` table of an experiment file."""
+    """The ``[space]`` table of an experiment file: ``frontends`` (the kinds that compete), one
+    table per registered kind (its subspace; omitted tables take the kind's defaults),
+    ``head`` and ``optimizer``."""
 
     kind: ClassVar[str] = "frontend_space"
     frontends: tuple[str, ...] = ("multiplicative", "stft")  # which front-end kinds compete
-    multiplicative: MultiplicativeSpace = field(default_factory=MultiplicativeSpace)
-    conv: ConvSpace = field(default_factory=ConvSpace)
-    stft: STFTSpace = field(default_factory=STFTSpace)
-    logmel: LogMelSpace = field(default_factory=LogMelSpace)
-    dstft: DSTFTSpace = field(default_factory=DSTFTSpace)
-    butterfly: ButterflySpace = field(default_factory=ButterflySpace)
-    experts: ExpertsSpace = field(default_factory=ExpertsSpace)
+    subspaces: tuple[tuple[str, Any], ...] = ()  # (kind, subspace) given in the file
     head: HeadSpace = field(default_factory=HeadSpace)
     optimizer: OptimizerSpace = field(default_factory=OptimizerSpace)
 
     def __post_init__(self) -> None:
-        check_choices("frontends", self.frontends, FRONTEND_KINDS)
+        check_choices("frontends", self.frontends, FRONTENDS.names())
+        for kind, subspace in self.subspaces:
+            if not isinstance(subspace, FRONTENDS.get(kind, field="space").space_class):
+                raise ConfigError(kind, subspace, f"must be a {kind} subspace")
+
+    def subspace(self, kind: str) -> Any:
+        """The subspace of front-end ``kind``: the file's table, else the kind's defaults."""
+        given = dict(self.subspaces).get(kind)
+        return given if given is not None else FRONTENDS.get(kind, field="frontend").space_class()
 
     def check_frame_length(self, frame_length: int) -> None:
         """Raise unless every searched kind fits frames of ``frame_length`` samples."""
         for kind in self.frontends:
-            check = getattr(getattr(self, kind), "check_frame_length", None)
+            check = getattr(self.subspace(kind), "check_frame_length", None)
             if check is not None:
                 try:
                     check(frame_length)
                 except ConfigError as error:
                     raise error.under(kind) from None
+
+    def to_plain(self) -> dict[str, Any]:
+        """The table as plain data, every registered kind's subspace included."""
+        out: dict[str, Any] = {"frontends": list(self.frontends)}
+        out.update({kind: to_dict(self.subspace(kind)) for kind in FRONTENDS.names()})
+        out.update(head=to_dict(self.head), optimizer=to_dict(self.optimizer))
+        return out
+
+    @classmethod
+    def from_plain(cls, data: Mapping[str, Any], *, path: str = "") -> FrontEndSpace:
+        """Read the table strictly: an unknown key is an error that lists the allowed ones."""
+        prefix = f"{path}." if path else ""
+        allowed = ("frontends", *FRONTENDS.names(), "head", "optimizer")
+        settings: dict[str, Any] = {}
+        subspaces = []
+        for key, value in data.items():
+            if key not in allowed:
+                raise ConfigError(
+                    f"{prefix}{key}", value, f"unknown key; allowed: {', '.join(sorted(allowed))}"
+                )
+            if key in ("head", "optimizer"):
+                space_class = HeadSpace if key == "head" else OptimizerSpace
+                settings[key] = from_mapping(space_class, value, path=f"{prefix}{key}")
+            elif key == "frontends":
+                settings[key] = _choices(value, f"{prefix}frontends")
+            else:
+                space_class = FRONTENDS.get(key, field=f"{prefix}{key}").space_class
+                subspaces.append((key, from_mapping(space_class, value, path=f"{prefix}{key}")))
+        try:
+            return cls(subspaces=tuple(subspaces), **settings)
+        except ConfigError as error:
+            raise error.under(path) from None
+
+
+def _choices(value: object, path: str) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(path, value, "must be a list of front-end kinds")
+    return tuple(value)
 
 
 def suggest_candidate(
@@ -89,7 +121,7 @@ def suggest_candidate(
     """Sample one candidate from ``space`` for frames of ``frame_length`` and ``n_classes``."""
     kind = trial.suggest_categorical("frontend", list(space.frontends))
     shape = FrameShape(frame_length=frame_length, sample_rate=sample_rate)
-    frontend = getattr(space, kind).suggest(trial, prefix=f"{kind}.", shape=shape)
+    frontend = space.subspace(kind).suggest(trial, prefix=f"{kind}.", shape=shape)
     depth = space.head.depth.suggest(trial, "head.depth")
     width = space.head.width.suggest(trial, "head.width") if depth > 0 else space.head.width.low
     optimizer = OptimizerConfig(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from fftlearn._space import check_within as _check_within
 from fftlearn.factorize import (
     BaselineFitConfig,
     FixedSupportConfig,
@@ -21,9 +22,12 @@ from fftlearn.factorize import (
     SearchFitConfig,
 )
 
-from ._kinds import _within
-from fftlearn._space import FloatRange, IntRange, check_choices
-from fftlearn._space import TrialLike
+
+def _within(range_, name, low, high):
+    _check_within(name, range_, low, high)
+
+
+from fftlearn._space import FloatRange, IntRange, TrialLike, check_choices
 
 METHODS = ("hierarchical", "gradient", "l1", "iht", "patterns", "search", "baseline")
 

@@ -11,6 +11,8 @@ import scipy.linalg
 import scipy.signal
 import torch
 
+from fftlearn._config import config_from_json, config_to_json
+from fftlearn._errors import ConfigError
 from fftlearn.butterfly._butterfly import (
     apply_butterfly,
     bit_reversal_permutation,
@@ -24,8 +26,6 @@ from fftlearn.butterfly._butterfly import (
     random_unitary_twiddles,
 )
 from fftlearn.frontends._butterfly import ButterflyConfig, ButterflyFrontEnd
-from fftlearn._config import config_from_json, config_to_json
-from fftlearn._errors import ConfigError
 from fftlearn.frontends._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd
 
 SIZES = [2**k for k in range(1, 11)]  # 2 .. 1024

@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 
 import fftlearn
-from fftlearn import (
-    CandidateConfig,
-    ConfigError,
-    HarmonicTonesConfig,
-    HeadConfig,
-    ModelConfig,
-    MultiplicativeConfig,
-    OptimizerConfig,
-    STFTConfig,
-    TrainConfig,
-)
+from fftlearn import CandidateConfig, ConfigError, HeadConfig, ModelConfig, OptimizerConfig, TrainConfig
+from fftlearn.data import HarmonicTonesConfig
+from fftlearn.frontends import MultiplicativeConfig, STFTConfig
 
 MODELS = [
     ModelConfig(
@@ -70,7 +62,7 @@ def test_booleans_are_not_integers_and_kinds_are_checked() -> None:
     data["frontend"]["kind"] = "wavelet"
     with pytest.raises(
         ConfigError,
-        match=rf"frontend\.kind: got 'wavelet'; must be one of {', '.join(fftlearn.FRONTEND_KINDS)}$",
+        match=rf"frontend\.kind: got 'wavelet'; must be one of {', '.join(fftlearn.frontends.FRONTENDS.names())}$",
     ):
         fftlearn.from_mapping(ModelConfig, data)
     with pytest.raises(ConfigError, match=r"^config\.kind"):

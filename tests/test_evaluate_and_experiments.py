@@ -114,8 +114,8 @@ def test_verma_configuration_is_the_papers() -> None:
     experiment = load_experiment(REPO / "experiments" / "verma2048.toml")
     assert experiment.space.frontends == ("multiplicative",)
     assert (
-        experiment.space.multiplicative.n_kernels.low,
-        experiment.space.multiplicative.n_kernels.high,
+        experiment.space.subspace("multiplicative").n_kernels.low,
+        experiment.space.subspace("multiplicative").n_kernels.high,
     ) == (2048, 2048)
     assert experiment.task.frame_length == 640 and experiment.task.sample_rate == 16000
     assert experiment.task.name == "pitch"
@@ -154,7 +154,7 @@ def test_trials_record_what_they_learned(tmp_path: Path) -> None:
 
 def test_timbre_and_music_speech_tasks_on_rendered_audio(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("FFTNAS_CACHE", str(tmp_path / "cache"))
-    music = fftlearn.SoundfontNotesConfig(
+    music = fftlearn.data.SoundfontNotesConfig(
         programs=(0, 24, 40, 56), midi_low=55, midi_high=67, n_train=96, n_test=32
     )
     timbre = fftlearn.TaskConfig(name="timbre", data=music)
@@ -162,8 +162,8 @@ def test_timbre_and_music_speech_tasks_on_rendered_audio(tmp_path: Path, monkeyp
     assert timbre.n_classes == 16 and set(np.unique(train.labels)) == {0, 3, 5, 7}  # program // 8
     mixed = fftlearn.TaskConfig(
         name="music_speech",
-        data=fftlearn.MusicSpeechConfig(
-            music=music, speech=fftlearn.EspeakSpeechConfig(n_train=96, n_test=32)
+        data=fftlearn.data.MusicSpeechConfig(
+            music=music, speech=fftlearn.data.EspeakSpeechConfig(n_train=96, n_test=32)
         ),
     )
     train, test = fftlearn.make_task_data(mixed, seed=0)
@@ -171,15 +171,17 @@ def test_timbre_and_music_speech_tasks_on_rendered_audio(tmp_path: Path, monkeyp
     with pytest.raises(
         fftlearn.ConfigError, match=r"^task\.name: got 'pitch'; needs a pitch for every frame"
     ):
-        fftlearn.label_frames(
-            fftlearn.make_frames(mixed.data, split="test", seed=0),
+        fftlearn.data.label_frames(
+            fftlearn.data.make_frames(mixed.data, split="test", seed=0),
             task=fftlearn.TaskConfig(name="pitch", data=mixed.data),
         )
 
 
 def test_evaluate_reports_routing_of_experts(tmp_path: Path, capsys) -> None:
     experiment = write_tiny_experiment(tmp_path / "tiny.toml")
-    experiment = edit_experiment(experiment, tmp_path / "e.toml", r"^frontends = .*$", 'frontends = ["experts"]')
+    experiment = edit_experiment(
+        experiment, tmp_path / "e.toml", r"^frontends = .*$", 'frontends = ["experts"]'
+    )
     params = {
         "frontend": "experts",
         "experts.expert_kind": "multiplicative",
@@ -195,7 +197,9 @@ def test_evaluate_reports_routing_of_experts(tmp_path: Path, capsys) -> None:
         "optimizer.name": "adam",
         "optimizer.lr": 0.005,
     }
-    assert main(["evaluate", str(experiment), "--params", json.dumps(params), "--json", "--device", "cpu"]) == 0
+    assert (
+        main(["evaluate", str(experiment), "--params", json.dumps(params), "--json", "--device", "cpu"]) == 0
+    )
     learned = json.loads(capsys.readouterr().out)["learned"]
     assert len(learned["expert_share"]) == 3 and sum(learned["expert_share"]) == pytest.approx(1.0)
     assert 1 / 3 - 1e-9 <= learned["routing_purity"] <= 1.0

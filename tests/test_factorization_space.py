@@ -29,7 +29,13 @@ def test_fixed_trial_rebuilds_every_fitter_config() -> None:
         kinds.add(fitter.kind)
         study.tell(trial, 0.0)
     assert kinds == {
-        "hierarchical_fit", "gradient_fit", "l1_fit", "iht_fit", "pattern_fit", "butterfly_search", "baseline_fit",
+        "hierarchical_fit",
+        "gradient_fit",
+        "l1_fit",
+        "iht_fit",
+        "pattern_fit",
+        "butterfly_search",
+        "baseline_fit",
     }
 
 

@@ -10,6 +10,7 @@ import pytest
 import scipy.linalg
 import torch
 
+from fftlearn._errors import ConfigError
 from fftlearn.butterfly._butterfly import (
     bit_reversal_permutation,
     butterfly_dense_matrix,
@@ -17,7 +18,6 @@ from fftlearn.butterfly._butterfly import (
     butterfly_nonzeros,
     random_unitary_twiddles,
 )
-from fftlearn._errors import ConfigError
 from fftlearn.factorize._factorization import FitResult, relative_error, rmse_per_real_entry
 from fftlearn.factorize._graph import operation_count
 from fftlearn.factorize._hierarchical import (

@@ -9,14 +9,14 @@ import scipy.linalg
 import scipy.special
 import torch
 
+from fftlearn._config import config_from_json, config_to_json
+from fftlearn._errors import ConfigError
 from fftlearn.butterfly._butterfly import (
     bit_reversal_permutation,
     butterfly_dense_matrix,
     butterfly_factor_indices,
     butterfly_nonzeros,
 )
-from fftlearn._config import config_from_json, config_to_json
-from fftlearn._errors import ConfigError
 from fftlearn.factorize._factorization import SparseFactorization, relative_error
 from fftlearn.factorize._kronecker import (
     KroneckerPattern,

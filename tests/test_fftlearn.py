@@ -8,28 +8,20 @@ import scipy.signal
 import torch
 
 import fftlearn
-from fftlearn import (
-    HarmonicTonesConfig,
-    HeadConfig,
-    ModelConfig,
-    MultiplicativeConfig,
-    MultiplicativeFrontEnd,
-    OptimizerConfig,
-    STFTConfig,
-    STFTFrontEnd,
-    TrainConfig,
-)
+from fftlearn import HeadConfig, ModelConfig, OptimizerConfig, TrainConfig
 from fftlearn.analysis import kernel_spectra, plot_kernel_spectra
+from fftlearn.data import HarmonicTonesConfig
+from fftlearn.frontends import MultiplicativeConfig, MultiplicativeFrontEnd, STFTConfig, STFTFrontEnd
 
 DATA = HarmonicTonesConfig(n_train=300, n_test=100, frame_length=256, midi_low=60, midi_high=65)
 TASK = fftlearn.TaskConfig(name="pitch", data=DATA)
 
 
 def test_tones_are_deterministic_from_the_seed() -> None:
-    a = fftlearn.make_harmonic_tones(DATA, split="train", seed=3)
-    b = fftlearn.make_harmonic_tones(DATA, split="train", seed=3)
-    c = fftlearn.make_harmonic_tones(DATA, split="train", seed=4)
-    test = fftlearn.make_harmonic_tones(DATA, split="test", seed=3)
+    a = fftlearn.data.make_harmonic_tones(DATA, split="train", seed=3)
+    b = fftlearn.data.make_harmonic_tones(DATA, split="train", seed=3)
+    c = fftlearn.data.make_harmonic_tones(DATA, split="train", seed=4)
+    test = fftlearn.data.make_harmonic_tones(DATA, split="test", seed=3)
     np.testing.assert_array_equal(a.frames, b.frames)
     np.testing.assert_array_equal(a.midi, b.midi)
     assert not np.allclose(a.frames, c.frames)
@@ -40,8 +32,8 @@ def test_tones_are_deterministic_from_the_seed() -> None:
 
 
 def test_tone_f0_matches_its_label() -> None:
-    data = fftlearn.make_harmonic_tones(DATA, split="train", seed=0)
-    cents = 1200 * np.log2(data.f0_hz / fftlearn.midi_to_hz(data.midi))
+    data = fftlearn.data.make_harmonic_tones(DATA, split="train", seed=0)
+    cents = 1200 * np.log2(data.f0_hz / fftlearn.data.midi_to_hz(data.midi))
     assert np.all(np.abs(cents) <= DATA.detune_cents + 1e-9)
 
 
@@ -87,7 +79,7 @@ def test_dft_initialised_kernels_give_dft_magnitudes() -> None:
 def test_mac_count_agrees_with_flop_counter(frontend: object) -> None:
     model = fftlearn.build(ModelConfig(frontend=frontend, head=HeadConfig(width=24, depth=2), n_classes=6))
     example = torch.zeros(5, 128)
-    counted = fftlearn.dense_flops(model, example) // 2  # FLOPs -> MACs, linear layers only
+    counted = fftlearn._compute.flop_counter_flops(model, example) // 2  # FLOPs -> MACs, linear layers only
     features = model.frontend.n_features
     head_linear = features * 24 + 24 * 24 + 24 * 6
     assert model.head.macs_per_example() == head_linear + 2 * features
@@ -96,9 +88,9 @@ def test_mac_count_agrees_with_flop_counter(frontend: object) -> None:
         assert fftlearn.count_macs(model) == 40 * 128 + head_linear + 2 * features
     else:
         assert counted == head_linear  # the flop counter counts the FFT as 0
-        per_window = 32 + fftlearn.rfft_macs(32) + 2 * 17
+        per_window = 32 + fftlearn.frontends.rfft_macs(32) + 2 * 17
         assert fftlearn.count_macs(model) == 7 * per_window + head_linear + 2 * features
-        assert fftlearn.rfft_macs(32) == 200  # 1.25 * 32 * log2(32)
+        assert fftlearn.frontends.rfft_macs(32) == 200  # 1.25 * 32 * log2(32)
 
 
 def test_build_with_seed_is_deterministic_and_leaves_global_rng() -> None:
@@ -216,28 +208,30 @@ def test_time_cap_stops_training_and_says_so() -> None:
 def test_pitch_labels_in_midi_classes_and_cent_bins() -> None:
     midi_task = fftlearn.TaskConfig(name="pitch", data=DATA)
     cents_task = fftlearn.TaskConfig(name="pitch", pitch_bins="cents", cents_per_bin=20, data=DATA)
-    frames = fftlearn.make_frames(DATA, split="train", seed=0)
-    by_note = fftlearn.label_frames(frames, task=midi_task)
+    frames = fftlearn.data.make_frames(DATA, split="train", seed=0)
+    by_note = fftlearn.data.label_frames(frames, task=midi_task)
     np.testing.assert_array_equal(by_note.labels, frames.midi - 60)
     assert by_note.n_classes == midi_task.n_classes == 6
-    by_cents = fftlearn.label_frames(frames, task=cents_task)
+    by_cents = fftlearn.data.label_frames(frames, task=cents_task)
     assert by_cents.n_classes == cents_task.n_classes == 6 * 100 // 20  # 6 notes of 100 cents
     # every frame's bin centre lies within 10 cents (half a bin) of its true f0
     error = np.abs(
-        fftlearn.hz_to_cents(by_cents.class_f0_hz[by_cents.labels]) - fftlearn.hz_to_cents(frames.f0_hz)
+        fftlearn.data.hz_to_cents(by_cents.class_f0_hz[by_cents.labels])
+        - fftlearn.data.hz_to_cents(frames.f0_hz)
     )
     assert error.max() <= 10.0 + 1e-9
     # perfect predictions score 1 on raw pitch accuracy; one semitone off scores 0
-    assert fftlearn.raw_pitch_accuracy(by_note.class_f0_hz[by_note.labels], frames.f0_hz) == 1.0
+    assert fftlearn.data.raw_pitch_accuracy(by_note.class_f0_hz[by_note.labels], frames.f0_hz) == 1.0
     assert (
-        fftlearn.raw_pitch_accuracy(by_note.class_f0_hz[by_note.labels] * 2 ** (1 / 12), frames.f0_hz) == 0.0
+        fftlearn.data.raw_pitch_accuracy(by_note.class_f0_hz[by_note.labels] * 2 ** (1 / 12), frames.f0_hz)
+        == 0.0
     )
-    assert np.isnan(fftlearn.raw_pitch_accuracy(np.ones(3), np.full(3, np.nan)))
+    assert np.isnan(fftlearn.data.raw_pitch_accuracy(np.ones(3), np.full(3, np.nan)))
 
 
 def test_music_speech_and_errors_for_missing_labels() -> None:
-    frames = fftlearn.make_frames(DATA, split="test", seed=0)
-    labelled = fftlearn.label_frames(frames, task=fftlearn.TaskConfig(name="music_speech", data=DATA))
+    frames = fftlearn.data.make_frames(DATA, split="test", seed=0)
+    labelled = fftlearn.data.label_frames(frames, task=fftlearn.TaskConfig(name="music_speech", data=DATA))
     assert labelled.n_classes == 2 and np.all(labelled.labels == 0)
     with pytest.raises(fftlearn.ConfigError, match=r"^task\.name: got 'timbre'; needs an instrument family"):
-        fftlearn.label_frames(frames, task=fftlearn.TaskConfig(name="timbre", data=DATA))
+        fftlearn.data.label_frames(frames, task=fftlearn.TaskConfig(name="timbre", data=DATA))

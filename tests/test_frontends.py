@@ -8,7 +8,8 @@ import scipy.signal
 import torch
 
 import fftlearn
-from fftlearn import ConvConfig, ExpertsConfig, HeadConfig, LogMelConfig, ModelConfig, MultiplicativeConfig
+from fftlearn import HeadConfig, ModelConfig
+from fftlearn.frontends import ConvConfig, ExpertsConfig, LogMelConfig, MultiplicativeConfig
 
 
 def _frames(n: int = 3, length: int = 256, seed: int = 0) -> torch.Tensor:
@@ -26,7 +27,7 @@ def test_conv_frontend_matches_scipy_correlation(pooling: str) -> None:
         pool_windows=3,
         log_compress=False,
     )
-    frontend = fftlearn.ConvFrontEnd(config)
+    frontend = fftlearn.frontends.ConvFrontEnd(config)
     frames = _frames()
     ours = frontend(frames).detach().numpy().reshape(3, 5, 3)
     filters = frontend.kernels().numpy()
@@ -52,7 +53,7 @@ def test_conv_dft_init_and_mac_count() -> None:
     positions = 1 + (640 - 64) // 32
     frontend_macs = 16 * positions * 64 + 16 * positions  # taps + squares for L2 pooling
     assert model.frontend.macs_per_example() == frontend_macs
-    counted = fftlearn.dense_flops(model, torch.zeros(2, 640)) // 2
+    counted = fftlearn._compute.flop_counter_flops(model, torch.zeros(2, 640)) // 2
     assert counted == 16 * positions * 64 + 16 * 4  # the flop counter sees the convolution and the head
 
 
@@ -67,10 +68,10 @@ def test_conv_config_errors() -> None:
 
 def test_logmel_matches_numpy_reference() -> None:
     config = LogMelConfig(frame_length=512, n_fft=256, hop=128, n_mels=20, f_min=50.0, f_max=7000.0)
-    frontend = fftlearn.LogMelFrontEnd(config)
+    frontend = fftlearn.frontends.LogMelFrontEnd(config)
     frames = _frames(2, 512)
     ours = frontend(frames).numpy().reshape(2, config.n_windows, 20)
-    mel = fftlearn.mel_filterbank(n_mels=20, n_fft=256, sample_rate=16000, f_min=50.0, f_max=7000.0)
+    mel = fftlearn.frontends.mel_filterbank(n_mels=20, n_fft=256, sample_rate=16000, f_min=50.0, f_max=7000.0)
     assert mel.shape == (20, 129) and mel.max() <= 1.0 and np.all(mel.max(1) > 0.5)  # every band sees a bin
     centres = (np.arange(129) * 16000 / 256)[mel.argmax(1)]
     assert np.all(np.diff(centres) > 0) and 50 < centres[0] < centres[-1] < 7000
@@ -82,7 +83,7 @@ def test_logmel_matches_numpy_reference() -> None:
     assert sum(p.numel() for p in frontend.parameters()) == 0
 
 
-def _experts(estimator: str = "straight_through") -> fftlearn.ExpertsFrontEnd:
+def _experts(estimator: str = "straight_through") -> fftlearn.frontends.ExpertsFrontEnd:
     config = ExpertsConfig(
         expert=MultiplicativeConfig(frame_length=128, n_kernels=6),
         n_experts=3,
@@ -91,7 +92,7 @@ def _experts(estimator: str = "straight_through") -> fftlearn.ExpertsFrontEnd:
         balance_weight=0.5,
     )
     torch.manual_seed(0)
-    return fftlearn.ExpertsFrontEnd(config)
+    return fftlearn.frontends.ExpertsFrontEnd(config)
 
 
 @pytest.mark.parametrize("estimator", ["straight_through", "gumbel"])
@@ -99,7 +100,7 @@ def test_experts_route_each_frame_to_exactly_one_kernel_set(estimator: str) -> N
     frontend = _experts(estimator)
     frames = _frames(16, 128)
     frontend.eval()
-    chosen = frontend.assignments(frames)
+    chosen = frontend.routing(frames)
     expected = torch.stack([frontend.experts[int(k)](frames[i : i + 1])[0] for i, k in enumerate(chosen)])
     torch.testing.assert_close(frontend(frames), expected)
     frontend.train()
@@ -135,7 +136,7 @@ def test_experts_count_the_router_and_one_expert() -> None:
 def test_gumbel_experts_train_deterministically_from_the_seed() -> None:
     data = fftlearn.make_task_data(
         fftlearn.TaskConfig(
-            data=fftlearn.HarmonicTonesConfig(
+            data=fftlearn.data.HarmonicTonesConfig(
                 n_train=64, n_test=8, frame_length=128, midi_low=60, midi_high=63
             )
         ),

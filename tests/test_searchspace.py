@@ -7,11 +7,17 @@ import pytest
 
 import fftlearn
 from fftlearn import ConfigError
-from searchspace import FrontEndSpace, HeadSpace, IntRange, MultiplicativeSpace, STFTSpace, suggest_candidate
+from fftlearn.frontends import MultiplicativeSpace, STFTSpace
+from searchspace import FrontEndSpace, HeadSpace, IntRange, suggest_candidate
 
 SPACE = FrontEndSpace(
-    multiplicative=MultiplicativeSpace(n_kernels=IntRange(4, 4096, log=True), init=("random", "dft")),
-    stft=STFTSpace(n_fft=(64, 256), hop_fraction=(0.25, 0.5)),
+    subspaces=(
+        (
+            "multiplicative",
+            MultiplicativeSpace(n_kernels=IntRange(4, 4096, log=True), init=("random", "dft")),
+        ),
+        ("stft", STFTSpace(n_fft=(64, 256), hop_fraction=(0.25, 0.5))),
+    )
 )
 
 
@@ -47,7 +53,9 @@ def test_params_map_to_config_fields() -> None:
         "optimizer.lr": 0.003,
     }
     config = suggest_candidate(optuna.trial.FixedTrial(params), space=SPACE, frame_length=640, n_classes=24)
-    assert config.model.frontend == fftlearn.STFTConfig(frame_length=640, n_fft=256, hop=64, window="hann")
+    assert config.model.frontend == fftlearn.frontends.STFTConfig(
+        frame_length=640, n_fft=256, hop=64, window="hann"
+    )
     assert config.model.head == fftlearn.HeadConfig(width=40, depth=2)
     assert config.optimizer == fftlearn.OptimizerConfig(name="adam", lr=0.003)
     assert config.model.n_classes == 24

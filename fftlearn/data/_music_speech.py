@@ -13,16 +13,15 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._config import register_kind
 from .._errors import ConfigError
+from ._base import DataSet, register_dataset
 from ._frameset import FrameSet, SplitName, check_split, concatenate
 from ._soundfont import GM_FAMILY_NAMES, SoundfontNotesConfig, make_soundfont_notes
 from ._speech import EspeakSpeechConfig, make_espeak_speech
 
 
-@register_kind
 @dataclass(frozen=True)
-class MusicSpeechConfig:
+class MusicSpeechConfig(DataSet):
     """Frames of instrument notes and of speech, labelled by source (0 music, 1 speech)."""
 
     kind: ClassVar[str] = "music_speech"
@@ -50,6 +49,20 @@ class MusicSpeechConfig:
             except ConfigError as error:
                 raise error.under(prefix) from None
 
+    def make_frames(self, *, split: SplitName, seed: int) -> FrameSet:
+        return make_music_speech(self, split=split, seed=seed)
+
+    @property
+    def frame_length(self) -> int:
+        return self.music.frame_length
+
+    @property
+    def sample_rate(self) -> int:
+        return self.music.sample_rate
+
+    def pitch_range(self) -> tuple[int, int]:
+        return self.music.midi_low, self.music.midi_high
+
 
 def make_music_speech(config: MusicSpeechConfig, *, split: SplitName, seed: int) -> FrameSet:
     """The ``split`` for ``seed``: music and speech frames shuffled together (same arguments,
@@ -65,3 +78,6 @@ def make_music_speech(config: MusicSpeechConfig, *, split: SplitName, seed: int)
         raise error.under("speech") from None
     both = concatenate(music, speech)
     return both.subset(np.random.default_rng([seed, stream, 4]).permutation(len(both)))
+
+
+register_dataset(MusicSpeechConfig)

@@ -21,8 +21,9 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.io import wavfile
 
-from .._config import register_kind
 from .._errors import ConfigError
+from .._validate import check_int
+from ._base import DataSet, register_dataset
 from ._frameset import (
     MUSIC,
     FrameSet,
@@ -36,7 +37,6 @@ from ._frameset import (
 )
 from ._pitch import midi_to_hz
 from ._soundfont import check_note_frames
-from .._validate import check_int
 
 NSYNTH_FAMILY_NAMES = (
     "bass",
@@ -53,9 +53,8 @@ NSYNTH_FAMILY_NAMES = (
 )
 
 
-@register_kind
 @dataclass(frozen=True)
-class NSynthConfig:
+class NSynthConfig(DataSet):
     """Frames of NSynth notes, labelled by pitch and instrument family."""
 
     kind: ClassVar[str] = "nsynth"
@@ -100,6 +99,12 @@ class NSynthConfig:
         for field in ("root", "test_root"):
             if getattr(self, field):
                 _examples_path(getattr(self, field), field)
+
+    def make_frames(self, *, split: SplitName, seed: int) -> FrameSet:
+        return make_nsynth(self, split=split, seed=seed)
+
+    def pitch_range(self) -> tuple[int, int]:
+        return self.midi_low, self.midi_high
 
 
 def _examples_path(root: str, field: str) -> Path:
@@ -189,3 +194,6 @@ def read_nsynth(config: NSynthConfig, *, split: SplitName, seed: int) -> FrameSe
         family=family,
         source=MUSIC,
     )
+
+
+register_dataset(NSynthConfig)

@@ -29,8 +29,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._config import register_kind
 from .._errors import ConfigError
+from .._validate import check_float, check_fraction, check_int, check_int_list
+from ._base import DataSet, register_dataset
 from ._frameset import (
     MUSIC,
     FrameSet,
@@ -43,7 +44,6 @@ from ._frameset import (
     split_pool,
 )
 from ._pitch import midi_to_hz
-from .._validate import check_float, check_fraction, check_int, check_int_list
 
 GM_FAMILY_NAMES = (
     "piano",
@@ -86,9 +86,8 @@ SYNTH_GAIN = 0.5  # FluidSynth's master gain: no clipping at velocity 127 for th
 MAX_RENDER_RATE = 96_000  # Hz, FluidSynth's highest sample rate
 
 
-@register_kind
 @dataclass(frozen=True)
-class SoundfontNotesConfig:
+class SoundfontNotesConfig(DataSet):
     """Frames of single instrument notes rendered from GM SoundFonts, labelled by pitch and family."""
 
     kind: ClassVar[str] = "soundfont_notes"
@@ -144,6 +143,12 @@ class SoundfontNotesConfig:
                     "is not a file; give a .sf2 SoundFont (Debian: fluid-soundfont-gm, "
                     "timgm6mb-soundfont; scripts/setup.sh installs them)",
                 )
+
+    def make_frames(self, *, split: SplitName, seed: int) -> FrameSet:
+        return make_soundfont_notes(self, split=split, seed=seed)
+
+    def pitch_range(self) -> tuple[int, int]:
+        return self.midi_low, self.midi_high
 
 
 def make_soundfont_notes(config: SoundfontNotesConfig, *, split: SplitName, seed: int) -> FrameSet:
@@ -254,3 +259,6 @@ def check_note_frames(config: object, *, end_field: str) -> None:
     check_float("min_level_db", c.min_level_db, low=0.0, high=120.0, low_open=True)  # type: ignore[attr-defined]
     check_float("noise_std", c.noise_std, low=0.0, high=10.0)  # type: ignore[attr-defined]
     check_float("gain_db", c.gain_db, low=0.0, high=120.0)  # type: ignore[attr-defined]
+
+
+register_dataset(SoundfontNotesConfig)

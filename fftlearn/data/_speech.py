@@ -21,8 +21,9 @@ from typing import ClassVar
 import numpy as np
 from scipy.io import wavfile
 
-from .._config import register_kind
 from .._errors import ConfigError
+from .._validate import check_float, check_fraction, check_int, check_int_list
+from ._base import DataSet, register_dataset
 from ._frameset import (
     SPEECH,
     FrameSet,
@@ -34,7 +35,6 @@ from ._frameset import (
     resample,
     split_pool,
 )
-from .._validate import check_float, check_fraction, check_int, check_int_list
 
 # Plain sentences, written for this data set; the seed splits them into train and test.
 SENTENCES = (
@@ -84,9 +84,8 @@ DEFAULT_VOICES = (
 )  # "en-gb+VARIANT" ignores the variant in espeak-ng 1.51; "en+VARIANT" does not
 
 
-@register_kind
 @dataclass(frozen=True)
-class EspeakSpeechConfig:
+class EspeakSpeechConfig(DataSet):
     """Frames of synthetic speech (espeak-ng), labelled as speech."""
 
     kind: ClassVar[str] = "espeak_speech"
@@ -140,6 +139,9 @@ class EspeakSpeechConfig:
                 "is not an installed program; install espeak-ng "
                 "(apt-get install espeak-ng; scripts/setup.sh does)",
             )
+
+    def make_frames(self, *, split: SplitName, seed: int) -> FrameSet:
+        return make_espeak_speech(self, split=split, seed=seed)
 
 
 def make_espeak_speech(config: EspeakSpeechConfig, *, split: SplitName, seed: int) -> FrameSet:
@@ -203,3 +205,6 @@ def speak(
     rate, samples = wavfile.read(wav)
     audio = samples.astype(np.float64) / 32768.0 if samples.dtype == np.int16 else samples.astype(np.float64)
     return (audio.mean(axis=1) if audio.ndim == 2 else audio), int(rate)
+
+
+register_dataset(EspeakSpeechConfig)

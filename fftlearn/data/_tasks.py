@@ -9,16 +9,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 import numpy as np
 
-from .._config import register_kind
-from ._registry import DataConfig, family_names, frame_shape, make_frames, pitch_range
+from .._config import OneOf, register_kind
 from .._errors import ConfigError
+from .._validate import check_int
+from ._base import DATASETS, make_frames, pitch_range
 from ._pitch import hz_to_cents, midi_to_hz
 from ._tones import HarmonicTonesConfig
-from .._validate import check_int
 
 TASK_NAMES = ("pitch", "timbre", "music_speech")
 
@@ -41,7 +41,9 @@ class TaskConfig:
 
     kind: ClassVar[str] = "task"
     name: Literal["pitch", "timbre", "music_speech"] = "pitch"  # what is classified
-    data: DataConfig = field(default_factory=HarmonicTonesConfig)  # the data set, by its `kind`
+    data: Annotated[Any, OneOf(DATASETS)] = field(
+        default_factory=HarmonicTonesConfig
+    )  # the data set, by its `kind`
     pitch_bins: Literal["midi", "cents"] = "midi"  # pitch classes: MIDI notes or cent bins
     cents_per_bin: int = 20  # width of a pitch class when pitch_bins = "cents"
 
@@ -56,11 +58,11 @@ class TaskConfig:
 
     @property
     def frame_length(self) -> int:
-        return frame_shape(self.data)[0]
+        return int(self.data.frame_length)
 
     @property
     def sample_rate(self) -> int:
-        return frame_shape(self.data)[1]
+        return int(self.data.sample_rate)
 
     @property
     def n_classes(self) -> int:
@@ -68,7 +70,7 @@ class TaskConfig:
         if self.name == "music_speech":
             return 2
         if self.name == "timbre":
-            return len(family_names(self.data))
+            return len(self.data.FAMILY_NAMES)
         return len(pitch_class_centres(self))
 
 
@@ -109,7 +111,7 @@ def label_frames(data: Frames, *, task: TaskConfig) -> LabelledFrames:
     if task.name == "timbre":
         if np.any(data.family < 0):
             raise ConfigError("task.name", task.name, "needs an instrument family for every frame")
-        names = family_names(task.data)
+        names = task.data.FAMILY_NAMES
         return LabelledFrames(data.frames, data.family.astype(np.int64), data.f0_hz, len(names), names)
     midi_low, midi_high = pitch_range(task.data)
     if np.any(~np.isfinite(data.f0_hz)):

@@ -12,16 +12,15 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from .._config import register_kind
 from .._errors import ConfigError
-from ._frameset import MUSIC, FrameSet, labelled
-from ._pitch import midi_to_hz
 from .._validate import check_float, check_int
+from ._base import DataSet, register_dataset
+from ._frameset import MUSIC, FrameSet, SplitName, labelled
+from ._pitch import midi_to_hz
 
 
-@register_kind
 @dataclass(frozen=True)
-class HarmonicTonesConfig:
+class HarmonicTonesConfig(DataSet):
     """Pitch-classification data made of harmonic tones in noise."""
 
     kind: ClassVar[str] = "harmonic_tones"
@@ -51,6 +50,12 @@ class HarmonicTonesConfig:
         check_int("max_harmonics", self.max_harmonics, low=1, high=200)
         check_float("noise_std", self.noise_std, low=0.0, high=10.0)
         check_float("gain_db", self.gain_db, low=0.0, high=120.0)
+
+    def make_frames(self, *, split: SplitName, seed: int) -> FrameSet:
+        return make_harmonic_tones(self, split=split, seed=seed)
+
+    def pitch_range(self) -> tuple[int, int]:
+        return self.midi_low, self.midi_high
 
 
 def make_harmonic_tones(
@@ -84,3 +89,6 @@ def make_harmonic_tones(
     return labelled(
         frames, sample_rate=config.sample_rate, family_names=(), f0_hz=f0, midi=midi, source=MUSIC
     )
+
+
+register_dataset(HarmonicTonesConfig)

@@ -24,10 +24,10 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from ..butterfly._butterfly import bit_reversal_permutation
 from .._config import register_kind
 from .._errors import ConfigError
 from .._validate import check_float, check_int
+from ..butterfly._butterfly import bit_reversal_permutation
 from ._baselines import low_rank_baseline, top_entries_baseline
 from ._factorization import FitResult, SparseFactorization, make_fit_result
 from ._gradient import GradientFitConfig, fit_gradient

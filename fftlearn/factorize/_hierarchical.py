@@ -37,8 +37,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse
 
-from ..butterfly._butterfly import bit_reversal_permutation
 from .._errors import ConfigError
+from ..butterfly._butterfly import bit_reversal_permutation
 from ._factorization import FitResult, SparseFactorization, make_fit_result
 
 TREES = ("balanced", "left", "right")

@@ -27,9 +27,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..butterfly._butterfly import log2_exact
 from .._config import register_kind
 from .._errors import ConfigError
+from ..butterfly._butterfly import log2_exact
 
 
 @register_kind

@@ -37,8 +37,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..butterfly._butterfly import log2_exact
 from .._errors import ConfigError
+from ..butterfly._butterfly import log2_exact
 
 CHOICES = ("keep", "separate")
 FIXED_PERMUTATIONS = ("identity", "bitrev")

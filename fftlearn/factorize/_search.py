@@ -38,8 +38,8 @@ import dataclasses
 import networkx as nx
 import numpy as np
 
-from ..butterfly._butterfly import log2_exact
 from .._errors import ConfigError
+from ..butterfly._butterfly import log2_exact
 from ._factorization import SparseFactorization
 from ._hierarchical import hierarchical_butterfly
 

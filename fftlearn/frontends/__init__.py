@@ -1,0 +1,52 @@
+"""fftlearn.frontends: learned and fixed audio front-ends, ``(B, N) frames -> (B, F) features``.
+
+Each kind is one module (config, module, search subspace) registered in ``FRONTENDS``; the
+order of registration is the order kinds are listed in.
+"""
+
+from ._base import FRONTENDS, FrameShape, FrontEnd, build_frontend, frontend_class_for, register_frontend
+from ._butterfly import ButterflyConfig, ButterflyFrontEnd, ButterflySpace
+from ._concentration import spectrogram_entropy, spectrogram_kurtosis
+from ._conv import ConvConfig, ConvFrontEnd, ConvSpace  # noqa: I001 (registration order)
+from ._dstft import DSTFTConfig, DSTFTFrontEnd, DSTFTSpace, dstft, window_function
+from ._experts import ExpertsConfig, ExpertsFrontEnd, ExpertsSpace
+from ._logmel import LogMelConfig, LogMelFrontEnd, LogMelSpace, mel_filterbank
+from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd, MultiplicativeSpace, dft_kernels
+from ._stft import STFTConfig, STFTFrontEnd, STFTSpace, rfft_macs
+
+__all__ = [
+    "FRONTENDS",
+    "FrameShape",
+    "FrontEnd",
+    "build_frontend",
+    "frontend_class_for",
+    "register_frontend",
+    "MultiplicativeConfig",
+    "MultiplicativeFrontEnd",
+    "MultiplicativeSpace",
+    "dft_kernels",
+    "ConvConfig",
+    "ConvFrontEnd",
+    "ConvSpace",
+    "STFTConfig",
+    "STFTFrontEnd",
+    "STFTSpace",
+    "rfft_macs",
+    "LogMelConfig",
+    "LogMelFrontEnd",
+    "LogMelSpace",
+    "mel_filterbank",
+    "DSTFTConfig",
+    "DSTFTFrontEnd",
+    "DSTFTSpace",
+    "dstft",
+    "window_function",
+    "ButterflyConfig",
+    "ButterflyFrontEnd",
+    "ButterflySpace",
+    "ExpertsConfig",
+    "ExpertsFrontEnd",
+    "ExpertsSpace",
+    "spectrogram_entropy",
+    "spectrogram_kurtosis",
+]

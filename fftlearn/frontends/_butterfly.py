@@ -17,6 +17,13 @@ import scipy.signal
 import torch
 from torch import nn
 
+from .._errors import ConfigError
+from .._space import (
+    TrialLike,
+    check_choices,
+    check_unique,
+)
+from .._validate import check_bool, check_choice, check_int
 from ..butterfly._butterfly import (
     apply_butterfly,
     bit_reversal_permutation,
@@ -24,16 +31,13 @@ from ..butterfly._butterfly import (
     fft_butterfly_twiddles,
     random_unitary_twiddles,
 )
-from .._config import register_kind
-from .._errors import ConfigError
-from .._validate import check_bool, check_choice, check_int
+from ._base import FrameShape, FrontEnd, register_frontend
 
 MAX_SIZE = 1 << 14
 WINDOWS = ("hann", "boxcar")
 INITS = ("dft", "random")
 
 
-@register_kind
 @dataclass(frozen=True)
 class ButterflyConfig:
     """A learned product of log2(size) butterfly factors applied to the (windowed) frame."""
@@ -71,7 +75,32 @@ class ButterflyConfig:
         return min(self.frame_length, self.size)
 
 
-class ButterflyFrontEnd(nn.Module):
+@dataclass(frozen=True)
+class ButterflySpace:
+    """A learned transform that is a product of log2(size) butterfly factors (FFT cost)."""
+
+    size: tuple[int, ...] = (256, 512)  # transform sizes (powers of two); frames are cropped/padded
+    init: tuple[str, ...] = ("dft", "random")  # choices: the exact FFT factors, or random unitary
+    window: tuple[str, ...] = ("hann",)  # choices among "hann", "boxcar"
+
+    def __post_init__(self) -> None:
+        check_unique("size", self.size)
+        for index, size in enumerate(self.size):
+            if size < 2 or size & (size - 1) or size > 16384:
+                raise ConfigError(f"size[{index}]", size, "must be a power of two in [2, 16384]")
+        check_choices("init", self.init, ("dft", "random"))
+        check_choices("window", self.window, ("hann", "boxcar"))
+
+    def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> ButterflyConfig:
+        return ButterflyConfig(
+            frame_length=shape.frame_length,
+            size=trial.suggest_categorical(f"{prefix}size", list(self.size)),
+            init=trial.suggest_categorical(f"{prefix}init", list(self.init)),
+            window=trial.suggest_categorical(f"{prefix}window", list(self.window)),
+        )
+
+
+class ButterflyFrontEnd(FrontEnd):
     """``(B, frame_length) -> (B, n_bins)``: |first n_bins of M (window * crop_or_pad(frame))|.
 
     The central ``min(frame_length, size)`` samples of the frame are windowed and placed at the
@@ -80,9 +109,11 @@ class ButterflyFrontEnd(nn.Module):
     are stored as real parameters ``(log2 size, size/2, 2, 2, 2)``, the last axis (real, imag).
     """
 
+    config_class = ButterflyConfig
+    space_class = ButterflySpace
+
     def __init__(self, config: ButterflyConfig, *, generator: torch.Generator | None = None):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         size, kept = config.size, config.n_kept_samples
         if config.init == "dft":
             twiddles = fft_butterfly_twiddles(size, normalized=True, dtype=torch.complex64)
@@ -94,10 +125,6 @@ class ButterflyFrontEnd(nn.Module):
         self.crop_start = (config.frame_length - kept) // 2  # first frame sample kept
         self.pad_left = (size - kept) // 2  # buffer zeros before the kept samples
         self.register_buffer("bitrev", torch.from_numpy(bit_reversal_permutation(size)))  # (N,) P
-
-    @property
-    def n_features(self) -> int:
-        return self.config.n_features
 
     def complex_twiddles(self) -> torch.Tensor:
         """The learned twiddles as complex ``(log2 size, size/2, 2, 2)`` (a view, differentiable)."""
@@ -154,3 +181,6 @@ class ButterflyFrontEnd(nn.Module):
         config = self.config
         levels = int(math.log2(config.size))
         return f"size={config.size}, factors={levels}, n_bins={config.n_outputs}, init={config.init!r}"
+
+
+register_frontend(ButterflyFrontEnd)

@@ -16,14 +16,20 @@ import scipy.signal
 import torch
 from torch import nn
 
-from .._config import register_kind
 from .._errors import ConfigError
+from .._space import (
+    IntRange,
+    TrialLike,
+    check_choices,
+    check_fractions,
+    check_within,
+)
 from .._validate import check_int
+from ._base import FrameShape, FrontEnd, register_frontend
 
 POOLINGS = ("max", "mean", "l2")
 
 
-@register_kind
 @dataclass(frozen=True)
 class ConvConfig:
     """A bank of learned FIR filters applied by strided convolution."""
@@ -68,22 +74,61 @@ def cosine_filters(n_filters: int, filter_length: int) -> torch.Tensor:
     return torch.tensor(rows * math.sqrt(2 / filter_length), dtype=torch.float32)
 
 
-class ConvFrontEnd(nn.Module):
+@dataclass(frozen=True)
+class ConvSpace:
+    """M learned FIR filters of length L, strided and pooled."""
+
+    n_filters: IntRange = IntRange(8, 512, log=True)  # M
+    filter_length: IntRange = IntRange(16, 400, log=True)  # L in samples (<= frame length)
+    stride_fraction: tuple[float, ...] = (0.5,)  # stride = max(1, round(fraction * L))
+    pooling: tuple[str, ...] = ("max", "mean", "l2")  # choices
+    pool_windows: IntRange = IntRange(1, 4)  # time segments kept (capped at the positions)
+    init: tuple[str, ...] = ("random",)  # choices among "random", "dft"
+
+    def __post_init__(self) -> None:
+        check_within("n_filters", self.n_filters, 1, 8192)
+        check_within("filter_length", self.filter_length, 1, 1 << 16)
+        check_fractions("stride_fraction", self.stride_fraction)
+        check_choices("pooling", self.pooling, ("max", "mean", "l2"))
+        check_within("pool_windows", self.pool_windows, 1, 1024)
+        check_choices("init", self.init, ("random", "dft"))
+
+    def check_frame_length(self, frame_length: int) -> None:
+        if self.filter_length.high > frame_length:
+            raise ConfigError(
+                "filter_length.high", self.filter_length.high, f"must be <= the frame length {frame_length}"
+            )
+
+    def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> ConvConfig:
+        length = self.filter_length.suggest(trial, f"{prefix}filter_length")
+        fraction = trial.suggest_categorical(f"{prefix}stride_fraction", list(self.stride_fraction))
+        stride = max(1, round(fraction * length))
+        positions = 1 + (shape.frame_length - length) // stride
+        return ConvConfig(
+            frame_length=shape.frame_length,
+            n_filters=self.n_filters.suggest(trial, f"{prefix}n_filters"),
+            filter_length=length,
+            stride=stride,
+            pooling=trial.suggest_categorical(f"{prefix}pooling", list(self.pooling)),
+            pool_windows=min(positions, self.pool_windows.suggest(trial, f"{prefix}pool_windows")),
+            init=trial.suggest_categorical(f"{prefix}init", list(self.init)),
+        )
+
+
+class ConvFrontEnd(FrontEnd):
     """``(B, N) -> (B, M * pool_windows)``: pool(|conv(x, h_m)|), optionally log-compressed."""
 
+    config_class = ConvConfig
+    space_class = ConvSpace
+
     def __init__(self, config: ConvConfig, *, generator: torch.Generator | None = None):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         if config.init == "dft":
             weight = cosine_filters(config.n_filters, config.filter_length)
         else:
             weight = torch.randn(config.n_filters, config.filter_length, generator=generator)
             weight /= math.sqrt(config.filter_length)
         self.weight = nn.Parameter(weight)  # (M, L)
-
-    @property
-    def n_features(self) -> int:
-        return self.config.n_features
 
     def responses(self, frames: torch.Tensor) -> torch.Tensor:
         """Filter outputs at every position, ``(B, M, positions)``."""
@@ -114,3 +159,6 @@ class ConvFrontEnd(nn.Module):
         config = self.config
         outputs = config.n_filters * config.n_positions
         return outputs * config.filter_length + (outputs if config.pooling == "l2" else 0)
+
+
+register_frontend(ConvFrontEnd)

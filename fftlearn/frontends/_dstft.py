@@ -30,16 +30,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._config import register_kind
 from .._errors import ConfigError
-from ._stft import rfft_macs
+from .._space import (
+    FloatRange,
+    IntRange,
+    TrialLike,
+    check_choices,
+    check_unique,
+    check_within,
+)
 from .._validate import check_bool, check_choice, check_float, check_int
+
+if TYPE_CHECKING:
+    from ..model import OptimizerConfig
+
+from ._base import FrameShape, FrontEnd, check_n_fft, register_frontend
+from ._stft import rfft_macs
 
 WINDOWS = ("hann", "hamming", "blackman", "gaussian")
 MIN_WIN_LENGTH = 4.0  # samples: the shortest window a length may shrink to
@@ -59,7 +71,6 @@ _BOOL_FIELDS = (
 )
 
 
-@register_kind
 @dataclass(frozen=True)
 class DSTFTConfig:
     """STFT magnitudes of one frame with learnable window length, hop and position."""
@@ -171,12 +182,64 @@ def dstft(
     return torch.fft.rfft(segments * windows, dim=-1)  # (B, W, bins)
 
 
-class DSTFTFrontEnd(nn.Module):
+@dataclass(frozen=True)
+class DSTFTSpace:
+    """The differentiable STFT: window length, hop and position learn by gradient.
+
+    The ``n_windows`` windows start evenly spread over the frame (centres at
+    ``(i + 1/2) * frame_length / n_windows``); their initial length is a fraction of ``n_fft``.
+    """
+
+    n_fft: tuple[int, ...] = (256, 512)  # fixed FFT sizes (even), the windows' support
+    n_windows: IntRange = IntRange(1, 6)  # analysis windows per frame
+    win_length_fraction: FloatRange = FloatRange(0.125, 1.0, log=True)  # initial length / n_fft
+    learn_geometry: tuple[bool, ...] = (True,)  # train length, hop and position (else fixed)
+    window: tuple[str, ...] = ("hann",)  # choices among hann, hamming, blackman, gaussian
+    time_varying: tuple[bool, ...] = (False, True)  # one length per window
+
+    def __post_init__(self) -> None:
+        check_unique("n_fft", self.n_fft)
+        for index, n_fft in enumerate(self.n_fft):
+            if n_fft < 8 or n_fft % 2:
+                raise ConfigError(f"n_fft[{index}]", n_fft, "must be an even integer >= 8")
+        check_within("n_windows", self.n_windows, 1, 64)
+        check_within("win_length_fraction", self.win_length_fraction, 1e-3, 1.0)
+        check_choices("learn_geometry", self.learn_geometry, (True, False))
+        check_choices("window", self.window, ("hann", "hamming", "blackman", "gaussian"))
+        check_choices("time_varying", self.time_varying, (True, False))
+
+    def check_frame_length(self, frame_length: int) -> None:
+        check_n_fft(self.n_fft, frame_length)
+
+    def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> DSTFTConfig:
+        n_fft = trial.suggest_categorical(f"{prefix}n_fft", list(self.n_fft))
+        n_windows = self.n_windows.suggest(trial, f"{prefix}n_windows")
+        fraction = self.win_length_fraction.suggest(trial, f"{prefix}win_length_fraction")
+        learn = trial.suggest_categorical(f"{prefix}learn_geometry", list(self.learn_geometry))
+        spacing = shape.frame_length / n_windows
+        return DSTFTConfig(
+            frame_length=shape.frame_length,
+            n_fft=n_fft,
+            n_windows=n_windows,
+            win_length=max(4.0, fraction * n_fft),
+            hop=min(spacing, shape.frame_length - 1.0),
+            position=spacing / 2,
+            learn_win_length=learn,
+            learn_hop=learn,
+            learn_position=learn,
+            window=trial.suggest_categorical(f"{prefix}window", list(self.window)),
+            time_varying=trial.suggest_categorical(f"{prefix}time_varying", list(self.time_varying)),
+        )
+
+
+class DSTFTFrontEnd(FrontEnd):
     """``(B, N) -> (B, n_windows * bins)``: log(1 + |DSTFT|) with learnable window geometry."""
 
+    config_class = DSTFTConfig
+    space_class = DSTFTSpace
+
     def __init__(self, config: DSTFTConfig):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         n_lengths = config.n_windows if config.time_varying else 1
         self._bounds: dict[str, tuple[float, float]] = {
             "raw_win_length": (MIN_WIN_LENGTH / config.n_fft, 1.0),
@@ -189,15 +252,17 @@ class DSTFTFrontEnd(nn.Module):
         self._add("raw_position", torch.tensor(config.position / config.frame_length), config.learn_position)
         self.register_buffer("slots", torch.arange(config.n_windows, dtype=torch.float32))  # (W,)
 
+    def parameter_groups(self, optimizer: OptimizerConfig) -> list[dict[str, Any]]:
+        """Its only parameters are window geometry, in units of the FFT or frame size: they get
+        ``lr * geometry_lr_scale`` so that they move by samples, not fractions of one."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        return [{"params": params, "lr": optimizer.lr * optimizer.geometry_lr_scale}] if params else []
+
     def _add(self, name: str, value: torch.Tensor, learn: bool) -> None:
         if learn:
             self.register_parameter(name, nn.Parameter(value))
         else:
             self.register_buffer(name, value)
-
-    @property
-    def n_features(self) -> int:
-        return self.config.n_features
 
     def project_(self) -> None:
         """Put the stored values back within their bounds (called by every forward)."""
@@ -289,3 +354,6 @@ class DSTFTFrontEnd(nn.Module):
         config = self.config
         per_window = config.n_fft + rfft_macs(config.n_fft) + 2 * config.n_bins
         return config.n_windows * per_window
+
+
+register_frontend(DSTFTFrontEnd)

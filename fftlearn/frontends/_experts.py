@@ -17,17 +17,23 @@ from typing import ClassVar, Literal
 import torch
 from torch import nn
 
-from .._config import register_kind
-from ._conv import ConvConfig, ConvFrontEnd
 from .._errors import ConfigError
-from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd
+from .._space import (
+    FloatRange,
+    IntRange,
+    TrialLike,
+    check_choices,
+    check_within,
+)
 from .._validate import check_float, check_int
+from ._base import FrameShape, FrontEnd, register_frontend
+from ._conv import ConvConfig, ConvFrontEnd, ConvSpace
+from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd, MultiplicativeSpace
 
 ESTIMATORS = ("straight_through", "gumbel")
 MAX_EXPERTS = 8
 
 
-@register_kind
 @dataclass(frozen=True)
 class ExpertsConfig:
     """K kernel sets of one kind, routed top-1 per input."""
@@ -59,12 +65,54 @@ class ExpertsConfig:
         return self.expert.n_features
 
 
-class ExpertsFrontEnd(nn.Module):
+@dataclass(frozen=True)
+class ExpertsSpace:
+    """K kernel sets (multiplicative or conv, from their own subspaces) and a top-1 router."""
+
+    n_experts: IntRange = IntRange(1, 8)  # K kernel sets
+    expert_kinds: tuple[str, ...] = ("multiplicative",)  # choices among "multiplicative", "conv"
+    multiplicative: MultiplicativeSpace = field(
+        default_factory=lambda: MultiplicativeSpace(IntRange(8, 512, log=True))
+    )
+    conv: ConvSpace = field(default_factory=ConvSpace)
+    router_width: IntRange = IntRange(16, 128, log=True)  # router hidden units
+    estimator: tuple[str, ...] = ("straight_through", "gumbel")  # choices
+    balance_weight: FloatRange = FloatRange(1e-3, 1e-1, log=True)  # load-balancing weight
+
+    def __post_init__(self) -> None:
+        check_within("n_experts", self.n_experts, 1, 8)
+        check_choices("expert_kinds", self.expert_kinds, ("multiplicative", "conv"))
+        check_within("router_width", self.router_width, 1, 4096)
+        check_choices("estimator", self.estimator, ("straight_through", "gumbel"))
+        check_within("balance_weight", self.balance_weight, 0.0, 100.0)
+
+    def check_frame_length(self, frame_length: int) -> None:
+        if "conv" in self.expert_kinds:
+            try:
+                self.conv.check_frame_length(frame_length)
+            except ConfigError as error:
+                raise error.under("conv") from None
+
+    def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> ExpertsConfig:
+        kind = trial.suggest_categorical(f"{prefix}expert_kind", list(self.expert_kinds))
+        subspace = self.multiplicative if kind == "multiplicative" else self.conv
+        return ExpertsConfig(
+            expert=subspace.suggest(trial, prefix=f"{prefix}{kind}.", shape=shape),
+            n_experts=self.n_experts.suggest(trial, f"{prefix}n_experts"),
+            router_width=self.router_width.suggest(trial, f"{prefix}router_width"),
+            estimator=trial.suggest_categorical(f"{prefix}estimator", list(self.estimator)),
+            balance_weight=self.balance_weight.suggest(trial, f"{prefix}balance_weight"),
+        )
+
+
+class ExpertsFrontEnd(FrontEnd):
     """``(B, N) -> (B, F)``: the features of the expert the router picks for each frame."""
 
+    config_class = ExpertsConfig
+    space_class = ExpertsSpace
+
     def __init__(self, config: ExpertsConfig):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         expert_class = (
             MultiplicativeFrontEnd if isinstance(config.expert, MultiplicativeConfig) else ConvFrontEnd
         )
@@ -80,11 +128,7 @@ class ExpertsFrontEnd(nn.Module):
         )
         self._auxiliary = torch.zeros(())
 
-    @property
-    def n_features(self) -> int:
-        return self.config.n_features
-
-    def assignments(self, frames: torch.Tensor) -> torch.Tensor:
+    def routing(self, frames: torch.Tensor) -> torch.Tensor:
         """The expert chosen for each frame, ``(B,)`` int64."""
         with torch.no_grad():
             return self.router(frames).argmax(-1)
@@ -117,6 +161,10 @@ class ExpertsFrontEnd(nn.Module):
         """The load-balancing term of the last training forward pass (0 in eval mode)."""
         return self._auxiliary
 
+    def filterbanks(self) -> list[FrontEnd]:
+        """Each expert's kernel set."""
+        return list(self.experts)
+
     def kernels(self) -> torch.Tensor:
         """All experts' kernels stacked, ``(K * kernels_per_expert, n)``."""
         return torch.cat([expert.kernels() for expert in self.experts])
@@ -127,3 +175,6 @@ class ExpertsFrontEnd(nn.Module):
         length, width = config.frame_length, config.router_width
         router = 2 * length + length * width + width * width + width * config.n_experts
         return router + self.experts[0].macs_per_example()
+
+
+register_frontend(ExpertsFrontEnd)

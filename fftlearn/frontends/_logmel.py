@@ -13,15 +13,18 @@ from typing import ClassVar
 import numpy as np
 import scipy.signal
 import torch
-from torch import nn
 
-from .._config import register_kind
 from .._errors import ConfigError
-from ._stft import rfft_macs
+from .._space import (
+    TrialLike,
+    check_fractions,
+    check_unique,
+)
 from .._validate import check_float, check_int
+from ._base import FrameShape, FrontEnd, check_n_fft, register_frontend
+from ._stft import rfft_macs
 
 
-@register_kind
 @dataclass(frozen=True)
 class LogMelConfig:
     """Log mel-band energies of one frame."""
@@ -73,12 +76,51 @@ def mel_filterbank(*, n_mels: int, n_fft: int, sample_rate: int, f_min: float, f
     return np.clip(np.minimum(rising, falling), 0.0, None)
 
 
-class LogMelFrontEnd(nn.Module):
+@dataclass(frozen=True)
+class LogMelSpace:
+    """The fixed log-mel baseline."""
+
+    n_fft: tuple[int, ...] = (256, 512)  # window / FFT lengths in samples
+    hop_fraction: tuple[float, ...] = (0.25,)  # hop = max(1, round(hop_fraction * n_fft))
+    n_mels: tuple[int, ...] = (40, 64, 128)  # mel bands
+
+    def __post_init__(self) -> None:
+        check_unique("n_fft", self.n_fft)
+        check_fractions("hop_fraction", self.hop_fraction)
+        check_unique("n_mels", self.n_mels)
+        for index, n_mels in enumerate(self.n_mels):
+            if n_mels > min(self.n_fft) // 2 + 1:
+                raise ConfigError(
+                    f"n_mels[{index}]",
+                    n_mels,
+                    f"must be <= {min(self.n_fft) // 2 + 1} (bins of the smallest n_fft)",
+                )
+
+    def check_frame_length(self, frame_length: int) -> None:
+        check_n_fft(self.n_fft, frame_length)
+
+    def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> LogMelConfig:
+        n_fft = trial.suggest_categorical(f"{prefix}n_fft", list(self.n_fft))
+        fraction = trial.suggest_categorical(f"{prefix}hop_fraction", list(self.hop_fraction))
+        return LogMelConfig(
+            frame_length=shape.frame_length,
+            sample_rate=shape.sample_rate,
+            n_fft=n_fft,
+            hop=max(1, round(fraction * n_fft)),
+            n_mels=trial.suggest_categorical(f"{prefix}n_mels", list(self.n_mels)),
+            f_max=shape.sample_rate / 2,
+        )
+
+
+class LogMelFrontEnd(FrontEnd):
     """``(B, N) -> (B, windows * n_mels)``: log(1e-6 + mel @ |rfft(window * segment)|^2), fixed."""
 
+    config_class = LogMelConfig
+    space_class = LogMelSpace
+    learnable = False
+
     def __init__(self, config: LogMelConfig):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         window = scipy.signal.get_window("hann", config.n_fft, fftbins=True)
         mel = mel_filterbank(
             n_mels=config.n_mels,
@@ -89,10 +131,6 @@ class LogMelFrontEnd(nn.Module):
         )
         self.register_buffer("window", torch.tensor(window, dtype=torch.float32))  # (n_fft,)
         self.register_buffer("mel", torch.tensor(mel, dtype=torch.float32))  # (n_mels, bins)
-
-    @property
-    def n_features(self) -> int:
-        return self.config.n_features
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         config = self.config
@@ -116,3 +154,6 @@ class LogMelFrontEnd(nn.Module):
         bins = config.n_fft // 2 + 1
         nonzero = int((self.mel != 0).sum())
         return config.n_windows * (config.n_fft + rfft_macs(config.n_fft) + 2 * bins + nonzero)
+
+
+register_frontend(LogMelFrontEnd)

@@ -14,14 +14,19 @@ from typing import ClassVar, Literal
 import torch
 from torch import nn
 
-from .._config import register_kind
 from .._errors import ConfigError
+from .._space import (
+    IntRange,
+    TrialLike,
+    check_choices,
+    check_within,
+)
 from .._validate import check_int
+from ._base import FrameShape, FrontEnd, register_frontend
 
 MAX_KERNELS = 8192
 
 
-@register_kind
 @dataclass(frozen=True)
 class MultiplicativeConfig:
     """A bank of learned kernels as long as the frame."""
@@ -59,22 +64,57 @@ def dft_kernels(n_kernels: int, frame_length: int) -> torch.Tensor:
     return (kernels[:n_kernels] * math.sqrt(2 / frame_length)).float()
 
 
-class MultiplicativeFrontEnd(nn.Module):
+@dataclass(frozen=True)
+class MultiplicativeSpace:
+    """K learned kernels over the whole frame."""
+
+    n_kernels: IntRange = IntRange(8, 4096, log=True)  # K, log scale (even K when paired)
+    init: tuple[str, ...] = ("random",)  # choices among "random", "dft"
+    log_compress: tuple[bool, ...] = (True,)  # choices of log(1 + |.|)
+    pair_magnitude: tuple[bool, ...] = (False,)  # choices of magnitudes from kernel pairs
+
+    def __post_init__(self) -> None:
+        check_within("n_kernels", self.n_kernels, 1, MAX_KERNELS)
+        check_choices("init", self.init, ("random", "dft"))
+        check_choices("log_compress", self.log_compress, (True, False))
+        check_choices("pair_magnitude", self.pair_magnitude, (True, False))
+        if True in self.pair_magnitude and self.n_kernels.high < 2:
+            raise ConfigError(
+                "n_kernels.high", self.n_kernels.high, "must be >= 2 when pair_magnitude may be true"
+            )
+
+    def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> MultiplicativeConfig:
+        paired = trial.suggest_categorical(f"{prefix}pair_magnitude", list(self.pair_magnitude))
+        if paired:  # sample the number of pairs so that K is even by construction
+            pairs = IntRange(
+                max(1, math.ceil(self.n_kernels.low / 2)), self.n_kernels.high // 2, self.n_kernels.log
+            )
+            n_kernels = 2 * pairs.suggest(trial, f"{prefix}n_pairs")
+        else:
+            n_kernels = self.n_kernels.suggest(trial, f"{prefix}n_kernels")
+        return MultiplicativeConfig(
+            frame_length=shape.frame_length,
+            n_kernels=n_kernels,
+            init=trial.suggest_categorical(f"{prefix}init", list(self.init)),
+            pair_magnitude=paired,
+            log_compress=trial.suggest_categorical(f"{prefix}log_compress", list(self.log_compress)),
+        )
+
+
+class MultiplicativeFrontEnd(FrontEnd):
     """``(B, N) -> (B, F)``: |W x| (or pairwise magnitudes), optionally log-compressed."""
 
+    config_class = MultiplicativeConfig
+    space_class = MultiplicativeSpace
+
     def __init__(self, config: MultiplicativeConfig, *, generator: torch.Generator | None = None):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         if config.init == "dft":
             weight = dft_kernels(config.n_kernels, config.frame_length)
         else:
             weight = torch.randn(config.n_kernels, config.frame_length, generator=generator)
             weight /= math.sqrt(config.frame_length)
         self.weight = nn.Parameter(weight)  # (K, N)
-
-    @property
-    def n_features(self) -> int:
-        return self.config.n_features
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         responses = frames @ self.weight.T  # (B, K)
@@ -94,3 +134,6 @@ class MultiplicativeFrontEnd(nn.Module):
         config = self.config
         pair_macs = config.n_kernels if config.pair_magnitude else 0
         return config.n_kernels * config.frame_length + pair_macs
+
+
+register_frontend(MultiplicativeFrontEnd)

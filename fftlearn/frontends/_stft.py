@@ -14,16 +14,20 @@ from typing import ClassVar, Literal
 import numpy as np
 import scipy.signal
 import torch
-from torch import nn
 
-from .._config import register_kind
 from .._errors import ConfigError
+from .._space import (
+    TrialLike,
+    check_choices,
+    check_fractions,
+    check_unique,
+)
 from .._validate import check_int
+from ._base import FrameShape, FrontEnd, check_n_fft, register_frontend
 
 WINDOWS = ("hann", "hamming", "blackman", "boxcar")
 
 
-@register_kind
 @dataclass(frozen=True)
 class STFTConfig:
     """Short-time Fourier transform magnitudes of one frame."""
@@ -65,18 +69,47 @@ def rfft_macs(n: int) -> int:
     return math.ceil(1.25 * n * math.log2(n)) if n > 1 else 0
 
 
-class STFTFrontEnd(nn.Module):
+@dataclass(frozen=True)
+class STFTSpace:
+    """The fixed STFT-magnitude baseline."""
+
+    n_fft: tuple[int, ...] = (128, 256, 512)  # window / FFT lengths in samples
+    hop_fraction: tuple[float, ...] = (0.5,)  # hop = max(1, round(hop_fraction * n_fft))
+    window: tuple[str, ...] = ("hann",)  # scipy.signal window names
+
+    def __post_init__(self) -> None:
+        check_unique("n_fft", self.n_fft)
+        for index, n_fft in enumerate(self.n_fft):
+            if n_fft < 2:
+                raise ConfigError(f"n_fft[{index}]", n_fft, "must be >= 2")
+        check_fractions("hop_fraction", self.hop_fraction)
+        check_choices("window", self.window, WINDOWS)
+
+    def check_frame_length(self, frame_length: int) -> None:
+        check_n_fft(self.n_fft, frame_length)
+
+    def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> STFTConfig:
+        n_fft = trial.suggest_categorical(f"{prefix}n_fft", list(self.n_fft))
+        fraction = trial.suggest_categorical(f"{prefix}hop_fraction", list(self.hop_fraction))
+        return STFTConfig(
+            frame_length=shape.frame_length,
+            n_fft=n_fft,
+            hop=max(1, round(fraction * n_fft)),
+            window=trial.suggest_categorical(f"{prefix}window", list(self.window)),
+        )
+
+
+class STFTFrontEnd(FrontEnd):
     """``(B, N) -> (B, windows * bins)``: log(1 + |rfft(window * segment)|), fixed."""
 
+    config_class = STFTConfig
+    space_class = STFTSpace
+    learnable = False
+
     def __init__(self, config: STFTConfig):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         window = scipy.signal.get_window(config.window, config.n_fft, fftbins=True)
         self.register_buffer("window", torch.tensor(window, dtype=torch.float32))  # (n_fft,)
-
-    @property
-    def n_features(self) -> int:
-        return self.config.n_features
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         config = self.config
@@ -101,3 +134,6 @@ class STFTFrontEnd(nn.Module):
         config = self.config
         per_window = config.n_fft + rfft_macs(config.n_fft) + 2 * config.n_bins
         return config.n_windows * per_window
+
+
+register_frontend(STFTFrontEnd)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import torch
 from torch import nn
 
-from .._config import register_kind
+from .._config import OneOf, register_kind
 from .._errors import ConfigError
-from ..frontends._registry import FRONTEND_KINDS, FRONTENDS, FrontEndConfig, build_frontend
-from ._head import HeadConfig, MLPHead
 from .._validate import check_float, check_int
+from ..frontends._base import FRONTENDS, FrontEnd, build_frontend, frontend_class_for
+from ._head import HeadConfig, MLPHead
 
 
 @register_kind
@@ -21,13 +21,12 @@ class ModelConfig:
     """Everything ``build`` needs to make a classifier; JSON round-trips exactly."""
 
     kind: ClassVar[str] = "frontend_classifier"
-    frontend: FrontEndConfig  # the front-end, by its `kind`
+    frontend: Annotated[Any, OneOf(FRONTENDS, "config_class")]  # the front-end, by its `kind`
     head: HeadConfig  # the MLP on the front-end's features
     n_classes: int  # outputs of the head
 
     def __post_init__(self) -> None:
-        if type(self.frontend) not in FRONTENDS:
-            raise ConfigError("frontend", self.frontend, f"must be one of {', '.join(FRONTEND_KINDS)}")
+        frontend_class_for(self.frontend)  # raises unless it is a registered kind's config
         check_int("n_classes", self.n_classes, low=2, high=100_000)
 
 
@@ -39,7 +38,7 @@ class OptimizerConfig:
     kind: ClassVar[str] = "optimizer"
     name: Literal["adam", "sgd"] = "adam"  # torch.optim.Adam, or SGD with momentum 0.9
     lr: float = 1e-3  # learning rate
-    geometry_lr_scale: float = 10.0  # lr multiplier for learned window geometry (raw_* params)
+    geometry_lr_scale: float = 10.0  # lr multiplier for learned window geometry (FrontEnd.parameter_groups)
 
     def __post_init__(self) -> None:
         check_float("lr", self.lr, low=0.0, low_open=True, high=1e9)
@@ -62,7 +61,7 @@ class FrontEndClassifier(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        self.frontend = build_frontend(config.frontend)
+        self.frontend: FrontEnd = build_frontend(config.frontend)
         self.head = MLPHead(config.head, n_features=self.frontend.n_features, n_classes=config.n_classes)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
@@ -70,8 +69,7 @@ class FrontEndClassifier(nn.Module):
 
     def auxiliary_loss(self) -> torch.Tensor:
         """Extra training loss of the front-end (the experts' load balancing), else 0."""
-        term = getattr(self.frontend, "auxiliary_loss", None)
-        return term() if term is not None else torch.zeros(())
+        return self.frontend.auxiliary_loss()
 
     def macs_per_example(self) -> int:
         """Front-end plus head MACs for one frame (1 MAC = 2 FLOPs)."""

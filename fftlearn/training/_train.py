@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 from .._config import register_kind
-from ..model._model import OptimizerConfig
-from ..data._tasks import LabelledFrames
 from .._validate import check_float, check_int
+from ..data._tasks import LabelledFrames
+from ..model._model import FrontEndClassifier, OptimizerConfig
 
 
 @register_kind
@@ -57,15 +57,13 @@ class EvalResult:
     predictions: np.ndarray  # (n,) int64 arg-max class of each frame
 
 
-def make_optimizer(model: nn.Module, config: OptimizerConfig) -> torch.optim.Optimizer:
-    """Adam or SGD; window-geometry parameters (named ``raw_*``, in units of the FFT or frame
-    size) get ``lr * geometry_lr_scale`` so that they move by samples, not fractions of one."""
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    geometry = [p for n, p in named if n.rsplit(".", 1)[-1].startswith("raw_")]
-    weights = [p for n, p in named if not n.rsplit(".", 1)[-1].startswith("raw_")]
-    groups = [{"params": weights, "lr": config.lr}]
-    if geometry:
-        groups.append({"params": geometry, "lr": config.lr * config.geometry_lr_scale})
+def make_optimizer(model: FrontEndClassifier, config: OptimizerConfig) -> torch.optim.Optimizer:
+    """Adam or SGD over the front-end's own parameter groups (``FrontEnd.parameter_groups``)
+    and the head's parameters at ``config.lr``."""
+    groups = model.frontend.parameter_groups(config)
+    head = [p for p in model.head.parameters() if p.requires_grad]
+    if head:
+        groups.append({"params": head, "lr": config.lr})
     if config.name == "sgd":
         return torch.optim.SGD(groups, lr=config.lr, momentum=0.9)
     return torch.optim.Adam(groups, lr=config.lr)

@@ -1,0 +1,92 @@
+"""Registries of kinds by name, and the entry points through which other packages add kinds.
+
+Every list of kinds (type unions, CLI choices, search-space method lists) is read from a
+``Registry``, never restated. A third-party package adds kinds without editing fftlearn by
+naming, in its own ``pyproject.toml``, an object under one of the entry-point groups::
+
+    [project.entry-points."fftnas.frontends"]
+    sinc = "my_package.sinc:SincFrontEnd"      # a FrontEnd subclass, registered on load
+
+A registry loads its group's entry points at its first lookup; one that fails to load is an
+error naming it.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from importlib import metadata
+from typing import Generic, TypeVar
+
+from ._errors import ConfigError
+
+T = TypeVar("T")
+
+GROUPS = ("fftnas.frontends", "fftnas.datasets", "fftnas.fitters")
+
+
+class Registry(Generic[T]):
+    """Kinds of one sort (front-ends, data sets, fitters) by name, in registration order.
+
+    ``register_loaded(obj)`` registers what an entry point of ``group`` names (a module that
+    registered its kinds on import is left alone). The group's entry points are loaded at the
+    first lookup.
+    """
+
+    def __init__(self, *, what: str, group: str, register_loaded: Callable[[object], object]) -> None:
+        if group not in GROUPS:
+            raise ValueError(f"unknown entry-point group {group!r}")
+        self.what = what  # "front-end", "data set", "fitter": used in error messages
+        self.group = group
+        self._register_loaded = register_loaded
+        self._entries: dict[str, T] = {}
+        self._plugins = "not loaded"  # -> "loading" -> "loaded"
+
+    def add(self, name: str, entry: T) -> T:
+        """Register ``entry`` under ``name``; a second, different entry of one name is an error."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(f"{self.what} name", name, "must be a Python identifier")
+        known = self._entries.get(name)
+        if known is not None and known is not entry:
+            raise ConfigError(f"{self.what} name", name, f"is already registered ({known!r})")
+        self._entries[name] = entry
+        return entry
+
+    def get(self, name: object, *, field: str) -> T:
+        """The entry called ``name``; else ``ConfigError(field, name, 'must be one of ...')``."""
+        self.load_plugins()
+        if not isinstance(name, str) or name not in self._entries:
+            raise ConfigError(field, name, f"must be one of {', '.join(self._entries)}")
+        return self._entries[name]
+
+    def names(self) -> tuple[str, ...]:
+        self.load_plugins()
+        return tuple(self._entries)
+
+    def entries(self) -> tuple[T, ...]:
+        self.load_plugins()
+        return tuple(self._entries.values())
+
+    def __contains__(self, name: object) -> bool:
+        self.load_plugins()
+        return name in self._entries
+
+    def load_plugins(self) -> None:
+        """Import this group's installed entry points once and register what each names."""
+        if self._plugins != "not loaded":
+            return
+        self._plugins = "loading"
+        try:
+            for point in metadata.entry_points(group=self.group):
+                try:
+                    loaded = point.load()
+                except Exception as error:  # a broken plugin: say which, in one line
+                    raise ConfigError(
+                        f"entry point {self.group}", point.value, f"failed to load ({error})"
+                    ) from None
+                if not isinstance(loaded, types.ModuleType):  # a module registered itself on import
+                    self._register_loaded(loaded)
+            self._plugins = "loaded"
+        finally:
+            if self._plugins == "loading":
+                self._plugins = "not loaded"

@@ -1,0 +1,136 @@
+"""The front-end contract, its registry, and ``build_frontend(config) -> FrontEnd``.
+
+A front-end kind is one module: a frozen config dataclass (ClassVar ``kind``), a ``FrontEnd``
+subclass that takes the config as its only argument, and a search subspace (a frozen dataclass
+with ``suggest(trial, *, prefix, shape) -> config``), registered with one call::
+
+    register_frontend(MultiplicativeFrontEnd)   # reads its config_class and space_class
+
+Everything else (the JSON round trip, ``ModelConfig.frontend``, the experiment file's
+``[space.<kind>]`` table, ``space.frontends`` choices, the contract tests) follows from the
+registry. Third-party kinds register the same way, or through the entry-point group
+``fftnas.frontends`` naming the ``FrontEnd`` subclass.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import torch
+from torch import nn
+
+from .._config import register_kind
+from .._errors import ConfigError
+from .._registry import Registry
+
+if TYPE_CHECKING:
+    from ..model import OptimizerConfig
+
+
+@dataclass(frozen=True)
+class FrameShape:
+    """What every front-end must fit: the input frame and its sample rate."""
+
+    frame_length: int  # samples
+    sample_rate: int  # Hz
+
+
+class FrontEnd(nn.Module, abc.ABC):
+    """``frames (B, N) float32 -> features (B, n_features)``, with its own compute count.
+
+    Subclasses set ``config_class`` and ``space_class`` and implement ``forward`` and
+    ``macs_per_example``; every other method has a default that suits a plain filterbank.
+    """
+
+    config_class: ClassVar[type]  # the frozen config dataclass of this kind (has ClassVar `kind`)
+    space_class: ClassVar[type]  # its search subspace: suggest(trial, *, prefix, shape) -> config
+    learnable: ClassVar[bool] = True  # False for the fixed baselines (no trainable parameters)
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        self.config = config
+
+    @property
+    def n_features(self) -> int:
+        """Features per frame, ``F`` (the config knows it without building the module)."""
+        return int(self.config.n_features)
+
+    @abc.abstractmethod
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """``(B, N) -> (B, F)``."""
+
+    @abc.abstractmethod
+    def macs_per_example(self) -> int:
+        """Multiply-accumulates for one frame (1 MAC = 2 FLOPs), counting what really runs."""
+
+    def kernels(self) -> torch.Tensor | None:
+        """The kernels it applies, ``(K, n)`` detached on the CPU, for analysis; None if none."""
+        return None
+
+    def filterbanks(self) -> list[FrontEnd]:
+        """The filterbanks whose frame bounds describe it (the experts: each expert)."""
+        return [self]
+
+    def auxiliary_loss(self) -> torch.Tensor:
+        """An extra training loss term (the experts' load balancing); 0 by default."""
+        return torch.zeros(())
+
+    def routing(self, frames: torch.Tensor) -> torch.Tensor | None:
+        """For content-adaptive kinds, the kernel set chosen per frame ``(B,)``; else None."""
+        return None
+
+    def parameter_groups(self, optimizer: OptimizerConfig) -> list[dict[str, Any]]:
+        """Optimizer parameter groups of this front-end (one group at ``optimizer.lr`` here;
+        a kind with parameters in other units, such as window geometry, overrides this)."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        return [{"params": params, "lr": optimizer.lr}] if params else []
+
+
+FRONTENDS: Registry[type[FrontEnd]] = Registry(
+    what="front-end", group="fftnas.frontends", register_loaded=lambda obj: register_frontend(obj)
+)
+
+
+def register_frontend(frontend_class: type[FrontEnd]) -> type[FrontEnd]:
+    """Register a front-end kind (usable as a class decorator); its config is registered for
+    ``config_from_json`` too. Returns ``frontend_class``."""
+    if not (isinstance(frontend_class, type) and issubclass(frontend_class, FrontEnd)):
+        raise ConfigError("frontend", frontend_class, "must be a fftlearn.frontends.FrontEnd subclass")
+    config_class = getattr(frontend_class, "config_class", None)
+    space_class = getattr(frontend_class, "space_class", None)
+    kind = getattr(config_class, "kind", None)
+    if not isinstance(kind, str) or not callable(getattr(space_class, "suggest", None)):
+        raise ConfigError(
+            "frontend",
+            frontend_class.__name__,
+            "needs a config_class with a `kind` and a space_class with suggest()",
+        )
+    if FRONTENDS._entries.get(kind) is not frontend_class:
+        FRONTENDS.add(kind, frontend_class)
+        register_kind(config_class)
+    return frontend_class
+
+
+def frontend_class_for(config: object, *, field: str = "frontend") -> type[FrontEnd]:
+    """The registered ``FrontEnd`` subclass whose config is ``config``."""
+    kind = getattr(type(config), "kind", None)
+    frontend_class = FRONTENDS.get(kind, field=field) if kind in FRONTENDS else None
+    if frontend_class is None or not isinstance(config, frontend_class.config_class):
+        raise ConfigError(
+            field, type(config).__name__, f"must be a config of one of {', '.join(FRONTENDS.names())}"
+        )
+    return frontend_class
+
+
+def build_frontend(config: object) -> FrontEnd:
+    """The module for a front-end config of any registered kind."""
+    return frontend_class_for(config)(config)
+
+
+def check_n_fft(lengths: tuple[int, ...], frame_length: int) -> None:
+    """Raise unless every FFT length a subspace offers fits a frame of ``frame_length`` samples."""
+    for index, n_fft in enumerate(lengths):
+        if n_fft > frame_length:
+            raise ConfigError(f"n_fft[{index}]", n_fft, f"must be <= the frame length {frame_length}")
