@@ -1,6 +1,6 @@
 """Trials per minute with 1, 2 and 4 workers on one study: how well fftnas's workers scale.
 
-Each worker is a process of its own running fftnas's real worker (``nas._runner._work``: its
+Each worker is a process of its own running fftnas's real worker (``nas.engine._runner._work``: its
 sampler seed, the study lock, the global budget, heartbeats, ask/tell) with a fixed-cost objective:
 it draws a real candidate from the experiment's space (``suggest_for``), then waits ``--cost``
 seconds and returns synthetic objective values. The wait stands for a GPU training: the host
@@ -32,11 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _results import append_results, markdown_table  # noqa: E402
 
 from nas import load_experiment, open_storage, resolve_storage  # noqa: E402
-from nas._evaluate import suggest_for  # noqa: E402
-from nas._heartbeat import HeartbeatSettings  # noqa: E402
-from nas._runner import WorkerJob, _work  # noqa: E402
+from nas.families.frontend._evaluate import suggest_for  # noqa: E402
+from nas.engine._heartbeat import HeartbeatSettings  # noqa: E402
+from nas.engine._runner import WorkerJob, _work  # noqa: E402
 from nas._study import create_or_resume_study  # noqa: E402
-from nas._worker import SignalGuard  # noqa: E402
+from nas.engine._worker import SignalGuard  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 EXPERIMENT = REPO / "experiments" / "quickstart.toml"
@@ -63,7 +63,7 @@ class FixedCost:
 
 
 def _worker(url: str, study_name: str, budget: int, cost: float) -> None:
-    """One worker process: fftnas's own worker (``nas._runner._work``) with the fixed-cost objective."""
+    """One worker process: fftnas's own worker (``nas.engine._runner._work``) with the fixed-cost objective."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     experiment = load_experiment(EXPERIMENT, check_data=False)
     location = resolve_storage(url)

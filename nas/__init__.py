@@ -1,29 +1,26 @@
-"""nas: the engine. Experiment files -> Optuna studies; evaluators; CLI; reproduction."""
+"""nas: experiment files -> Optuna studies, run by the distributed engine (``nas.engine``) for
+any experiment family (``nas.families``); the ``fftnas`` CLI; reproduction."""
 
-from ._evaluate import Evaluation, evaluate_candidate
-from ._experiment import METRICS, Experiment, load_experiment
-from ._objective import TrialObjective, trial_seed
-from ._reproduce import Reproduction, reproduce_trial
-from ._runner import run_study
-from ._storage import DEFAULT_STORAGE, StorageLocation, open_storage, resolve_storage
+from ._experiment import load_experiment, metric_units
+from ._reproduce import reproduce_trial
 from ._study import create_or_resume_study, load_study, make_sampler
+from .engine import DEFAULT_STORAGE, StorageLocation, open_storage, resolve_storage, run_study
+from .families import FactorizationExperiment, FrontEndExperiment, Reproduction, family_of
 
 __all__ = [
     "DEFAULT_STORAGE",
-    "METRICS",
-    "Evaluation",
-    "Experiment",
+    "FactorizationExperiment",
+    "FrontEndExperiment",
     "Reproduction",
     "StorageLocation",
-    "TrialObjective",
     "create_or_resume_study",
-    "evaluate_candidate",
+    "family_of",
     "load_experiment",
     "load_study",
     "make_sampler",
+    "metric_units",
     "open_storage",
     "reproduce_trial",
     "resolve_storage",
     "run_study",
-    "trial_seed",
 ]

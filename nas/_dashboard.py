@@ -6,7 +6,7 @@ import sys
 
 import optuna_dashboard
 
-from ._storage import StorageLocation, open_artifact_store, open_storage
+from .engine import StorageLocation, open_artifact_store, open_storage
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 

@@ -31,7 +31,7 @@ from fftlearn.factorize import (
 from fftlearn.factorize._targets import load_matrix_file
 from searchspace import FactorizationSpace, suggest_fitter
 
-from ._factorization import fit_metrics, reference_counts
+from .families.factorization._objective import fit_metrics, reference_counts
 
 METHODS = ("hierarchical", "gradient", "l1", "search")
 PERMUTATIONS = ("identity", "bitrev", "learn", "search")

@@ -1,26 +1,20 @@
-"""``fftnas evaluate``: train and measure one architecture outside any study.
-
-The params are what a search trial would hold (``trial.params``); every value is checked
-against the experiment's space, and a param the space never asks for is an error.
-"""
+"""Params as a trial holds them (``trial.params``), given by a user to ``fftnas evaluate``:
+read from JSON, every value checked against the experiment's space, and a param the space
+never asks for is an error."""
 
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import optuna
-import torch
 
-from fftlearn import CandidateConfig, ConfigError
+from fftlearn import ConfigError
+from fftlearn._space import TrialLike
 
-from ._analysis import analyze
-from ._evaluate import Evaluation, evaluate_candidate, suggest_for, task_data
-from ._experiment import Experiment, FactorizationExperiment
-from ._factorization import fit_metrics, fitter_for, run_fit
+T = TypeVar("T")
 
 
 class CheckedParams:
@@ -76,59 +70,14 @@ def parse_params(text: str) -> dict[str, Any]:
     return params
 
 
-def candidate_from_params(experiment: Experiment, params: dict[str, Any]) -> CandidateConfig:
-    """The config these params select in the experiment's space (all checked)."""
+def config_from_params(params: dict[str, Any], suggest: Callable[[TrialLike], T], *, what: str) -> T:
+    """``suggest(trial)`` run on ``params`` with every value checked; a param it never asks
+    for is an error too (``what`` names the candidate in that message, e.g. "fitter")."""
     trial = CheckedParams(params)
-    candidate = suggest_for(trial, experiment)
+    config = suggest(trial)
     unused = sorted(set(params) - trial.used)
     if unused:
         raise ConfigError(
-            f"--params.{unused[0]}", params[unused[0]], "is not a param of this candidate in the space"
+            f"--params.{unused[0]}", params[unused[0]], f"is not a param of this {what} in the space"
         )
-    return candidate
-
-
-def fit_params(
-    experiment: FactorizationExperiment, params: dict[str, Any], *, seed: int
-) -> tuple[object, dict[str, float]]:
-    """Fit the experiment's target with the fitter ``params`` select (all checked)."""
-    trial = CheckedParams(params)
-    fitter = fitter_for(trial, experiment, seed=seed)
-    unused = sorted(set(params) - trial.used)
-    if unused:
-        raise ConfigError(
-            f"--params.{unused[0]}", params[unused[0]], "is not a param of this fitter in the space"
-        )
-    return fitter, fit_metrics(run_fit(experiment, fitter))
-
-
-def evaluate_params(
-    experiment: Experiment, params: dict[str, Any], *, seed: int, device: torch.device
-) -> tuple[CandidateConfig, Evaluation]:
-    """Train and measure the candidate ``params`` select, on the experiment's task and budget."""
-    candidate = candidate_from_params(experiment, params)
-    evaluation = evaluate_candidate(
-        candidate,
-        task=experiment.task,
-        budget=experiment.budget,
-        seed=seed,
-        data_seed=experiment.study.seed,
-        device=device,
-    )
-    return candidate, evaluation
-
-
-def learned(experiment: Experiment, evaluation: Evaluation, *, device: torch.device) -> dict[str, object]:
-    """What a trial records about what it learned (harmonic scores, frame bounds, and for
-    experts the expert shares and routing purity), for a one-off evaluation."""
-    _, test_data = task_data(experiment.task, experiment.study.seed)
-    with tempfile.TemporaryDirectory(prefix="fftnas-evaluate-") as tmp:
-        attributes, _ = analyze(
-            evaluation.model,
-            test_data=test_data,
-            sample_rate=experiment.task.sample_rate,
-            device=device,
-            folder=Path(tmp),
-            label="evaluate",
-        )
-    return attributes
+    return config

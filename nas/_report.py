@@ -8,9 +8,9 @@ import json
 
 import optuna
 
-from ._experiment import METRICS
+from ._experiment import metric_units
 
-_UNIT_HEADER = {
+UNIT_HEADER = {
     "accuracy": "accuracy (fraction)",
     "loss": "loss (nats)",
     "macs": "MACs/example",
@@ -86,7 +86,7 @@ def format_pareto(study: optuna.Study, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(records, indent=2)
     names = metric_names(study)
-    headers = ["trial"] + [_UNIT_HEADER.get(n, n) for n in names] + ["candidate"]
+    headers = ["trial"] + [UNIT_HEADER.get(n, n) for n in names] + ["candidate"]
     rows = [
         [str(r["number"])]
         + [_format_value(n, v) for n, v in zip(names, r["values"])]
@@ -94,10 +94,10 @@ def format_pareto(study: optuna.Study, fmt: str) -> str:
         for r in records
     ]
     if fmt == "csv":
-        buffer = io.StringIO()
+        buffer, units = io.StringIO(), metric_units()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(
-            ["trial"] + [f"{n} ({METRICS[n][0]})" if n in METRICS else n for n in names] + ["candidate"]
+            ["trial"] + [f"{n} ({units[n][0]})" if n in units else n for n in names] + ["candidate"]
         )
         for r in records:
             writer.writerow([r["number"], *r["values"], summarize_params(r["params"])])

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import optuna
 import optuna_dashboard
 
-from fftlearn import ConfigError, to_dict
+from fftlearn import ConfigError
 
-from ._experiment import (
-    AnyExperiment,
-    FactorizationExperiment,
-    SamplerSpec,
-    experiment_from_dict,
-    experiment_to_dict,
-)
+from ._experiment import experiment_from_dict, experiment_to_dict
+from ._specs import SamplerSpec
+from .families import family_of
 
 EXPERIMENT_ATTR = "fftnas.experiment"
 
@@ -64,7 +61,7 @@ def study_names(storage: optuna.storages.BaseStorage) -> list[str]:
 
 
 def create_or_resume_study(
-    experiment: AnyExperiment,
+    experiment: Any,
     *,
     storage: optuna.storages.BaseStorage,
     study_name: str | None = None,
@@ -91,50 +88,19 @@ def create_or_resume_study(
     return study
 
 
-def experiment_note(experiment: AnyExperiment) -> str:
+def experiment_note(experiment: Any) -> str:
     """A Markdown summary of the experiment for the dashboard's study note.
 
     (The dashboard cuts attribute values at 1024 characters; the note shows the whole search.)
     """
-    data = to_dict(experiment)
-    space = data["space"]
-    if isinstance(experiment, FactorizationExperiment):
-        target = experiment.target
-        return "\n".join(
-            [
-                f"## {experiment.study.name}",
-                "",
-                "Objectives: " + ", ".join(f"{o.metric} ({o.direction})" for o in experiment.objectives),
-                f"Target: {target.name}, N = {target.n}"
-                + (" behind hidden row/column permutations" if target.hidden_permutation else ""),
-                f"Sampler: {experiment.sampler.name} (seed {experiment.sampler.seed})",
-                "",
-                f"Space: `{json.dumps(space)}`",
-                "",
-                "Reproduce any trial: `fftnas reproduce --study NAME --trial N`.",
-            ]
-        )
-    lines = [
-        f"## {experiment.study.name}",
-        "",
-        "Objectives: " + ", ".join(f"{o.metric} ({o.direction})" for o in experiment.objectives),
-        f"Task: {experiment.task.name} on `{experiment.task.data.kind}` "
-        f"({experiment.task.n_classes} classes, {experiment.task.frame_length}-sample frames "
-        f"at {experiment.task.sample_rate} Hz)",
-        f"Sampler: {experiment.sampler.name} (seed {experiment.sampler.seed}); "
-        f"data seed {experiment.study.seed}",
-        f"Budget: {json.dumps(data['budget'])}",
-        "",
-        "| searched | settings |",
-        "| --- | --- |",
-    ]
-    for kind in (*experiment.space.frontends, "head", "optimizer"):
-        lines.append(f"| {kind} | `{json.dumps(space[kind])}` |")
+    objectives = ", ".join(f"{o.metric} ({o.direction})" for o in experiment.objectives)
+    lines = [f"## {experiment.study.name}", "", f"Objectives: {objectives}"]
+    lines += family_of(experiment).study_note(experiment)
     lines += ["", "Reproduce any trial: `fftnas reproduce --study NAME --trial N`."]
     return "\n".join(lines)
 
 
-def _check_resumable(study: optuna.Study, experiment: AnyExperiment) -> None:
+def _check_resumable(study: optuna.Study, experiment: Any) -> None:
     stored = study.user_attrs.get(EXPERIMENT_ATTR)
     if stored is None:
         raise ConfigError(
@@ -169,7 +135,7 @@ def load_study(storage: optuna.storages.BaseStorage, name: str | None) -> optuna
     return optuna.load_study(study_name=name, storage=storage)
 
 
-def study_experiment(study: optuna.Study) -> AnyExperiment:
+def study_experiment(study: optuna.Study) -> Any:
     """The experiment a study was created from (stored with the study)."""
     stored = study.user_attrs.get(EXPERIMENT_ATTR)
     if stored is None:

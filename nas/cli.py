@@ -21,25 +21,27 @@ from fftlearn._validate import check_int
 from fftlearn.factorize import TARGET_NAMES
 
 from ._dashboard import dashboard_command, serve_dashboard
-from ._devices import parse_devices
-from ._experiment import METRICS, FactorizationExperiment, load_experiment
+from ._experiment import load_experiment
 from ._fit_command import METHODS, PERMUTATIONS, format_fit, run_fit_command
-from ._heartbeat import HeartbeatSettings
-from ._lock import StudyLockTimeout
-from ._oneoff import evaluate_params, fit_params, learned, parse_params
+from ._params import parse_params
 from ._report import format_pareto, format_table, metric_names, summarize_params
 from ._reproduce import format_reproduction, reproduce_trial
-from ._runner import WorkersInterrupted, run_study
-from ._storage import (
+from ._study import load_study, sampler_note
+from .engine import (
     ARTIFACT_ENV,
     STORAGE_ENV,
+    HeartbeatSettings,
     StorageError,
+    StudyInterrupted,
+    StudyLockTimeout,
     open_artifact_store,
     open_storage,
+    parse_devices,
+    requeued_numbers,
     resolve_storage,
+    run_study,
 )
-from ._study import load_study, sampler_note
-from ._worker import requeued_numbers
+from .families import family_of
 
 EXIT_USAGE = 2
 
@@ -171,22 +173,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment)
     params = parse_params(args.params)
     seed = check_int("--seed", args.seed, low=0, high=2**31 - 1)
+    family = family_of(experiment)
+    result = family.evaluate(experiment, params, seed=seed, device=resolve_device(args.device))
     record: dict[str, object] = {"params": params}
-    if isinstance(experiment, FactorizationExperiment):
-        config, metrics = fit_params(experiment, params, seed=seed)
-        what = f"{experiment.target.name}, N = {experiment.target.n}"
-    else:
-        device = resolve_device(args.device)
-        config, evaluation = evaluate_params(experiment, params, seed=seed, device=device)
-        metrics = evaluation.metrics
-        record["learned"] = learned(experiment, evaluation, device=device)
-        what = f"{experiment.task.name} ({experiment.task.data.kind})"
-    record.update(config=to_dict(config), metrics=metrics)
+    if result.learned is not None:
+        record["learned"] = result.learned
+    record.update(config=to_dict(result.config), metrics=result.metrics)
     if args.json:
         print(json.dumps(record, indent=2))
         return 0
-    rows = [[name, f"{value:.6g}", METRICS.get(name, ("", ""))[0]] for name, value in metrics.items()]
-    print(f"{summarize_params(params)} on {what}, seed {seed}")
+    rows = [
+        [name, f"{value:.6g}", family.metrics.get(name, ("", ""))[0]]
+        for name, value in result.metrics.items()
+    ]
+    print(f"{summarize_params(params)} on {result.what}, seed {seed}")
     print(format_table(["metric", "value", "unit"], rows))
     if "learned" in record:
         print("learned: " + json.dumps(record["learned"]))
@@ -327,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"fftnas: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except WorkersInterrupted as stop:
+    except StudyInterrupted as stop:
         print(
             f"fftnas: interrupted by {stop}; running trials were failed and queued to run again",
             file=sys.stderr,

@@ -1,7 +1,7 @@
 """optuna-dashboard's HTTP API on a study made by ``fftnas run``: what a user's browser reads.
 
 The dashboard (``optuna_dashboard.wsgi``) is served by ``wsgiref`` on 127.0.0.1 in a thread, over
-the journal storage and artifact store that ``nas._storage`` opens, and queried with urllib.
+the journal storage and artifact store that ``nas.engine._storage`` opens, and queried with urllib.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import optuna
 import optuna_dashboard
 import pytest
 
-from nas._storage import open_artifact_store, open_storage, resolve_storage
+from nas.engine._storage import open_artifact_store, open_storage, resolve_storage
 from tests.helpers import SmallStudy
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 import optuna
 import pytest
 
-from nas._storage import open_storage, resolve_storage
+from nas.engine._storage import open_storage, resolve_storage
 from tests.helpers import REPO as REPO_ROOT
 from tests.helpers import SmallStudy
 

@@ -161,7 +161,7 @@ def test_evaluate_a_fitter_outside_a_study(tmp_path: Path, capsys: pytest.Captur
 @pytest.mark.parametrize("name", ["butterfly_recovery", "hidden_permutation", "l1_sparse"])
 def test_shipped_factorization_experiments_load(name: str) -> None:
     from nas import load_experiment
-    from nas._experiment import FactorizationExperiment
+    from nas.families import FactorizationExperiment
 
     experiment = load_experiment(REPO / "experiments" / f"{name}.toml")
     assert isinstance(experiment, FactorizationExperiment)

@@ -18,6 +18,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import optuna
 import torch
@@ -26,21 +27,19 @@ from tqdm import tqdm
 from fftlearn import ConfigError, resolve_device
 from fftlearn._validate import check_int
 
-from ._experiment import AnyExperiment, FactorizationExperiment
-from ._factorization import FactorizationObjective
+from .._study import create_or_resume_study, make_sampler, register_worker
+from ..families import family_of
 from ._heartbeat import HeartbeatSettings
 from ._lock import study_lock
-from ._objective import TrialObjective
 from ._storage import StorageLocation, open_artifact_store, open_storage, storage_errors
-from ._study import create_or_resume_study, make_sampler, register_worker
-from ._worker import SignalGuard, WorkerInterrupted, finished_count, run_worker
+from ._worker import SignalGuard, SignalInterrupt, finished_count, run_worker
 
 
 @dataclass(frozen=True)
 class WorkerJob:
     """What one worker process needs (picklable)."""
 
-    experiment: AnyExperiment
+    experiment: Any
     location: StorageLocation
     study_name: str
     device: str
@@ -51,7 +50,7 @@ class WorkerJob:
     announce: bool  # this worker says when it waits for trials running elsewhere
 
 
-class WorkersInterrupted(Exception):
+class StudyInterrupted(Exception):
     """The workers were stopped by SIGTERM/SIGINT (their running trials were re-queued)."""
 
     def __init__(self, signum: int) -> None:
@@ -60,7 +59,7 @@ class WorkersInterrupted(Exception):
 
 
 def run_study(
-    experiment: AnyExperiment,
+    experiment: Any,
     *,
     location: StorageLocation,
     study_name: str | None = None,
@@ -74,7 +73,7 @@ def run_study(
 
     ``n_trials`` defaults to the experiment's ``study.trials``; ``devices`` has one entry per
     worker (``auto``, ``cpu``, ``cuda:N``); ``on_ready(study)`` is called once the study is
-    created or resumed, before any trial. Raises ``WorkersInterrupted`` on SIGTERM/SIGINT.
+    created or resumed, before any trial. Raises ``StudyInterrupted`` on SIGTERM/SIGINT.
     """
     budget = experiment.study.trials if n_trials is None else n_trials
     check_int("n_trials", budget, low=1, high=1_000_000)
@@ -107,8 +106,8 @@ def run_study(
             guard.install()
             try:
                 _work(jobs[0], study=study, guard=guard, on_trial=lambda: bar.update(1))
-            except WorkerInterrupted as stop:
-                raise WorkersInterrupted(stop.signum) from None
+            except SignalInterrupt as stop:
+                raise StudyInterrupted(stop.signum) from None
             finally:
                 guard.restore()
         else:
@@ -133,10 +132,7 @@ def _work(
     if device.type == "cuda":
         torch.cuda.set_device(device)  # pin: this worker's kernels and caches stay on its GPU
     if objective is None:
-        objective_class = (
-            FactorizationObjective if isinstance(job.experiment, FactorizationExperiment) else TrialObjective
-        )
-        objective = objective_class(
+        objective = family_of(job.experiment).objective(
             job.experiment, artifact_store=open_artifact_store(job.location, create=True), device=device
         )
     said = False
@@ -183,7 +179,7 @@ def _worker_main(job: WorkerJob) -> None:
         storage = open_storage(job.location, create=False, heartbeat=job.heartbeat)
         study = optuna.load_study(study_name=job.study_name, storage=storage)
         _work(job, study=study, guard=guard)
-    except WorkerInterrupted as stop:
+    except SignalInterrupt as stop:
         sys.exit(128 + stop.signum)
 
 
@@ -220,7 +216,7 @@ def _run_processes(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if received:
-        raise WorkersInterrupted(received[0])
+        raise StudyInterrupted(received[0])
     failed = [p.name for p in processes if p.exitcode != 0]
     if failed:
         raise RuntimeError(f"worker process(es) {', '.join(failed)} exited with an error (see above)")

@@ -37,7 +37,7 @@ RETRY_OF_ATTR = "retry_of"  # the trial number a retry re-runs (its seed is that
 FAIL_REASON_ATTR = "fail_reason"
 
 
-class WorkerInterrupted(BaseException):
+class SignalInterrupt(BaseException):
     """SIGTERM or SIGINT arrived; a BaseException so that no ``except Exception`` swallows it."""
 
     def __init__(self, signum: int) -> None:
@@ -46,7 +46,7 @@ class WorkerInterrupted(BaseException):
 
 
 class SignalGuard:
-    """Turns SIGTERM/SIGINT into ``WorkerInterrupted`` in the main thread.
+    """Turns SIGTERM/SIGINT into ``SignalInterrupt`` in the main thread.
 
     Inside ``critical()`` (storage writes that must not be cut in half) the signal waits for
     the end of the block. Only the first signal counts: a second one (Ctrl-C reaches every
@@ -75,7 +75,7 @@ class SignalGuard:
         if self._depth:
             self._pending = signum
             return
-        raise WorkerInterrupted(signum)
+        raise SignalInterrupt(signum)
 
     @contextmanager
     def critical(self) -> Iterator[None]:
@@ -86,7 +86,7 @@ class SignalGuard:
             self._depth -= 1
             if not self._depth and self._pending is not None:
                 signum, self._pending = self._pending, None
-                raise WorkerInterrupted(signum)
+                raise SignalInterrupt(signum)
 
 
 def worker_name() -> str:
@@ -201,7 +201,7 @@ def run_worker(
         except NonFiniteLossError:
             with guard.critical():
                 study.tell(trial, state=TrialState.FAIL)
-        except WorkerInterrupted as stop:
+        except SignalInterrupt as stop:
             if trial is not None:
                 with guard.critical(), suppress(UpdateFinishedTrialError):
                     fail_and_requeue(study, trial, f"interrupted by {stop} on {worker_name()}")

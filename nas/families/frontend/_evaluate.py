@@ -26,7 +26,7 @@ from fftlearn.data import LabelledFrames, raw_pitch_accuracy
 from fftlearn.training import EvalResult, TrainResult
 from searchspace import TrialLike, suggest_candidate
 
-from ._experiment import Experiment
+from ._experiment import FrontEndExperiment
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,10 @@ class Evaluation:
     model: FrontEndClassifier
     train: TrainResult | None  # None when the weights were loaded, not trained
     test: EvalResult
-    metrics: dict[str, float]  # see _experiment.METRICS for names and units
+    metrics: dict[str, float]  # see FRONTEND_METRICS for names and units
 
 
-def suggest_for(trial: TrialLike, experiment: Experiment) -> CandidateConfig:
+def suggest_for(trial: TrialLike, experiment: FrontEndExperiment) -> CandidateConfig:
     """The candidate ``trial`` picks from the experiment's space, shaped for its task."""
     task = experiment.task
     return suggest_candidate(

@@ -6,7 +6,6 @@ import os
 import platform
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 import optuna
@@ -14,41 +13,20 @@ import torch
 
 from fftlearn import NonFiniteLossError, config_to_json, save_checkpoint
 
+from .._trial import package_versions, seed_trial_number, trial_seed, upload
 from ._analysis import analyze
 from ._evaluate import evaluate_candidate, suggest_for, task_data
-from ._experiment import Experiment
+from ._experiment import FrontEndExperiment
 
 WEIGHTS_ATTR = "artifact.weights"
-SPECTRA_ATTR = "artifact.kernel_spectra"  # every trial has it; others depend on the kind
 
 
-def trial_seed(study_seed: int, trial_number: int) -> int:
-    """The seed of a trial's initial weights and batch order (recorded with the trial)."""
-    return (study_seed * 1_000_003 + trial_number) % (2**31 - 1)
-
-
-def seed_trial_number(trial: optuna.Trial) -> int:
-    """The trial number a trial's seed comes from: its own, or for a retry of a trial whose
-    worker died (user attribute ``retry_of``) the original's, so the retry gives its result."""
-    return int(trial.user_attrs.get("retry_of", trial.number))
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in ("fftnas", "torch", "optuna", "numpy", "scipy"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-class TrialObjective:
+class FrontEndObjective:
     """The callable handed to ``study.optimize``: returns the experiment's objective values."""
 
     def __init__(
         self,
-        experiment: Experiment,
+        experiment: FrontEndExperiment,
         *,
         artifact_store: optuna.artifacts.FileSystemArtifactStore,
         device: torch.device,
@@ -99,7 +77,13 @@ class TrialObjective:
         _, test_data = task_data(task, self.experiment.study.seed)
         with tempfile.TemporaryDirectory(prefix="fftnas-trial-") as tmp:
             weights = save_checkpoint(Path(tmp) / f"trial-{trial.number}-weights.pt", model)
-            trial.set_user_attr(WEIGHTS_ATTR, self._upload(trial, weights, "application/octet-stream"))
+            upload(
+                trial,
+                weights,
+                name="weights",
+                mimetype="application/octet-stream",
+                artifact_store=self.artifact_store,
+            )
             attributes, pictures = analyze(
                 model,
                 test_data=test_data,
@@ -111,12 +95,4 @@ class TrialObjective:
             for key, value in attributes.items():
                 trial.set_user_attr(key, value)
             for name, picture in pictures.items():
-                trial.set_user_attr(f"artifact.{name}", self._upload(trial, picture, "image/png"))
-
-    def _upload(self, trial: optuna.Trial, path: Path, mimetype: str) -> str:
-        return optuna.artifacts.upload_artifact(
-            artifact_store=self.artifact_store,
-            file_path=str(path),
-            study_or_trial=trial,
-            mimetype=mimetype,
-        )
+                upload(trial, picture, name=name, mimetype="image/png", artifact_store=self.artifact_store)

@@ -22,6 +22,7 @@ from fftlearn.factorize import (
 )
 from searchspace import TrialLike, suggest_fitter
 
+from .._trial import package_versions, seed_trial_number, trial_seed, upload
 from ._experiment import FactorizationExperiment
 
 
@@ -64,8 +65,6 @@ class FactorizationObjective:
         self.artifact_store = artifact_store
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
-        from ._objective import package_versions, seed_trial_number, trial_seed
-
         experiment = self.experiment
         seed = trial_seed(experiment.study.seed, seed_trial_number(trial))
         fitter = fitter_for(trial, experiment, seed=seed)
@@ -94,10 +93,4 @@ class FactorizationObjective:
                 ),
             }
             for name, path in pictures.items():
-                artifact = optuna.artifacts.upload_artifact(
-                    artifact_store=self.artifact_store,
-                    file_path=str(path),
-                    study_or_trial=trial,
-                    mimetype="image/png",
-                )
-                trial.set_user_attr(f"artifact.{name}", artifact)
+                upload(trial, path, name=name, mimetype="image/png", artifact_store=self.artifact_store)

@@ -1,0 +1,40 @@
+"""A factorization experiment file (``family = "factorization"``), validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from fftlearn.factorize import TargetConfig
+from searchspace import FactorizationSpace
+
+from ..._specs import ExperimentFields, ObjectiveSpec, SamplerSpec, StudySpec, check_objectives
+
+# Metric name -> (unit shown in tables, direction that is better).
+FACTORIZATION_METRICS: dict[str, tuple[str, str]] = {
+    "relative_error": ("relative Frobenius error", "minimize"),
+    "rmse": ("RMSE per real entry", "minimize"),
+    "nnz": ("nonzeros of all factors", "minimize"),
+    "ops": ("real arithmetic operations per apply", "minimize"),
+    "seconds": ("seconds of the fit", "minimize"),
+    "recovered_fft_structure": ("1 if the dataflow graph is radix-2 Cooley-Tukey", "maximize"),
+}
+
+
+@dataclass(frozen=True)
+class FactorizationExperiment(ExperimentFields):
+    """A factorization experiment file (``family = "factorization"``), validated: which matrix
+    (``[target]``) is approximated by products of sparse factors found by which fitters
+    (``[space]``)."""
+
+    kind: ClassVar[str] = "factorization_experiment"
+    family: ClassVar[str] = "factorization"
+    search_keys: ClassVar[tuple[str, ...]] = ("objectives", "target", "space")
+    study: StudySpec
+    objectives: tuple[ObjectiveSpec, ...]
+    target: TargetConfig  # the matrix to factorize
+    sampler: SamplerSpec = field(default_factory=SamplerSpec)
+    space: FactorizationSpace = field(default_factory=FactorizationSpace)
+
+    def __post_init__(self) -> None:
+        check_objectives(self.objectives, FACTORIZATION_METRICS, self.family)

@@ -1,0 +1,49 @@
+"""A front-end experiment file (``family = "frontend"``, the default), validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from fftlearn import ConfigError, TaskConfig, TrainConfig
+from searchspace import FrontEndSpace
+
+from ..._specs import ExperimentFields, ObjectiveSpec, SamplerSpec, StudySpec, check_objectives
+
+# Metric name -> (unit shown in tables, direction that is better).
+FRONTEND_METRICS: dict[str, tuple[str, str]] = {
+    "accuracy": ("fraction of held-out frames", "maximize"),
+    "raw_pitch_accuracy": ("fraction of pitched frames within 50 cents", "maximize"),
+    "loss": ("nats, held-out cross-entropy", "minimize"),
+    "macs": ("MACs per example", "minimize"),
+    "params": ("trainable parameters", "minimize"),
+    "train_seconds": ("seconds", "minimize"),
+    "latency_us": ("microseconds per example", "minimize"),
+}
+
+
+@dataclass(frozen=True)
+class FrontEndExperiment(ExperimentFields):
+    """Which front-ends compete (``[space]``) on which task (``[task]``), trained within
+    ``[budget]``, scored on ``[[objectives]]``."""
+
+    kind: ClassVar[str] = "experiment"
+    family: ClassVar[str] = "frontend"
+    search_keys: ClassVar[tuple[str, ...]] = ("objectives", "task", "space", "budget")
+    study: StudySpec
+    objectives: tuple[ObjectiveSpec, ...]
+    sampler: SamplerSpec = field(default_factory=SamplerSpec)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    space: FrontEndSpace = field(default_factory=FrontEndSpace)
+    budget: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        check_objectives(self.objectives, FRONTEND_METRICS, self.family)
+        if "raw_pitch_accuracy" in self.metric_names and self.task.name != "pitch":
+            raise ConfigError(
+                "objectives", "raw_pitch_accuracy", f"needs task.name = 'pitch' (it is {self.task.name!r})"
+            )
+        try:
+            self.space.check_frame_length(self.task.frame_length)
+        except ConfigError as error:
+            raise error.under("space") from None

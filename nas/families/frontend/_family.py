@@ -1,0 +1,147 @@
+"""The front-end family: learned and fixed front-ends trained on an audio task."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import optuna
+import torch
+
+from fftlearn import ConfigError, config_to_json, load_checkpoint, resolve_device, to_dict
+from fftlearn.data import check_sources
+
+from ..._params import config_from_params
+from .._base import ExperimentFamily, OneOff, Reproduction, register_family
+from ._analysis import analyze
+from ._evaluate import Evaluation, evaluate_candidate, measure, suggest_for, task_data
+from ._experiment import FRONTEND_METRICS, FrontEndExperiment
+from ._objective import WEIGHTS_ATTR, FrontEndObjective
+
+
+class FrontEndFamily(ExperimentFamily):
+    """Trials train a front-end + head on the task and measure it on held-out frames."""
+
+    name = "frontend"
+    experiment_class = FrontEndExperiment
+    metrics = FRONTEND_METRICS
+
+    def objective(self, experiment: FrontEndExperiment, *, artifact_store, device) -> FrontEndObjective:
+        return FrontEndObjective(experiment, artifact_store=artifact_store, device=device)
+
+    def check_sources(self, experiment: FrontEndExperiment) -> None:
+        check_sources(experiment.task.data)
+
+    def evaluate(
+        self, experiment: FrontEndExperiment, params: dict[str, Any], *, seed: int, device: torch.device
+    ) -> OneOff:
+        candidate = config_from_params(params, lambda trial: suggest_for(trial, experiment), what="candidate")
+        evaluation = evaluate_candidate(
+            candidate,
+            task=experiment.task,
+            budget=experiment.budget,
+            seed=seed,
+            data_seed=experiment.study.seed,
+            device=device,
+        )
+        what = f"{experiment.task.name} ({experiment.task.data.kind})"
+        return OneOff(candidate, evaluation.metrics, what, learned(experiment, evaluation, device=device))
+
+    def reproduce(
+        self,
+        trial: optuna.trial.FrozenTrial,
+        experiment: FrontEndExperiment,
+        *,
+        device: str,
+        artifact_store: optuna.artifacts.FileSystemArtifactStore | None,
+        from_weights: bool,
+    ) -> Reproduction:
+        """Retrain with the stored seed, data seed and torch thread count (on the CPU the
+        accuracy comes back exactly), or with ``from_weights`` evaluate the saved weights."""
+        candidate = suggest_for(optuna.trial.FixedTrial(trial.params), experiment)
+        config = config_to_json(candidate)
+        if config != trial.user_attrs["config"]:
+            raise ConfigError(
+                "--trial",
+                trial.number,
+                "its params no longer give its stored config (search space code changed)",
+            )
+        target = resolve_device(device)
+        stored = dict(trial.user_attrs["metrics"])
+        if from_weights:
+            if artifact_store is None or WEIGHTS_ATTR not in trial.user_attrs:
+                raise ConfigError("--from-weights", trial.number, "the trial has no stored weights")
+            model = _download_weights(artifact_store, trial.user_attrs[WEIGHTS_ATTR])
+            if config_to_json(model.config) != config_to_json(candidate.model):
+                raise ConfigError(
+                    "--from-weights", trial.number, "the saved weights belong to another config"
+                )
+            _, test_data = task_data(experiment.task, trial.user_attrs["data_seed"])
+            _, reproduced = measure(model, test_data, device=target)
+            return Reproduction(trial.number, stored, reproduced, config, "weights")
+        previous_threads = torch.get_num_threads()
+        torch.set_num_threads(int(trial.user_attrs.get("torch_threads", previous_threads)))
+        try:
+            evaluation = evaluate_candidate(
+                candidate,
+                task=experiment.task,
+                budget=experiment.budget,
+                seed=int(trial.user_attrs["seed"]),
+                data_seed=int(trial.user_attrs["data_seed"]),
+                device=target,
+            )
+        finally:
+            torch.set_num_threads(previous_threads)
+        note = None
+        if trial.user_attrs.get("stopped_by_time"):
+            note = "the trial's training was cut short by budget.max_seconds, so a retrain may differ"
+        return Reproduction(trial.number, stored, evaluation.metrics, config, "retrain", note)
+
+    def study_note(self, experiment: FrontEndExperiment) -> list[str]:
+        task, space = experiment.task, to_dict(experiment)["space"]
+        lines = [
+            f"Task: {task.name} on `{task.data.kind}` ({task.n_classes} classes, "
+            f"{task.frame_length}-sample frames at {task.sample_rate} Hz)",
+            f"Sampler: {experiment.sampler.name} (seed {experiment.sampler.seed}); data seed {experiment.study.seed}",
+            f"Budget: {json.dumps(to_dict(experiment.budget))}",
+            "",
+            "| searched | settings |",
+            "| --- | --- |",
+        ]
+        lines += [
+            f"| {kind} | `{json.dumps(space[kind])}` |"
+            for kind in (*experiment.space.frontends, "head", "optimizer")
+        ]
+        return lines
+
+
+def _download_weights(artifact_store: optuna.artifacts.FileSystemArtifactStore, artifact_id: str) -> Any:
+    with tempfile.TemporaryDirectory(prefix="fftnas-weights-") as tmp:
+        path = Path(tmp) / "weights.pt"
+        optuna.artifacts.download_artifact(
+            artifact_store=artifact_store, file_path=str(path), artifact_id=artifact_id
+        )
+        return load_checkpoint(path)
+
+
+def learned(
+    experiment: FrontEndExperiment, evaluation: Evaluation, *, device: torch.device
+) -> dict[str, object]:
+    """What a trial records about what it learned (harmonic scores, frame bounds, and for
+    experts the expert shares and routing purity), for a one-off evaluation."""
+    _, test_data = task_data(experiment.task, experiment.study.seed)
+    with tempfile.TemporaryDirectory(prefix="fftnas-evaluate-") as tmp:
+        attributes, _ = analyze(
+            evaluation.model,
+            test_data=test_data,
+            sample_rate=experiment.task.sample_rate,
+            device=device,
+            folder=Path(tmp),
+            label="evaluate",
+        )
+    return attributes
+
+
+FRONTEND_FAMILY = register_family(FrontEndFamily())
