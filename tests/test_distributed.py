@@ -19,8 +19,8 @@ from pathlib import Path
 import optuna
 import pytest
 
-from nas.families._trial import trial_seed
 from nas.engine._lock import FileLock
+from nas.families._trial import trial_seed
 from tests.helpers import REPO, TRAINING_STARTED, write_tiny_experiment
 from tests.kill_harness import (
     BUDGET,

@@ -12,8 +12,8 @@ import torch
 
 from fftlearn._config import config_from_json, config_to_json
 from fftlearn._errors import ConfigError
+from fftlearn.frontends import DSTFTConfig, DSTFTFrontEnd, dstft, window_function
 from fftlearn.frontends._concentration import spectrogram_entropy, spectrogram_kurtosis
-from fftlearn.frontends._dstft import DSTFTConfig, DSTFTFrontEnd, dstft, window_function
 from fftlearn.frontends._stft import STFTConfig, STFTFrontEnd
 
 ALIGNED = DSTFTConfig(frame_length=256, n_fft=64, n_windows=7, win_length=64, hop=32, position=32)

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
-from nas.families.frontend._evaluate import suggest_for
 
 import fftlearn
 from nas import load_experiment
 from nas.cli import main
+from nas.families.frontend._evaluate import suggest_for
 from tests.helpers import REPO, edit_experiment, write_tiny_experiment
 
 EXPERIMENTS = sorted(

@@ -19,8 +19,8 @@ import torch
 
 from fftlearn import ConfigError
 from nas import open_storage, resolve_storage
-from nas.engine._devices import parse_devices
 from nas.cli import main
+from nas.engine._devices import parse_devices
 from tests.helpers import REPO, edit_experiment, write_tiny_experiment
 from tests.services import POSTGRES_URL, require_service
 

@@ -61,38 +61,14 @@ def harmonic_score(
     fits below Nyquist; ``n_fft`` defaults to the smallest power of two >= 4·N and must be
     >= 2·N so that the autocorrelation does not wrap. A kernel of zeros scores 0 with f0 nan.
     """
-    kernels = np.asarray(kernels)
-    if kernels.ndim != 2 or kernels.shape[0] == 0 or kernels.shape[1] < 2:
-        raise ConfigError("kernels", kernels.shape, "must be a (K, N) array with K >= 1 and N >= 2")
-    if np.iscomplexobj(kernels) or not np.issubdtype(kernels.dtype, np.number):
-        raise ConfigError("kernels", str(kernels.dtype), "must hold real numbers")
-    kernels = kernels.astype(np.float64)
-    if not np.all(np.isfinite(kernels)):
-        raise ConfigError("kernels", "non-finite values", "must be finite")
-    length = kernels.shape[1]
+    kernels = _checked_kernels(kernels)
     sample_rate = check_float("sample_rate", sample_rate, low=0.0, low_open=True)
-    top = sample_rate / 4
-    f0_max_hz = (
-        top if f0_max_hz is None else check_float("f0_max_hz", f0_max_hz, low=0.0, high=top, low_open=True)
-    )
-    f0_min_hz = check_float("f0_min_hz", f0_min_hz, low=0.0, low_open=True)
-    if f0_min_hz >= f0_max_hz:
-        raise ConfigError("f0_min_hz", f0_min_hz, f"must be < f0_max_hz = {f0_max_hz:g}")
     if n_fft is None:
-        n_fft = 1 << math.ceil(math.log2(4 * length))
-    check_int("n_fft", n_fft, low=2 * length)
-    on_bins = np.arange(
-        math.ceil(f0_min_hz * n_fft / sample_rate), math.floor(f0_max_hz * n_fft / sample_rate) + 1
+        n_fft = 1 << math.ceil(math.log2(4 * kernels.shape[1]))
+    check_int("n_fft", n_fft, low=2 * kernels.shape[1])
+    periods = _candidate_periods(
+        sample_rate=sample_rate, f0_min_hz=f0_min_hz, f0_max_hz=f0_max_hz, n_fft=n_fft
     )
-    lags = np.arange(math.ceil(sample_rate / f0_max_hz), math.floor(sample_rate / f0_min_hz) + 1)
-    periods = np.unique(np.concatenate([on_bins[on_bins >= 1], n_fft / lags[lags >= 1]]))  # (M,) in bins
-    if periods.size == 0:
-        raise ConfigError(
-            "n_fft",
-            n_fft,
-            f"is too coarse: neither a bin of {sample_rate / n_fft:g} Hz nor sample_rate/P for an integer P "
-            "lies in [f0_min_hz, f0_max_hz]",
-        )
 
     power = np.abs(scipy.fft.rfft(kernels, n=n_fft, axis=1)) ** 2  # (K, F)
     weights = np.full(power.shape[1], 2.0)  # one-sided -> two-sided sums
@@ -119,6 +95,46 @@ def harmonic_score(
     score = scores[rows, best]
     f0_hz = np.where(score > 0, periods[best] * sample_rate / n_fft, np.nan)
     return HarmonicScores(f0_hz, score, periodicity[rows, best], n_harmonics[rows, best])
+
+
+def _checked_kernels(kernels: np.ndarray) -> np.ndarray:
+    """``kernels`` as a finite real ``(K, N)`` float64 array, K >= 1, N >= 2."""
+    kernels = np.asarray(kernels)
+    if kernels.ndim != 2 or kernels.shape[0] == 0 or kernels.shape[1] < 2:
+        raise ConfigError("kernels", kernels.shape, "must be a (K, N) array with K >= 1 and N >= 2")
+    if np.iscomplexobj(kernels) or not np.issubdtype(kernels.dtype, np.number):
+        raise ConfigError("kernels", str(kernels.dtype), "must hold real numbers")
+    kernels = kernels.astype(np.float64)
+    if not np.all(np.isfinite(kernels)):
+        raise ConfigError("kernels", "non-finite values", "must be finite")
+    return kernels
+
+
+def _candidate_periods(
+    *, sample_rate: float, f0_min_hz: float, f0_max_hz: float | None, n_fft: int
+) -> np.ndarray:
+    """Candidate fundamentals as periods in bins: the bins and the integer sample periods
+    within ``[f0_min_hz, f0_max_hz]`` (``f0_max_hz`` at most, and by default, sample_rate / 4)."""
+    top = sample_rate / 4
+    f0_max_hz = (
+        top if f0_max_hz is None else check_float("f0_max_hz", f0_max_hz, low=0.0, high=top, low_open=True)
+    )
+    f0_min_hz = check_float("f0_min_hz", f0_min_hz, low=0.0, low_open=True)
+    if f0_min_hz >= f0_max_hz:
+        raise ConfigError("f0_min_hz", f0_min_hz, f"must be < f0_max_hz = {f0_max_hz:g}")
+    on_bins = np.arange(
+        math.ceil(f0_min_hz * n_fft / sample_rate), math.floor(f0_max_hz * n_fft / sample_rate) + 1
+    )
+    lags = np.arange(math.ceil(sample_rate / f0_max_hz), math.floor(sample_rate / f0_min_hz) + 1)
+    periods = np.unique(np.concatenate([on_bins[on_bins >= 1], n_fft / lags[lags >= 1]]))  # (M,) in bins
+    if periods.size == 0:
+        raise ConfigError(
+            "n_fft",
+            n_fft,
+            f"is too coarse: neither a bin of {sample_rate / n_fft:g} Hz nor sample_rate/P for an integer P "
+            "lies in [f0_min_hz, f0_max_hz]",
+        )
+    return periods
 
 
 def _cosine_comb(weighted: np.ndarray, periods: np.ndarray) -> np.ndarray:

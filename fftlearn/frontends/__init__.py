@@ -8,7 +8,8 @@ from ._base import FRONTENDS, FrameShape, FrontEnd, build_frontend, frontend_cla
 from ._butterfly import ButterflyConfig, ButterflyFrontEnd, ButterflySpace
 from ._concentration import spectrogram_entropy, spectrogram_kurtosis
 from ._conv import ConvConfig, ConvFrontEnd, ConvSpace  # noqa: I001 (registration order)
-from ._dstft import DSTFTConfig, DSTFTFrontEnd, DSTFTSpace, dstft, window_function
+from ._dstft import DSTFTConfig, DSTFTFrontEnd, DSTFTSpace
+from ._dstft_transform import dstft, window_function
 from ._experts import ExpertsConfig, ExpertsFrontEnd, ExpertsSpace
 from ._logmel import LogMelConfig, LogMelFrontEnd, LogMelSpace, mel_filterbank
 from ._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd, MultiplicativeSpace, dft_kernels

@@ -18,12 +18,9 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import threading
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from optuna.storages.journal._file import BaseJournalFileLock
-
-if TYPE_CHECKING:
-    from ._storage import StorageLocation
 
 LOCK_WAIT_SECONDS = 600.0  # longer than any claim: a wait past this means something is wrong
 REDIS_LOCK_EXPIRY_SECONDS = 300
@@ -150,14 +147,3 @@ class RedisLock:
 
     def close(self) -> None:
         self._client.close()
-
-
-def study_lock(location: StorageLocation, study_name: str) -> StudyLock:
-    """The lock of study ``study_name`` in ``location`` (not yet held; use it as ``with lock:``)."""
-    if location.file is not None:
-        return FileLock(f"{location.file}.fftnas-lock")
-    if location.kind == "redis":
-        return RedisLock(location.url, study_name)
-    from ._storage import driver_url
-
-    return SqlLock(driver_url(location.url), study_name)

@@ -30,8 +30,7 @@ from fftlearn._validate import check_int
 from .._study import create_or_resume_study, make_sampler, register_worker
 from ..families import family_of
 from ._heartbeat import HeartbeatSettings
-from ._lock import study_lock
-from ._storage import StorageLocation, open_artifact_store, open_storage, storage_errors
+from ._storage import StorageLocation, open_artifact_store, open_storage, storage_errors, study_lock
 from ._worker import SignalGuard, SignalInterrupt, finished_count, run_worker
 
 

@@ -27,7 +27,7 @@ from optuna.artifacts import FileSystemArtifactStore
 from fftlearn import ConfigError
 
 from ._heartbeat import HeartbeatSettings, JournalHeartbeatStorage, retry_callback
-from ._lock import FileLock
+from ._lock import FileLock, RedisLock, SqlLock, StudyLock
 
 DEFAULT_STORAGE = "fftnas.journal"
 STORAGE_ENV = "FFTNAS_STORAGE"
@@ -200,3 +200,12 @@ def open_artifact_store(location: StorageLocation, *, create: bool) -> FileSyste
     elif not location.artifact_dir.is_dir():
         raise ConfigError("artifact_dir", str(location.artifact_dir), "no such directory")
     return FileSystemArtifactStore(str(location.artifact_dir))
+
+
+def study_lock(location: StorageLocation, study_name: str) -> StudyLock:
+    """The lock of study ``study_name`` in ``location`` (not yet held; use it as ``with lock:``)."""
+    if location.file is not None:
+        return FileLock(f"{location.file}.fftnas-lock")
+    if location.kind == "redis":
+        return RedisLock(location.url, study_name)
+    return SqlLock(driver_url(location.url), study_name)
