@@ -1,0 +1,97 @@
+"""Behaviour unchanged: the seeded quick-start study, trial by trial, against a record.
+
+Runs ``fftnas run experiments/quickstart.toml`` (CPU, one torch thread, so the figures do not
+depend on the machine's core count) into a fresh journal, then compares every trial's params,
+config JSON and metrics (timings left out) with ``tests/data/quickstart_seeded_trials.json``,
+which was recorded from the code before the issue-9 restructuring (commit 8c991bb). Prints a
+table and appends it to benchmarks/RESULTS.md; ``--record`` rewrites the record instead.
+tests/test_quickstart_equivalence.py runs the same comparison.
+
+    .venv/bin/python benchmarks/quickstart_equivalence.py [--record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import optuna
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import append_results, markdown_table  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+RECORD = REPO / "tests" / "data" / "quickstart_seeded_trials.json"
+TIMINGS = {"train_seconds", "latency_us"}
+
+
+def seeded_quickstart_trials() -> list[dict[str, object]]:
+    """Every trial of a fresh seeded quick-start run: number, params, config, metrics."""
+    with tempfile.TemporaryDirectory(prefix="fftnas-equivalence-") as tmp:
+        journal = Path(tmp) / "quickstart.journal"
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        command = [sys.executable, "-m", "nas.cli", "run", str(REPO / "experiments" / "quickstart.toml")]
+        command += ["--no-progress", "--devices", "cpu", "--storage", str(journal)]
+        subprocess.run(command, cwd=tmp, env=env, check=True, capture_output=True)
+        backend = optuna.storages.journal.JournalFileBackend(str(journal))
+        study = optuna.load_study(study_name="quickstart", storage=optuna.storages.JournalStorage(backend))
+        return [
+            {
+                "number": trial.number,
+                "params": trial.params,
+                "config": trial.user_attrs["config"],
+                "metrics": {k: v for k, v in trial.user_attrs["metrics"].items() if k not in TIMINGS},
+            }
+            for trial in study.trials
+        ]
+
+
+def differences(recorded: list[dict], now: list[dict]) -> list[str]:
+    """One line per trial field that differs (empty when every trial is identical)."""
+    if len(recorded) != len(now):
+        return [f"{len(now)} trials, recorded {len(recorded)}"]
+    return [
+        f"trial {old['number']}: {key} {old[key]!r} -> {new[key]!r}"
+        for old, new in zip(recorded, now)
+        for key in ("number", "params", "config", "metrics")
+        if old[key] != new[key]
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--record", action="store_true", help="rewrite the record from this code")
+    args = parser.parse_args()
+    trials = json.loads(json.dumps(seeded_quickstart_trials()))  # the record's JSON types
+    if args.record:
+        RECORD.write_text(json.dumps(trials, indent=1, sort_keys=True) + "\n")
+        print(f"recorded {len(trials)} trials in {RECORD}")
+        return
+    found = differences(json.loads(RECORD.read_text()), trials)
+    rows = [
+        [
+            str(t["number"]),
+            json.dumps(t["params"], sort_keys=True)[:60],
+            f"{t['metrics']['accuracy']:.4f}",
+            f"{t['metrics']['macs']:,.0f}",
+            "identical" if not any(f"trial {t['number']}:" in d for d in found) else "DIFFERS",
+        ]
+        for t in trials
+    ]
+    table = markdown_table(["trial", "params (first 60 characters)", "accuracy", "MACs", "vs record"], rows)
+    print(table)
+    print("\n".join(found) or "every trial identical to the record (params, config, metrics)")
+    append_results(
+        "Seeded quick start against the pre-restructuring record",
+        table,
+        notes=f"{len(trials) - len({d.split(':')[0] for d in found})} of {len(trials)} trials identical.",
+    )
+
+
+if __name__ == "__main__":
+    main()

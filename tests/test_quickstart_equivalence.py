@@ -1,0 +1,29 @@
+"""Behaviour unchanged by restructuring: the seeded quick start gives the recorded trials.
+
+The record (tests/data/quickstart_seeded_trials.json) holds every trial's params, config JSON
+and held-out metrics of the seeded quick-start study, made before the issue-9 restructuring.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+from tests.helpers import REPO
+
+
+def _equivalence_module():
+    spec = importlib.util.spec_from_file_location(
+        "quickstart_equivalence", REPO / "benchmarks" / "quickstart_equivalence.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_seeded_quickstart_gives_the_recorded_params_configs_and_metrics() -> None:
+    equivalence = _equivalence_module()
+    recorded = json.loads(equivalence.RECORD.read_text())
+    now = json.loads(json.dumps(equivalence.seeded_quickstart_trials()))
+    assert len(recorded) == 20
+    assert equivalence.differences(recorded, now) == []
