@@ -2,7 +2,7 @@
 
 For each sampler and each size S, an in-memory study with the experiment's directions is given S
 complete trials, then R trials are timed; one timed unit is ``study.ask()`` plus
-``suggest_for(trial, experiment)`` (nas/_evaluate.py): the sampler's work to propose one candidate
+``suggest_for(trial, experiment)`` (nas/families/frontend/_evaluate.py): the sampler's work to propose one candidate
 of the real, conditional fftnas space (``study.tell`` is timed apart). The S trials stand in for a study that
 grew to S trials: their params are drawn once by ``suggest_for`` under a seeded RandomSampler and
 are the same for every sampler; each carries NSGA-II's generation attribute (trial i is in

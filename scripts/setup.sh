@@ -26,7 +26,7 @@ apt_install() { # apt_install WHY PACKAGE...: Debian packages, as root or with s
 }
 
 # Always (the experiments need them): FluidSynth and two GM SoundFonts render the instrument
-# notes (fftlearn/_soundfont.py), espeak-ng the speech (fftlearn/_speech.py).
+# notes (fftlearn/data/_soundfont.py), espeak-ng the speech (fftlearn/data/_speech.py).
 missing=()
 for package in libfluidsynth3 fluid-soundfont-gm timgm6mb-soundfont espeak-ng; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
