@@ -155,3 +155,15 @@ def test_gumbel_experts_train_deterministically_from_the_seed() -> None:
         )
         weights.append(model.frontend.router[-1].weight.detach().clone())
     torch.testing.assert_close(weights[0], weights[1], rtol=0, atol=0)
+
+
+def test_logmel_mac_count_is_the_dense_product_it_runs() -> None:
+    config = LogMelConfig(frame_length=512, n_fft=256, hop=128, n_mels=20, f_min=50.0, f_max=7000.0)
+    frontend = fftlearn.LogMelFrontEnd(config)
+    bins = 129
+    assert int((frontend.mel != 0).sum()) < 20 * bins  # the mel matrix is sparse; the product is not
+    counted = fftlearn.dense_flops(frontend, _frames(4, 512))  # FLOPs; FFT and elementwise ops are 0
+    mel_product_macs = config.n_windows * 20 * bins
+    assert counted == 2 * mel_product_macs
+    per_window = 256 + fftlearn.rfft_macs(256) + 2 * bins + 20 * bins  # window, rfft, |.|^2, mel
+    assert frontend.macs_per_example() == config.n_windows * per_window
