@@ -19,6 +19,7 @@ from fftlearn import (
     MultiplicativeConfig,
     STFTConfig,
 )
+from fftlearn.frontends._conv import INITS as CONV_INITS
 from fftlearn.frontends._multiplicative import MAX_KERNELS
 from fftlearn.frontends._stft import WINDOWS
 
@@ -100,7 +101,8 @@ class ConvSpace:
     stride_fraction: tuple[float, ...] = (0.5,)  # stride = max(1, round(fraction * L))
     pooling: tuple[str, ...] = ("max", "mean", "l2")  # choices
     pool_windows: IntRange = IntRange(1, 4)  # time segments kept (capped at the positions)
-    init: tuple[str, ...] = ("random",)  # choices among "random", "dft"
+    init: tuple[str, ...] = ("random",)  # choices among "random", "dft", "dft_pairs"
+    pair_magnitude: tuple[bool, ...] = (False,)  # choices; asked only when not the default (False,)
 
     def __post_init__(self) -> None:
         _within(self.n_filters, "n_filters", 1, 8192)
@@ -108,7 +110,12 @@ class ConvSpace:
         _fractions("stride_fraction", self.stride_fraction)
         check_choices("pooling", self.pooling, ("max", "mean", "l2"))
         _within(self.pool_windows, "pool_windows", 1, 1024)
-        check_choices("init", self.init, ("random", "dft"))
+        check_choices("init", self.init, CONV_INITS)
+        check_choices("pair_magnitude", self.pair_magnitude, (True, False))
+        if True in self.pair_magnitude and self.n_filters.high < 2:
+            raise ConfigError(
+                "n_filters.high", self.n_filters.high, "must be >= 2 when pair_magnitude may be true"
+            )
 
     def check_frame_length(self, frame_length: int) -> None:
         if self.filter_length.high > frame_length:
@@ -121,14 +128,26 @@ class ConvSpace:
         fraction = trial.suggest_categorical(f"{prefix}stride_fraction", list(self.stride_fraction))
         stride = max(1, round(fraction * length))
         positions = 1 + (shape.frame_length - length) // stride
+        # the default (False,) asks nothing, so studies from before this choice keep their params
+        paired = self.pair_magnitude != (False,) and trial.suggest_categorical(
+            f"{prefix}pair_magnitude", list(self.pair_magnitude)
+        )
+        if paired:  # sample the number of pairs so that M is even by construction
+            low, high = self.n_filters.low, self.n_filters.high
+            n_filters = 2 * IntRange(max(1, math.ceil(low / 2)), high // 2, self.n_filters.log).suggest(
+                trial, f"{prefix}n_pairs"
+            )
+        else:
+            n_filters = self.n_filters.suggest(trial, f"{prefix}n_filters")
         return ConvConfig(
             frame_length=shape.frame_length,
-            n_filters=self.n_filters.suggest(trial, f"{prefix}n_filters"),
+            n_filters=n_filters,
             filter_length=length,
             stride=stride,
             pooling=trial.suggest_categorical(f"{prefix}pooling", list(self.pooling)),
             pool_windows=min(positions, self.pool_windows.suggest(trial, f"{prefix}pool_windows")),
             init=trial.suggest_categorical(f"{prefix}init", list(self.init)),
+            pair_magnitude=paired,
         )
 
 
