@@ -20,6 +20,7 @@ from ._experiment import Experiment
 
 WEIGHTS_ATTR = "artifact.weights"
 SPECTRA_ATTR = "artifact.kernel_spectra"  # every trial has it; others depend on the kind
+TRAIN_STEPS_ATTR = "train_steps"  # optimizer steps the trial's training took
 
 
 def trial_seed(study_seed: int, trial_number: int) -> int:
@@ -87,6 +88,8 @@ class TrialObjective:
             raise
         trial.set_user_attr("metrics", evaluation.metrics)
         trial.set_user_attr("stopped_by_time", bool(evaluation.train and evaluation.train.stopped_by_time))
+        if evaluation.train is not None:  # reproduce retrains exactly these steps, whatever the clock
+            trial.set_user_attr(TRAIN_STEPS_ATTR, evaluation.train.steps)
         self._store_artifacts(trial, evaluation.model)
         trial.set_user_attr(
             "seconds", {"train": evaluation.metrics["train_seconds"], "trial": time.perf_counter() - start}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from dataclasses import dataclass
@@ -10,12 +11,12 @@ from pathlib import Path
 import optuna
 import torch
 
-from fftlearn import ConfigError, config_to_json, load_checkpoint, resolve_device
+from fftlearn import CandidateConfig, ConfigError, config_to_json, load_checkpoint, resolve_device
 
 from ._evaluate import evaluate_candidate, measure, suggest_for, task_data
-from ._experiment import FactorizationExperiment
+from ._experiment import Experiment, FactorizationExperiment
 from ._factorization import fit_metrics, fitter_for, run_fit
-from ._objective import WEIGHTS_ATTR
+from ._objective import TRAIN_STEPS_ATTR, WEIGHTS_ATTR
 from ._study import study_experiment
 
 TIMINGS = ("train_seconds", "latency_us", "seconds")
@@ -41,8 +42,10 @@ def reproduce_trial(
 ) -> Reproduction:
     """Rebuild trial ``trial_number``'s config with ``FixedTrial(params)`` and measure it again.
 
-    Retraining uses the stored seed, data seed and torch thread count, so on the CPU the
-    accuracy comes back exactly. With ``from_weights`` the saved weights are evaluated instead.
+    Retraining uses the stored seed, data seed and torch thread count, and takes exactly the
+    optimizer steps the trial recorded (``budget.max_seconds`` is not applied: a trial the time
+    cap stopped is retrained to the same step on any machine), so on the CPU the accuracy comes
+    back exactly. With ``from_weights`` the saved weights are evaluated instead.
     """
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     if trial_number not in trials:
@@ -77,23 +80,49 @@ def reproduce_trial(
         _, test_data = task_data(experiment.task, trial.user_attrs["data_seed"])
         _, reproduced = measure(model, test_data, device=target)
         return Reproduction(trial_number, stored, reproduced, config, "weights")
+    reproduced = _retrain(trial, experiment, candidate, device=target)
+    return Reproduction(trial_number, stored, reproduced, config, "retrain", _retrain_note(trial))
+
+
+def _retrain(
+    trial: optuna.trial.FrozenTrial,
+    experiment: Experiment,
+    candidate: CandidateConfig,
+    *,
+    device: torch.device,
+) -> dict[str, float]:
+    """Train ``candidate`` as ``trial`` did (seeds, threads, its recorded steps) and measure it."""
+    budget, steps = experiment.budget, trial.user_attrs.get(TRAIN_STEPS_ATTR)
+    if steps is not None:  # the recorded steps decide, never this machine's clock
+        budget = dataclasses.replace(budget, max_seconds=0.0)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(int(trial.user_attrs.get("torch_threads", previous_threads)))
     try:
         evaluation = evaluate_candidate(
             candidate,
             task=experiment.task,
-            budget=experiment.budget,
+            budget=budget,
             seed=int(trial.user_attrs["seed"]),
             data_seed=int(trial.user_attrs["data_seed"]),
-            device=target,
+            device=device,
+            max_steps=None if steps is None else int(steps),
         )
     finally:
         torch.set_num_threads(previous_threads)
-    note = None
-    if trial.user_attrs.get("stopped_by_time"):
-        note = "the trial's training was cut short by budget.max_seconds, so a retrain may differ"
-    return Reproduction(trial_number, stored, evaluation.metrics, config, "retrain", note)
+    return evaluation.metrics
+
+
+def _retrain_note(trial: optuna.trial.FrozenTrial) -> str | None:
+    """What a reader of a retrain of a time-capped trial should know, or None."""
+    if not trial.user_attrs.get("stopped_by_time"):
+        return None
+    steps = trial.user_attrs.get(TRAIN_STEPS_ATTR)
+    if steps is None:  # recorded before fftnas stored the steps
+        return "the trial's training was cut short by budget.max_seconds, so a retrain may differ"
+    return (
+        f"the trial's training was cut short by budget.max_seconds after {steps} optimizer step(s); "
+        "the retrain took exactly as many (only its timings differ)"
+    )
 
 
 def _refit(
