@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -9,17 +10,20 @@ import pytest
 import scipy.linalg
 import torch
 
+import fftlearn
 from fftlearn._errors import ConfigError
 from fftlearn.analysis._frames import (
     FrameBounds,
     frame_bounds_convolutional,
     frame_bounds_matrix,
+    frame_bounds_strided,
     plot_frame_response,
     predicted_condition,
     random_filterbank,
 )
 from fftlearn.analysis._harmonic import harmonic_score
 from fftlearn.analysis._routing import RouterUsage, plot_router_usage, router_usage
+from nas.families.frontend._analysis import _bounds
 
 PNG = b"\x89PNG\r\n\x1a\n"
 RATE = 16000
@@ -184,6 +188,82 @@ def test_frame_response_pictures_are_png(tmp_path) -> None:
         assert path.read_bytes()[:8] == PNG
 
 
+# ------------------------------------------------------------ frame bounds: strided conv front-ends
+
+
+def conv_operator(filters: np.ndarray, *, stride: int, frame_length: int) -> np.ndarray:
+    """The ``(J·P, N)`` matrix of the map a ConvFrontEnd runs, built by applying it to unit impulses."""
+    config = fftlearn.frontends.ConvConfig(
+        frame_length=frame_length, n_filters=filters.shape[0], filter_length=filters.shape[1], stride=stride
+    )
+    frontend = fftlearn.frontends.ConvFrontEnd(config)
+    with torch.no_grad():
+        frontend.weight.copy_(torch.from_numpy(filters))
+        responses = frontend.responses(torch.eye(frame_length))  # (N, J, P)
+    return responses.double().reshape(frame_length, -1).numpy().T  # (J·P, N)
+
+
+def test_strided_bounds_of_the_default_conv_bank_say_it_is_not_a_frame() -> None:
+    # J = 64 filters of T = 400 taps at stride 160 in a 640-sample frame: 2 positions, so 128
+    # responses for 640 samples. The stride-1 bounds call this bank a frame (B/A about 2).
+    filters = np.random.default_rng(0).normal(size=(64, 400)) / 20.0
+    strided = frame_bounds_strided(filters, stride=160, frame_length=640)
+    assert strided.kind == "strided" and strided.lower == 0.0 and strided.condition == math.inf
+    assert frame_bounds_convolutional(filters).condition < 3.0  # what was reported before
+    singular = np.linalg.svd(conv_operator(filters, stride=160, frame_length=640), compute_uv=False)
+    assert singular.size == 128  # rank at most 128 < 640
+    assert strided.upper == pytest.approx(singular[0] ** 2, rel=1e-5)  # the front-end runs in float32
+    assert np.count_nonzero(strided.response > 1e-9 * strided.upper) == 128
+
+
+@pytest.mark.parametrize(("n_filters", "length", "stride"), [(3, 8, 1), (12, 16, 4), (40, 32, 16)])
+def test_strided_bounds_match_the_svd_of_the_explicit_operator(
+    n_filters: int, length: int, stride: int
+) -> None:
+    frame_length = length + 6 * stride  # every sample lies under some filter position
+    filters = np.random.default_rng(length).normal(size=(n_filters, length))
+    bounds = frame_bounds_strided(filters, stride=stride, frame_length=frame_length)
+    rows = []  # the operator built by hand, in float64: one row per (filter, position)
+    for h in filters:
+        for start in range(0, frame_length - length + 1, stride):
+            row = np.zeros(frame_length)
+            row[start : start + length] = h
+            rows.append(row)
+    operator = np.array(rows)  # (J·P, N)
+    assert operator.shape[0] >= frame_length
+    singular = np.linalg.svd(operator, compute_uv=False)
+    assert bounds.lower > 0.0
+    assert bounds.lower == pytest.approx(singular[-1] ** 2, rel=1e-8)
+    assert bounds.upper == pytest.approx(singular[0] ** 2, rel=1e-10)
+    assert bounds.condition == pytest.approx((singular[0] / singular[-1]) ** 2, rel=1e-8)
+    np.testing.assert_allclose(bounds.response, np.sort(singular**2), rtol=1e-8, atol=1e-10 * bounds.upper)
+    # the same operator, as the conv front-end computes it (float32), agrees too
+    ran = np.linalg.svd(conv_operator(filters, stride=stride, frame_length=frame_length), compute_uv=False)
+    np.testing.assert_allclose(ran, singular, rtol=1e-4, atol=1e-5 * singular[0])
+
+
+def test_samples_no_filter_position_covers_make_the_strided_map_rank_deficient() -> None:
+    filters = np.random.default_rng(3).normal(size=(12, 16))
+    covered = frame_bounds_strided(filters, stride=4, frame_length=64)  # positions 0..48 cover 0..63
+    uncovered = frame_bounds_strided(filters, stride=4, frame_length=66)  # 64, 65 never seen
+    assert covered.lower > 0.0 and uncovered.lower == 0.0 and uncovered.condition == math.inf
+    gap = frame_bounds_strided(filters[:, :4], stride=8, frame_length=68)  # taps 4..7 of each hop unseen
+    assert gap.lower == 0.0
+
+
+def test_trial_attribute_reports_the_strided_map_as_plain_json() -> None:
+    config = fftlearn.frontends.ConvConfig(frame_length=640, n_filters=64, filter_length=400, stride=160)
+    summary, bounds = _bounds(
+        fftlearn.frontends.ConvFrontEnd(config, generator=torch.Generator().manual_seed(0))
+    )
+    assert summary["kind"] == "strided" and summary["lower"] == 0.0 and bounds.condition == math.inf
+    assert summary["condition"] is None  # inf is stored as null: Optuna keeps user attributes as JSON
+    assert json.loads(json.dumps(summary, allow_nan=False)) == summary
+    frame = fftlearn.frontends.ConvConfig(frame_length=64, n_filters=16, filter_length=16, stride=4)
+    summary, _ = _bounds(fftlearn.frontends.ConvFrontEnd(frame, generator=torch.Generator().manual_seed(0)))
+    assert summary["condition"] == pytest.approx(summary["upper"] / summary["lower"])
+
+
 def test_frame_bound_errors_name_the_field() -> None:
     cases = [
         (lambda: frame_bounds_convolutional(np.ones(4)), "filters"),
@@ -191,6 +271,9 @@ def test_frame_bound_errors_name_the_field() -> None:
         (lambda: frame_bounds_convolutional(np.array([[1.0, np.nan]])), "filters"),
         (lambda: frame_bounds_convolutional(np.ones((2, 8)), n_fft=4), "n_fft"),
         (lambda: frame_bounds_matrix(np.zeros((0, 3))), "kernels"),
+        (lambda: frame_bounds_strided(np.ones((2, 8)), stride=1, frame_length=4), "frame_length"),
+        (lambda: frame_bounds_strided(np.ones((2, 8)), stride=0, frame_length=16), "stride"),
+        (lambda: frame_bounds_strided(np.ones((2, 4), dtype=complex), stride=1, frame_length=8), "filters"),
         (lambda: random_filterbank(0, 8, seed=0), "n_filters"),
         (lambda: random_filterbank(4, 8, seed=-1), "seed"),
         (lambda: predicted_condition(4, 0), "length"),

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import os
+import pickle
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nas.cli import main
@@ -196,3 +201,96 @@ def test_missing_soundfont_exits_2_before_anything_is_stored(
     err = capsys.readouterr().err
     assert err.startswith("fftnas: error: task.data.soundfont: got '/no/such/font.sf2'")
     assert not storage.exists()
+
+
+class _Unpickled:
+    """Unpickling this creates the directory ``marker``: proof that a pickle was loaded."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.mkdir, (str(self.marker),))
+
+
+def _npy(header: dict[str, object], payload: bytes = b"") -> bytes:
+    """A .npy file with ``header`` (descr, fortran_order, shape) written by numpy, then ``payload``."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + payload
+
+
+def _valid_npy() -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.eye(4))
+    return buffer.getvalue()
+
+
+def _raw_header(text: str) -> bytes:
+    """The .npy magic (format 1.0) and a header of ``text``, unchecked."""
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode("latin1")
+
+
+BAD_MATRIX_FILES = {
+    "empty": (lambda marker: b"", "must be a .npy file numpy can read (it is empty: 0 bytes)"),
+    "truncated header": (
+        lambda marker: _valid_npy()[:20],
+        "must be a .npy file numpy can read (its header is malformed)",
+    ),
+    "garbage header": (
+        lambda marker: _raw_header("{'descr': '<f8', 'fortran_order': False, 'shape': (4,\n"),
+        "must be a .npy file numpy can read (its header is malformed)",
+    ),
+    "not npy at all": (
+        lambda marker: b"PK\x03\x04 a zip file",
+        "must be a .npy file numpy can read (it does not start with the .npy magic)",
+    ),
+    "huge declared shape": (
+        lambda marker: _npy({"descr": "<f8", "fortran_order": False, "shape": (2**22, 2**22)}, bytes(64)),
+        "n a power of two in [2, 8192]; n is 4194304",
+    ),
+    "data shorter than declared": (
+        lambda marker: _npy({"descr": "<f8", "fortran_order": False, "shape": (8192, 8192)}, bytes(64)),
+        "is truncated: its header declares a 8192x8192 float64 matrix (536870912 bytes of data)",
+    ),
+    "non-square": (
+        lambda marker: _npy({"descr": "<f8", "fortran_order": False, "shape": (4, 8)}, bytes(256)),
+        "must hold a square 2-D matrix; its shape is (4, 8)",
+    ),
+    "non-numeric dtype": (
+        lambda marker: _npy({"descr": "<U1", "fortran_order": False, "shape": (2, 2)}, bytes(16)),
+        "must hold a numeric matrix",
+    ),
+    "object dtype (pickle)": (
+        lambda marker: _npy(
+            {"descr": "|O", "fortran_order": False, "shape": (2, 2)},
+            pickle.dumps(np.array([[_Unpickled(marker)] * 2] * 2, dtype=object)),
+        ),
+        "must hold a numeric matrix",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_MATRIX_FILES))
+def test_fit_refuses_bad_matrix_files_in_one_line(tmp_path: Path, case: str) -> None:
+    make, expected = BAD_MATRIX_FILES[case]
+    marker = tmp_path / "unpickled"
+    path = tmp_path / "m.npy"
+    path.write_bytes(make(marker))
+    result = subprocess.run(
+        [sys.executable, "-m", "nas.cli", "fit", "--target-file", str(path), "--method", "hierarchical"],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"fftnas: error: path: got '{path}'; "), result.stderr
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not marker.exists()  # the pickle was never loaded
+    if case == "object dtype (pickle)":  # control: loading that pickle would have left the marker
+        np.load(path, allow_pickle=True)
+        assert marker.is_dir()

@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import optuna
 import pytest
 
 import fftlearn
+import fftlearn.training._train
 from nas._study import study_experiment
 from nas.cli import main
 from tests.helpers import QUICKSTART, REPO, edit_experiment, write_tiny_experiment
@@ -107,6 +109,39 @@ def test_reproduce_retrains_exactly(
     assert weights["reproduced"]["accuracy"] == weights["stored"]["accuracy"]
     assert main(["reproduce", "--trial", str(number)]) == 0
     assert "exact" in capsys.readouterr().out
+
+
+def test_a_time_capped_trial_reproduces_exactly_on_any_machine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    # max_seconds = 1e-9: every machine stops each trial after its first optimizer step
+    experiment = edit_experiment(
+        write_tiny_experiment(tmp_path / "tiny.toml", trials=2),
+        tmp_path / "capped.toml",
+        r"^batch_size = 32$",
+        "batch_size = 32\nmax_seconds = 1e-9",
+    )
+    storage = tmp_path / "capped.journal"
+    assert main(["run", str(experiment), "--storage", str(storage), "--no-progress", "--device", "cpu"]) == 0
+    capsys.readouterr()
+    study = _study(storage, "tiny")
+    assert len(study.trials) == 2
+    for trial in study.trials:
+        assert trial.user_attrs["stopped_by_time"] is True and trial.user_attrs["train_steps"] == 1
+    # The retrain runs on a machine so fast that the training clock never moves: capped by time
+    # it would train every epoch; it must take the trial's one step and give its metrics back.
+    monkeypatch.setattr(fftlearn.training._train, "time", SimpleNamespace(perf_counter=lambda: 0.0))
+    for trial in study.trials:
+        argv = ["reproduce", "--storage", str(storage), "--trial", str(trial.number), "--json"]
+        assert main(argv) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["mode"] == "retrain"
+        for name in ("accuracy", "loss", "raw_pitch_accuracy", "macs", "params"):
+            assert result["reproduced"][name] == result["stored"][name], name
+        assert result["note"] == (
+            "the trial's training was cut short by budget.max_seconds after 1 optimizer step(s); "
+            "the retrain took exactly as many (only its timings differ)"
+        )
 
 
 def test_config_json_builds_the_trial_model_from_fftlearn_alone(quickstart_dir: Path) -> None:

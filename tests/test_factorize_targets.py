@@ -162,6 +162,27 @@ def test_bad_matrix_files_are_config_errors_naming_path(
     assert caught.value.allowed == message
 
 
+def test_header_checked_loader_reads_every_valid_layout(tmp_path: Path) -> None:
+    matrix = np.random.default_rng(1).standard_normal((8, 8))
+    layouts = {
+        "fortran": np.asfortranarray(matrix),
+        "big-endian": matrix.astype(">f8"),
+        "float32": matrix.astype(np.float32),
+        "complex64": (matrix + 1j * matrix.T).astype(np.complex64),
+    }
+    for name, array in layouts.items():
+        path = tmp_path / f"{name}.npy"
+        np.save(path, array)
+        np.testing.assert_array_equal(load_matrix_file(str(path)), array, err_msg=name)
+    version2 = tmp_path / "v2.npy"
+    with version2.open("wb") as handle:
+        np.lib.format.write_array(handle, matrix, version=(2, 0))
+    np.testing.assert_array_equal(load_matrix_file(str(version2)), matrix)
+    extra = tmp_path / "extra.npy"  # bytes after the declared data are ignored, as numpy does
+    extra.write_bytes(version2.read_bytes() + b"trailing")
+    np.testing.assert_array_equal(load_matrix_file(str(extra)), matrix)
+
+
 def test_missing_unreadable_and_mismatched_files(tmp_path: Path) -> None:
     missing = str(tmp_path / "missing.npy")
     with pytest.raises(ConfigError) as caught:

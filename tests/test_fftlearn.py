@@ -205,6 +205,46 @@ def test_time_cap_stops_training_and_says_so() -> None:
     assert result.stopped_by_time and result.steps == 1
 
 
+def _trained(budget: TrainConfig, *, max_steps: int | None = None) -> tuple[torch.nn.Module, object]:
+    train, _ = fftlearn.make_task_data(TASK, seed=0)
+    model = fftlearn.build(
+        ModelConfig(frontend=STFTConfig(frame_length=256, n_fft=64, hop=64), head=HeadConfig(), n_classes=6),
+        seed=0,
+    )
+    result = fftlearn.train_classifier(
+        model,
+        train,
+        optimizer=OptimizerConfig(),
+        budget=budget,
+        seed=0,
+        device=torch.device("cpu"),
+        max_steps=max_steps,
+    )
+    return model, result
+
+
+def test_step_cap_trains_exactly_the_first_steps_of_the_full_run() -> None:
+    one_epoch, full = _trained(TrainConfig(epochs=1, batch_size=64))
+    assert full.steps > 2 and not full.stopped_by_time
+    capped_model, capped = _trained(TrainConfig(epochs=50, batch_size=64), max_steps=full.steps)
+    assert capped.steps == full.steps and not capped.stopped_by_time
+    assert capped.final_loss == full.final_loss
+    for name, weight in one_epoch.state_dict().items():
+        assert torch.equal(weight, capped_model.state_dict()[name]), name
+    # a run the time cap stopped after its first step equals a run capped at one step
+    timed_model, timed = _trained(TrainConfig(epochs=50, max_seconds=1e-9))
+    stepped_model, stepped = _trained(TrainConfig(epochs=50), max_steps=1)
+    assert timed.stopped_by_time and timed.steps == stepped.steps == 1 and not stepped.stopped_by_time
+    assert timed.final_loss == stepped.final_loss
+    for name, weight in timed_model.state_dict().items():
+        assert torch.equal(weight, stepped_model.state_dict()[name]), name
+    # mid-epoch: 2 steps into the second epoch
+    _, mid = _trained(TrainConfig(epochs=50, batch_size=64), max_steps=full.steps + 2)
+    assert mid.steps == full.steps + 2
+    with pytest.raises(fftlearn.ConfigError, match=r"^max_steps: got 0; must be an integer"):
+        _trained(TrainConfig(), max_steps=0)
+
+
 def test_pitch_labels_in_midi_classes_and_cent_bins() -> None:
     midi_task = fftlearn.TaskConfig(name="pitch", data=DATA)
     cents_task = fftlearn.TaskConfig(name="pitch", pitch_bins="cents", cents_per_bin=20, data=DATA)

@@ -156,3 +156,102 @@ def test_gumbel_experts_train_deterministically_from_the_seed() -> None:
         )
         weights.append(model.frontend.router[-1].weight.detach().clone())
     torch.testing.assert_close(weights[0], weights[1], rtol=0, atol=0)
+
+
+def test_logmel_mac_count_is_the_dense_product_it_runs() -> None:
+    config = LogMelConfig(frame_length=512, n_fft=256, hop=128, n_mels=20, f_min=50.0, f_max=7000.0)
+    frontend = fftlearn.frontends.LogMelFrontEnd(config)
+    bins = 129
+    assert int((frontend.mel != 0).sum()) < 20 * bins  # the mel matrix is sparse; the product is not
+    counted = fftlearn._compute.flop_counter_flops(frontend, _frames(4, 512))  # FLOPs; FFT and elementwise ops are 0
+    mel_product_macs = config.n_windows * 20 * bins
+    assert counted == 2 * mel_product_macs
+    per_window = 256 + fftlearn.frontends.rfft_macs(256) + 2 * bins + 20 * bins  # window, rfft, |.|^2, mel
+    assert frontend.macs_per_example() == config.n_windows * per_window
+
+
+def _stft_slice_config(pooling: str = "max") -> ConvConfig:
+    # bins = 33 of a 64-point DFT; one pool window per position keeps every STFT frame
+    return ConvConfig(
+        frame_length=256,
+        n_filters=66,
+        filter_length=64,
+        stride=16,
+        pooling=pooling,
+        pool_windows=13,
+        init="dft_pairs",
+        pair_magnitude=True,
+        log_compress=False,
+    )
+
+
+@pytest.mark.parametrize("pooling", ["max", "mean", "l2"])
+def test_conv_dft_pairs_with_pair_magnitude_is_the_stft_magnitude_slice(pooling: str) -> None:
+    config = _stft_slice_config(pooling)
+    assert config.n_positions == 13 and config.n_features == 33 * 13
+    frontend = fftlearn.frontends.ConvFrontEnd(config)
+    frames = _frames(3, 256)
+    ours = frontend(frames).detach().numpy().reshape(3, 33, 13)  # (B, bins, STFT frames)
+    # torch.stft with center=False (no padding): frame p starts at p * hop, as the conv positions
+    # do; the periodic Hann window is torch.hann_window's default; no normalisation
+    reference = torch.stft(
+        frames.double(),
+        n_fft=64,
+        hop_length=16,
+        window=torch.hann_window(64, dtype=torch.float64),
+        center=False,
+        return_complex=True,
+    ).abs()  # (B, 33, 13)
+    np.testing.assert_allclose(ours, reference.numpy(), rtol=1e-5, atol=1e-5)
+    # scipy.signal.stft: boundary=None and padded=False align its frames the same way; its
+    # 'spectrum' scaling divides by the window's sum
+    _, _, spectrum = scipy.signal.stft(
+        frames.double().numpy(),
+        window="hann",
+        nperseg=64,
+        noverlap=48,
+        boundary=None,
+        padded=False,
+        detrend=False,
+        scaling="spectrum",
+    )  # (B, 33, 13)
+    window_sum = scipy.signal.get_window("hann", 64).sum()
+    np.testing.assert_allclose(ours, np.abs(spectrum) * window_sum, rtol=1e-5, atol=1e-5)
+
+
+def test_dft_pairs_filters_are_the_stft_kernels() -> None:
+    config = _stft_slice_config()
+    conv = fftlearn.frontends.ConvFrontEnd(config).kernels()
+    stft = fftlearn.frontends.STFTFrontEnd(
+        fftlearn.frontends.STFTConfig(frame_length=256, n_fft=64, hop=16)
+    ).kernels()
+    torch.testing.assert_close(conv, stft)
+    # fewer pairs than bins: evenly spread whole bins from 0 to Nyquist
+    few = fftlearn.frontends.ConvFrontEnd(
+        ConvConfig(frame_length=256, n_filters=10, filter_length=64, stride=16, init="dft_pairs")
+    ).kernels()
+    peaks = np.abs(np.fft.rfft(few[0::2].numpy(), axis=1)).argmax(1)
+    assert peaks.tolist() == [0, 8, 16, 24, 32]
+
+
+def test_conv_pair_magnitude_mac_count_and_errors() -> None:
+    config = ConvConfig(
+        frame_length=640, n_filters=16, filter_length=64, stride=32, pair_magnitude=True, pooling="l2"
+    )
+    model = fftlearn.build(ModelConfig(frontend=config, head=HeadConfig(depth=0), n_classes=4))
+    positions = 1 + (640 - 64) // 32
+    assert config.n_features == 8
+    taps, pairs, squares = 16 * positions * 64, 16 * positions, 8 * positions  # 2 per pair per position
+    assert model.frontend.macs_per_example() == taps + pairs + squares
+    counted = fftlearn._compute.flop_counter_flops(model, torch.zeros(2, 640)) // 2
+    assert counted == taps + 8 * 4  # the flop counter sees the convolution and the head only
+    with pytest.raises(
+        fftlearn.ConfigError, match=r"^n_filters: got 15; must be even when pair_magnitude is true$"
+    ):
+        ConvConfig(n_filters=15, pair_magnitude=True)
+    with pytest.raises(
+        fftlearn.ConfigError, match=r"^init: got 'fft'; must be one of random, dft, dft_pairs$"
+    ):
+        ConvConfig(init="fft")  # type: ignore[arg-type]
+    round_trip = fftlearn.config_from_json(fftlearn.config_to_json(config))
+    assert round_trip == config

@@ -7,7 +7,7 @@ import pytest
 
 import fftlearn
 from fftlearn import ConfigError
-from fftlearn.frontends import MultiplicativeSpace, STFTSpace
+from fftlearn.frontends import ConvSpace, MultiplicativeSpace, STFTSpace
 from searchspace import FrontEndSpace, HeadSpace, IntRange, suggest_candidate
 
 SPACE = FrontEndSpace(
@@ -82,3 +82,66 @@ def test_space_validation_names_the_field() -> None:
         SPACE.check_frame_length(128)
     with pytest.raises(ConfigError, match=r"^width\.low: got 0"):
         HeadSpace(width=IntRange(0, 8))
+
+
+CONV_PARAMS = {  # a conv trial's params as studies from before `pair_magnitude` existed hold them
+    "frontend": "conv",
+    "conv.filter_length": 64,
+    "conv.stride_fraction": 0.5,
+    "conv.n_filters": 33,
+    "conv.pooling": "max",
+    "conv.pool_windows": 2,
+    "conv.init": "random",
+    "head.depth": 0,
+    "optimizer.name": "adam",
+    "optimizer.lr": 0.003,
+}
+
+
+def test_conv_space_default_asks_no_pair_magnitude_so_old_params_still_rebuild() -> None:
+    space = FrontEndSpace(frontends=("conv",))
+    config = suggest_candidate(
+        optuna.trial.FixedTrial(CONV_PARAMS), space=space, frame_length=640, n_classes=4
+    )
+    assert config.model.frontend == fftlearn.frontends.ConvConfig(
+        frame_length=640, n_filters=33, filter_length=64, stride=32, pool_windows=2
+    )
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(5):
+        trial = study.ask()
+        suggest_candidate(trial, space=space, frame_length=640, n_classes=4)
+        assert {name for name in trial.params if name.startswith("conv.")} == {
+            name for name in CONV_PARAMS if name.startswith("conv.")
+        }
+        study.tell(trial, 0.5)
+
+
+def test_conv_space_pair_magnitude_choice_gives_even_filter_counts_and_stft_pairs() -> None:
+    space = FrontEndSpace(
+        frontends=("conv",),
+        subspaces=(
+            ("conv", ConvSpace(n_filters=IntRange(7, 65), init=("dft_pairs",), pair_magnitude=(False, True))),
+        ),
+    )
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    paired = set()
+    for _ in range(20):
+        trial = study.ask()
+        config = suggest_candidate(trial, space=space, frame_length=640, n_classes=4)
+        frontend = config.model.frontend
+        paired.add(frontend.pair_magnitude)
+        if frontend.pair_magnitude:
+            assert "conv.n_pairs" in trial.params and "conv.n_filters" not in trial.params
+            assert frontend.n_filters % 2 == 0 and 8 <= frontend.n_filters <= 64
+        again = suggest_candidate(
+            optuna.trial.FixedTrial(trial.params), space=space, frame_length=640, n_classes=4
+        )
+        assert again == config
+        study.tell(trial, 0.5)
+    assert paired == {False, True}
+    with pytest.raises(ConfigError, match=r"^init\[0\]: got 'fft'"):
+        ConvSpace(init=("fft",))
+    with pytest.raises(
+        ConfigError, match=r"^n_filters\.high: got 1; must be >= 2 when pair_magnitude may be true$"
+    ):
+        ConvSpace(n_filters=IntRange(1, 1), pair_magnitude=(True,))

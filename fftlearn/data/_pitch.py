@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-PITCH_TOLERANCE_CENTS = 50.0  # mir_eval's raw pitch accuracy threshold
+PITCH_TOLERANCE_CENTS = 50.0  # mir_eval's raw pitch accuracy threshold (an error must be strictly below it)
 
 
 def midi_to_hz(midi: float | np.ndarray) -> float | np.ndarray:
@@ -18,13 +18,18 @@ def hz_to_cents(hz: float | np.ndarray) -> np.ndarray:
 
 
 def raw_pitch_accuracy(predicted_f0_hz: np.ndarray, true_f0_hz: np.ndarray) -> float:
-    """Share of pitched frames whose prediction is within 50 cents of the truth (mir_eval's RPA).
+    """Share of pitched frames whose prediction is less than 50 cents from the truth (mir_eval's RPA).
 
-    Frames whose true f0 is NaN or <= 0 (unvoiced) are left out; NaN if no frame is pitched.
+    As ``mir_eval.melody.raw_pitch_accuracy``: an error of exactly 50 cents is wrong; frames
+    whose true f0 is NaN or <= 0 (unvoiced) are left out; a prediction's sign is ignored
+    (mir_eval reads a negative f0 as "unvoiced, but this pitch") and a prediction of 0 Hz is
+    wrong. NaN if no frame is pitched (mir_eval returns 0 there).
     """
     true = np.asarray(true_f0_hz, dtype=np.float64)
     voiced = np.isfinite(true) & (true > 0)
     if not voiced.any():
         return float("nan")
-    error = np.abs(hz_to_cents(np.asarray(predicted_f0_hz)[voiced]) - hz_to_cents(true[voiced]))
-    return float(np.mean(error <= PITCH_TOLERANCE_CENTS))
+    predicted = np.abs(np.asarray(predicted_f0_hz, dtype=np.float64)[voiced])
+    with np.errstate(divide="ignore"):  # 0 Hz -> -inf cents: an infinite error, counted wrong
+        error = np.abs(hz_to_cents(true[voiced]) - hz_to_cents(predicted))
+    return float(np.mean(error < PITCH_TOLERANCE_CENTS))

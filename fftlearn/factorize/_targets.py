@@ -36,11 +36,14 @@ does not change its filter, and one seed hides every target behind the same perm
 
 from __future__ import annotations
 
+import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 import numpy as np
+import numpy.lib.format as npy_format
 import scipy.linalg
 import scipy.special
 
@@ -129,26 +132,75 @@ def load_matrix_file(path: str) -> np.ndarray:
 
     ``ConfigError`` naming ``path`` when the file is missing or unreadable, or holds anything
     but a finite, square, real or complex matrix whose size is a power of two in [2, 8192].
+    The header is read and checked first (format 1.0 or 2.0, a numeric dtype, the shape, and
+    that the file holds the bytes the header declares), so an empty, garbled or lying file is
+    refused before any data is read or memory allocated; pickled (object) arrays never load.
     """
     file = Path(path)
     if not file.is_file():
         raise ConfigError("path", path, "must be an existing .npy file")
+    if file.stat().st_size == 0:
+        raise ConfigError("path", path, "must be a .npy file numpy can read (it is empty: 0 bytes)")
     try:
-        data = np.load(file, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise ConfigError("path", path, f"must be a .npy file numpy can read ({error})") from None
-    if not isinstance(data, np.ndarray) or data.dtype.kind not in "biufc":
-        raise ConfigError("path", path, "must hold a numeric matrix (a single .npy array)")
-    if data.ndim != 2 or data.shape[0] != data.shape[1]:
-        raise ConfigError("path", path, f"must hold a square 2-D matrix; its shape is {data.shape}")
-    n = data.shape[0]
-    if n < 2 or n > MAX_N or n & (n - 1):
-        allowed = f"must hold an (n, n) matrix with n a power of two in [2, {MAX_N}]; n is {n}"
-        raise ConfigError("path", path, allowed)
+        handle = file.open("rb")
+    except OSError as error:
+        raise ConfigError("path", path, f"must be a readable .npy file ({error.strerror})") from None
+    with handle:
+        shape, dtype, data_bytes = _checked_npy_header(path, handle)
+        available = file.stat().st_size - handle.tell()
+        if available < data_bytes:
+            declared = f"a {shape[0]}x{shape[1]} {dtype.name} matrix ({data_bytes} bytes of data)"
+            raise ConfigError(
+                "path", path, f"is truncated: its header declares {declared}, only {available} bytes follow"
+            )
+        handle.seek(0)
+        try:
+            data = npy_format.read_array(handle, allow_pickle=False)
+        except (OSError, ValueError):  # the header was checked: only the data can be at fault here
+            raise ConfigError("path", path, "must be a .npy file numpy can read (its data is not)") from None
     matrix = data.astype(np.complex128 if np.iscomplexobj(data) else np.float64)
     if not np.all(np.isfinite(matrix)):
         raise ConfigError("path", path, "must hold finite values only (no NaN or infinity)")
     return matrix
+
+
+# what numpy's header parser (ast.literal_eval, its tokenize-based repair, descr_to_dtype) raises
+_MALFORMED_HEADER = (ValueError, TypeError, SyntaxError, RecursionError, MemoryError, tokenize.TokenError)
+
+
+def _checked_npy_header(path: str, handle: BinaryIO) -> tuple[tuple[int, int], np.dtype, int]:
+    """``(shape, dtype, bytes of data)`` from a ``.npy`` header, checked; ``handle`` is left after it."""
+    readers = {(1, 0): npy_format.read_array_header_1_0, (2, 0): npy_format.read_array_header_2_0}
+    try:
+        version = npy_format.read_magic(handle)
+    except ValueError:  # numpy says "EOF" or "magic string is not correct"
+        raise ConfigError(
+            "path", path, "must be a .npy file numpy can read (it does not start with the .npy magic)"
+        ) from None
+    if version not in readers:
+        raise ConfigError(
+            "path",
+            path,
+            f"must be a .npy file numpy can read (format 1.0 or 2.0; it is {version[0]}.{version[1]})",
+        )
+    try:
+        with warnings.catch_warnings():  # numpy warns (to stderr) about headers it has to repair
+            warnings.simplefilter("ignore")
+            shape, _, dtype = readers[version](handle)
+    except _MALFORMED_HEADER:
+        raise ConfigError(
+            "path", path, "must be a .npy file numpy can read (its header is malformed)"
+        ) from None
+    if dtype.kind not in "biufc":  # never object (pickle), strings or records
+        raise ConfigError("path", path, "must hold a numeric matrix (a single .npy array)")
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ConfigError("path", path, f"must hold a square 2-D matrix; its shape is {tuple(shape)}")
+    n = shape[0]
+    if n < 2 or n > MAX_N or n & (n - 1):
+        raise ConfigError(
+            "path", path, f"must hold an (n, n) matrix with n a power of two in [2, {MAX_N}]; n is {n}"
+        )
+    return (n, n), dtype, n * n * dtype.itemsize
 
 
 def make_target(config: TargetConfig) -> Target:

@@ -2,7 +2,8 @@
 
 With long filters (L = 400 samples = 25 ms) and pooling over the whole frame this is the
 learned STFT slice of Sainath et al. (2015); with short filters (L = 16-40) and a stride of
-L/2 it is a TasNet-style encoder. Shapes: ``(batch, frame_length) -> (batch, M * pool_windows)``.
+L/2 it is a TasNet-style encoder. With ``init = "dft_pairs"`` and ``pair_magnitude`` the bank
+starts as the STFT's windowed cosine/sine pairs and its features are STFT magnitudes. Shapes: ``(batch, frame_length) -> (batch, M * pool_windows)``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .._validate import check_int
 from ._base import FrameShape, FrontEnd, register_frontend
 
 POOLINGS = ("max", "mean", "l2")
+INITS = ("random", "dft", "dft_pairs")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class ConvConfig:
     stride: int = 160  # samples between filter positions
     pooling: Literal["max", "mean", "l2"] = "max"  # how |responses| are pooled over time
     pool_windows: int = 1  # equal time segments kept after pooling (1: pool the whole frame)
-    init: Literal["random", "dft"] = "random"  # Gaussian, or Hann-windowed cosines
+    init: Literal["random", "dft", "dft_pairs"] = "random"  # Gaussian, Hann cosines, or cos/sin pairs
+    pair_magnitude: bool = False  # combine filters 2j, 2j+1 into one magnitude per position
     log_compress: bool = True  # log(1 + .) on the pooled features
 
     def __post_init__(self) -> None:
@@ -52,6 +55,10 @@ class ConvConfig:
         if self.pooling not in POOLINGS:
             raise ConfigError("pooling", self.pooling, f"must be one of {', '.join(POOLINGS)}")
         check_int("pool_windows", self.pool_windows, low=1, high=self.n_positions)
+        if self.init not in INITS:
+            raise ConfigError("init", self.init, f"must be one of {', '.join(INITS)}")
+        if self.pair_magnitude and self.n_filters % 2:
+            raise ConfigError("n_filters", self.n_filters, "must be even when pair_magnitude is true")
 
     @property
     def n_positions(self) -> int:
@@ -59,8 +66,13 @@ class ConvConfig:
         return 1 + (self.frame_length - self.filter_length) // self.stride
 
     @property
+    def n_channels(self) -> int:
+        """Responses pooled per position: M, or M/2 magnitudes when pair_magnitude is true."""
+        return self.n_filters // 2 if self.pair_magnitude else self.n_filters
+
+    @property
     def n_features(self) -> int:
-        return self.n_filters * self.pool_windows
+        return self.n_channels * self.pool_windows
 
 
 def cosine_filters(n_filters: int, filter_length: int) -> torch.Tensor:
@@ -74,6 +86,27 @@ def cosine_filters(n_filters: int, filter_length: int) -> torch.Tensor:
     return torch.tensor(rows * math.sqrt(2 / filter_length), dtype=torch.float32)
 
 
+def stft_pair_filters(n_filters: int, filter_length: int) -> torch.Tensor:
+    """The STFT's kernels as interleaved filter pairs, ``(M, L)``, unscaled.
+
+    Filter ``2j`` is ``w[n]·cos(2π k_j n / L)`` and ``2j+1`` is ``w[n]·sin(2π k_j n / L)`` with
+    ``w`` the periodic Hann window (as ``torch.hann_window``); the magnitude of a pair's
+    responses at a position is ``|X[k_j]|`` of the L-point DFT of the Hann-windowed segment there.
+    The bins ``k_j`` are ``ceil(M / 2)`` evenly spread over ``0 .. L // 2``: every bin, in order,
+    when ``M = 2·(L // 2 + 1)``; rounded to bins when there are fewer pairs than bins, and
+    fractional bins (a finer grid, as a zero-padded DFT has) when there are more.
+    """
+    pairs = math.ceil(n_filters / 2)
+    bins = np.linspace(0.0, filter_length // 2, pairs)  # (pairs,) in bins of the L-point DFT
+    if pairs <= filter_length // 2 + 1:
+        bins = np.round(bins)
+    n = np.arange(filter_length)
+    window = scipy.signal.get_window("hann", filter_length, fftbins=True) if filter_length > 1 else np.ones(1)
+    phase = 2 * np.pi * bins[:, None] * n[None, :] / filter_length  # (pairs, L)
+    rows = np.stack([np.cos(phase), np.sin(phase)], axis=1).reshape(2 * pairs, -1) * window
+    return torch.tensor(rows[:n_filters], dtype=torch.float32)
+
+
 @dataclass(frozen=True)
 class ConvSpace:
     """M learned FIR filters of length L, strided and pooled."""
@@ -83,7 +116,8 @@ class ConvSpace:
     stride_fraction: tuple[float, ...] = (0.5,)  # stride = max(1, round(fraction * L))
     pooling: tuple[str, ...] = ("max", "mean", "l2")  # choices
     pool_windows: IntRange = IntRange(1, 4)  # time segments kept (capped at the positions)
-    init: tuple[str, ...] = ("random",)  # choices among "random", "dft"
+    init: tuple[str, ...] = ("random",)  # choices among "random", "dft", "dft_pairs"
+    pair_magnitude: tuple[bool, ...] = (False,)  # choices; asked only when not the default (False,)
 
     def __post_init__(self) -> None:
         check_within("n_filters", self.n_filters, 1, 8192)
@@ -91,7 +125,12 @@ class ConvSpace:
         check_fractions("stride_fraction", self.stride_fraction)
         check_choices("pooling", self.pooling, ("max", "mean", "l2"))
         check_within("pool_windows", self.pool_windows, 1, 1024)
-        check_choices("init", self.init, ("random", "dft"))
+        check_choices("init", self.init, INITS)
+        check_choices("pair_magnitude", self.pair_magnitude, (True, False))
+        if True in self.pair_magnitude and self.n_filters.high < 2:
+            raise ConfigError(
+                "n_filters.high", self.n_filters.high, "must be >= 2 when pair_magnitude may be true"
+            )
 
     def check_frame_length(self, frame_length: int) -> None:
         if self.filter_length.high > frame_length:
@@ -104,19 +143,31 @@ class ConvSpace:
         fraction = trial.suggest_categorical(f"{prefix}stride_fraction", list(self.stride_fraction))
         stride = max(1, round(fraction * length))
         positions = 1 + (shape.frame_length - length) // stride
+        # the default (False,) asks nothing, so studies from before this choice keep their params
+        paired = self.pair_magnitude != (False,) and trial.suggest_categorical(
+            f"{prefix}pair_magnitude", list(self.pair_magnitude)
+        )
+        if paired:  # sample the number of pairs so that M is even by construction
+            low, high = self.n_filters.low, self.n_filters.high
+            n_filters = 2 * IntRange(max(1, math.ceil(low / 2)), high // 2, self.n_filters.log).suggest(
+                trial, f"{prefix}n_pairs"
+            )
+        else:
+            n_filters = self.n_filters.suggest(trial, f"{prefix}n_filters")
         return ConvConfig(
             frame_length=shape.frame_length,
-            n_filters=self.n_filters.suggest(trial, f"{prefix}n_filters"),
+            n_filters=n_filters,
             filter_length=length,
             stride=stride,
             pooling=trial.suggest_categorical(f"{prefix}pooling", list(self.pooling)),
             pool_windows=min(positions, self.pool_windows.suggest(trial, f"{prefix}pool_windows")),
             init=trial.suggest_categorical(f"{prefix}init", list(self.init)),
+            pair_magnitude=paired,
         )
 
 
 class ConvFrontEnd(FrontEnd):
-    """``(B, N) -> (B, M * pool_windows)``: pool(|conv(x, h_m)|), optionally log-compressed."""
+    """``(B, N) -> (B, C * pool_windows)``: pool(|conv(x, h_m)|) (or of pair magnitudes, C = M/2)."""
 
     config_class = ConvConfig
     space_class = ConvSpace
@@ -125,6 +176,8 @@ class ConvFrontEnd(FrontEnd):
         super().__init__(config)
         if config.init == "dft":
             weight = cosine_filters(config.n_filters, config.filter_length)
+        elif config.init == "dft_pairs":
+            weight = stft_pair_filters(config.n_filters, config.filter_length)
         else:
             weight = torch.randn(config.n_filters, config.filter_length, generator=generator)
             weight /= math.sqrt(config.filter_length)
@@ -137,17 +190,20 @@ class ConvFrontEnd(FrontEnd):
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         config = self.config
         responses = self.responses(frames)  # (B, M, P)
+        if config.pair_magnitude:
+            pairs = responses.view(responses.shape[0], -1, 2, responses.shape[-1])  # (B, M/2, 2, P)
+            responses = torch.sqrt(pairs.square().sum(2) + 1e-12)  # (B, M/2, P) magnitudes
         usable = (responses.shape[-1] // config.pool_windows) * config.pool_windows
         segments = responses[..., :usable].reshape(
             *responses.shape[:2], config.pool_windows, -1
-        )  # (B, M, W, P/W)
+        )  # (B, C, W, P/W) with C = M or M/2
         if config.pooling == "max":
             pooled = segments.abs().amax(-1)
         elif config.pooling == "mean":
             pooled = segments.abs().mean(-1)
         else:
             pooled = torch.sqrt(segments.square().mean(-1) + 1e-12)
-        features = pooled.flatten(1)  # (B, M * W)
+        features = pooled.flatten(1)  # (B, C * W)
         return torch.log1p(features) if config.log_compress else features
 
     def kernels(self) -> torch.Tensor:
@@ -155,10 +211,12 @@ class ConvFrontEnd(FrontEnd):
         return self.weight.detach().cpu()
 
     def macs_per_example(self) -> int:
-        """M·L taps at every position, plus one square per response for L2 pooling."""
+        """M·L taps at every position, 2 per pair for pair magnitudes, 1 per response squared for L2."""
         config = self.config
         outputs = config.n_filters * config.n_positions
-        return outputs * config.filter_length + (outputs if config.pooling == "l2" else 0)
+        pair_macs = outputs if config.pair_magnitude else 0  # a² + b²: 2 per pair per position
+        pooled = config.n_channels * config.n_positions
+        return outputs * config.filter_length + pair_macs + (pooled if config.pooling == "l2" else 0)
 
 
 register_frontend(ConvFrontEnd)

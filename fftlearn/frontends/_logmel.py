@@ -149,11 +149,14 @@ class LogMelFrontEnd(FrontEnd):
         return torch.tensor(rows, dtype=torch.float32)
 
     def macs_per_example(self) -> int:
-        """Per window: window multiplies, the real FFT, |.|^2, then the mel matrix's nonzeros."""
+        """Per window: window multiplies, the real FFT, |.|^2, then the dense mel product.
+
+        The forward multiplies the full ``(n_mels, bins)`` matrix (zeros included), so that is
+        what is counted: ``n_mels * bins`` MACs per window, not the matrix's nonzeros.
+        """
         config = self.config
         bins = config.n_fft // 2 + 1
-        nonzero = int((self.mel != 0).sum())
-        return config.n_windows * (config.n_fft + rfft_macs(config.n_fft) + 2 * bins + nonzero)
+        return config.n_windows * (config.n_fft + rfft_macs(config.n_fft) + 2 * bins + config.n_mels * bins)
 
 
 register_frontend(LogMelFrontEnd)

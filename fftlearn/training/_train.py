@@ -77,17 +77,27 @@ def train_classifier(
     budget: TrainConfig,
     seed: int,
     device: torch.device,
+    max_steps: int | None = None,
 ) -> TrainResult:
     """Minimise cross-entropy (plus the model's auxiliary loss) with mini-batches shuffled by
     ``seed``; torch's RNG is seeded with ``seed`` inside (and restored after), so training is
     deterministic on the CPU.
 
+    ``max_steps`` (optional) stops training after that many optimizer steps, wherever in an
+    epoch they end; ``budget.max_seconds`` still applies too (give a budget with
+    ``max_seconds = 0`` to make the steps alone decide, as reproducing a time-capped run does:
+    the first k steps of a run are the same whatever stopped it).
+
     Raises ``NonFiniteLossError`` as soon as a step's loss is NaN or infinite.
     """
+    if max_steps is not None:
+        check_int("max_steps", max_steps, low=1)
     devices = [device] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):  # stochastic layers (Gumbel) draw from `seed` too
         torch.manual_seed(seed)
-        return _train(model, data, optimizer=optimizer, budget=budget, seed=seed, device=device)
+        return _train(
+            model, data, optimizer=optimizer, budget=budget, seed=seed, device=device, max_steps=max_steps
+        )
 
 
 def _train(
@@ -98,6 +108,7 @@ def _train(
     budget: TrainConfig,
     seed: int,
     device: torch.device,
+    max_steps: int | None,
 ) -> TrainResult:
     model.to(device).train()
     frames = torch.from_numpy(data.frames).to(device)  # (n, N)
@@ -124,8 +135,10 @@ def _train(
             if budget.max_seconds and time.perf_counter() - start > budget.max_seconds:
                 stopped = True
                 break
+            if steps == max_steps:
+                break
         epoch_loss = float(np.mean(losses))
-        if stopped:
+        if stopped or steps == max_steps:
             break
     return TrainResult(steps, time.perf_counter() - start, epoch_loss, stopped)
 

@@ -2,15 +2,17 @@
 
 - kernel magnitude spectra sorted by peak frequency (every kind; the picture of 2308.10388);
 - harmonic/comb scores of the kernels (up to ``MAX_SCORED`` of them, evenly picked);
-- frame bounds A, B and B/A of the filterbank (convolutional bounds for conv filters at
-  stride 1, else the bounds of the kernel matrix; experts: per expert), with a response picture
-  for convolutional banks;
+- frame bounds A, B and B/A of the map the front-end applies to a frame (conv filters: the
+  strided map at the bank's stride over one frame, else the kernel matrix; experts: per
+  expert; ``condition`` is null, not Infinity, when A = 0 so that the attribute is plain JSON),
+  with a picture of the eigenvalues of WᵀW for conv banks;
 - for experts: the share of test inputs each expert takes and router usage per class, with
   routing purity (share of each class on its majority expert) and a heat-map picture.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +20,8 @@ import torch
 
 from fftlearn import FrontEndClassifier
 from fftlearn.analysis import (
-    frame_bounds_convolutional,
     frame_bounds_matrix,
+    frame_bounds_strided,
     harmonic_score,
     kernel_spectra,
     plot_frame_response,
@@ -34,17 +36,18 @@ MAX_SCORED = 256  # kernels scored for harmonicity per trial (evenly picked)
 
 
 def _bounds(frontend: torch.nn.Module) -> tuple[dict[str, object], object]:
+    """The frame bounds of the map ``frontend`` applies to one frame, and their JSON summary."""
     kernels = frontend.kernels().numpy()
-    bounds = (
-        frame_bounds_convolutional(kernels)
-        if isinstance(frontend, ConvFrontEnd)
-        else frame_bounds_matrix(kernels)
-    )
+    if isinstance(frontend, ConvFrontEnd):
+        config = frontend.config
+        bounds = frame_bounds_strided(kernels, stride=config.stride, frame_length=config.frame_length)
+    else:
+        bounds = frame_bounds_matrix(kernels)
     summary = {
         "kind": bounds.kind,
         "lower": bounds.lower,
         "upper": bounds.upper,
-        "condition": bounds.condition,
+        "condition": bounds.condition if math.isfinite(bounds.condition) else None,  # null: A = 0
     }
     return summary, bounds
 
@@ -85,7 +88,7 @@ def analyze(
     for index, bank in enumerate(banks):
         summary, bounds = _bounds(bank)
         summaries.append(summary)
-        if bounds.kind == "convolutional" and index == 0:
+        if bounds.kind == "strided" and index == 0:
             pictures["frame_response"] = plot_frame_response(
                 bounds, folder / "frame-response.png", title=f"{label}: {kind} frame response"
             )

@@ -84,15 +84,23 @@ def evaluate_candidate(
     seed: int,
     data_seed: int,
     device: torch.device,
+    max_steps: int | None = None,
 ) -> Evaluation:
-    """Build ``candidate`` with ``seed``, train it within ``budget``, measure it on held-out data.
+    """Build ``candidate`` with ``seed``, train it within ``budget`` (and at most ``max_steps``
+    optimizer steps when given), measure it on held-out data.
 
     Raises ``fftlearn.NonFiniteLossError`` when training diverges.
     """
     train_data, test_data = task_data(task, data_seed)
     model = build(candidate.model, seed=seed)
     trained = train_classifier(
-        model, train_data, optimizer=candidate.optimizer, budget=budget, seed=seed, device=device
+        model,
+        train_data,
+        optimizer=candidate.optimizer,
+        budget=budget,
+        seed=seed,
+        device=device,
+        max_steps=max_steps,
     )
     test, metrics = measure(model, test_data, device=device)
     metrics["train_seconds"] = trained.seconds

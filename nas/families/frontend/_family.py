@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import optuna
 import torch
 
-from fftlearn import ConfigError, config_to_json, load_checkpoint, resolve_device, to_dict
+from fftlearn import CandidateConfig, ConfigError, config_to_json, load_checkpoint, resolve_device, to_dict
 from fftlearn.data import check_sources
 
 from ..._params import config_from_params
@@ -18,7 +19,7 @@ from .._base import ExperimentFamily, OneOff, Reproduction, register_family
 from ._analysis import analyze
 from ._evaluate import Evaluation, evaluate_candidate, measure, suggest_for, task_data
 from ._experiment import FRONTEND_METRICS, FrontEndExperiment
-from ._objective import WEIGHTS_ATTR, FrontEndObjective
+from ._objective import TRAIN_STEPS_ATTR, WEIGHTS_ATTR, FrontEndObjective
 
 
 class FrontEndFamily(ExperimentFamily):
@@ -58,8 +59,10 @@ class FrontEndFamily(ExperimentFamily):
         artifact_store: optuna.artifacts.FileSystemArtifactStore | None,
         from_weights: bool,
     ) -> Reproduction:
-        """Retrain with the stored seed, data seed and torch thread count (on the CPU the
-        accuracy comes back exactly), or with ``from_weights`` evaluate the saved weights."""
+        """Retrain with the stored seed, data seed and torch thread count, taking exactly the
+        optimizer steps the trial recorded (``budget.max_seconds`` is not applied: a trial the
+        time cap stopped is retrained to the same step on any machine), so on the CPU the
+        accuracy comes back exactly; or with ``from_weights`` evaluate the saved weights."""
         candidate = suggest_for(optuna.trial.FixedTrial(trial.params), experiment)
         config = config_to_json(candidate)
         if config != trial.user_attrs["config"]:
@@ -81,23 +84,8 @@ class FrontEndFamily(ExperimentFamily):
             _, test_data = task_data(experiment.task, trial.user_attrs["data_seed"])
             _, reproduced = measure(model, test_data, device=target)
             return Reproduction(trial.number, stored, reproduced, config, "weights")
-        previous_threads = torch.get_num_threads()
-        torch.set_num_threads(int(trial.user_attrs.get("torch_threads", previous_threads)))
-        try:
-            evaluation = evaluate_candidate(
-                candidate,
-                task=experiment.task,
-                budget=experiment.budget,
-                seed=int(trial.user_attrs["seed"]),
-                data_seed=int(trial.user_attrs["data_seed"]),
-                device=target,
-            )
-        finally:
-            torch.set_num_threads(previous_threads)
-        note = None
-        if trial.user_attrs.get("stopped_by_time"):
-            note = "the trial's training was cut short by budget.max_seconds, so a retrain may differ"
-        return Reproduction(trial.number, stored, evaluation.metrics, config, "retrain", note)
+        reproduced = _retrain(trial, experiment, candidate, device=target)
+        return Reproduction(trial.number, stored, reproduced, config, "retrain", _retrain_note(trial))
 
     def study_note(self, experiment: FrontEndExperiment) -> list[str]:
         task, space = experiment.task, to_dict(experiment)["space"]
@@ -115,6 +103,47 @@ class FrontEndFamily(ExperimentFamily):
             for kind in (*experiment.space.frontends, "head", "optimizer")
         ]
         return lines
+
+
+def _retrain(
+    trial: optuna.trial.FrozenTrial,
+    experiment: FrontEndExperiment,
+    candidate: CandidateConfig,
+    *,
+    device: torch.device,
+) -> dict[str, float]:
+    """Train ``candidate`` as ``trial`` did (seeds, threads, its recorded steps) and measure it."""
+    budget, steps = experiment.budget, trial.user_attrs.get(TRAIN_STEPS_ATTR)
+    if steps is not None:  # the recorded steps decide, never this machine's clock
+        budget = dataclasses.replace(budget, max_seconds=0.0)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(int(trial.user_attrs.get("torch_threads", previous_threads)))
+    try:
+        evaluation = evaluate_candidate(
+            candidate,
+            task=experiment.task,
+            budget=budget,
+            seed=int(trial.user_attrs["seed"]),
+            data_seed=int(trial.user_attrs["data_seed"]),
+            device=device,
+            max_steps=None if steps is None else int(steps),
+        )
+    finally:
+        torch.set_num_threads(previous_threads)
+    return evaluation.metrics
+
+
+def _retrain_note(trial: optuna.trial.FrozenTrial) -> str | None:
+    """What a reader of a retrain of a time-capped trial should know, or None."""
+    if not trial.user_attrs.get("stopped_by_time"):
+        return None
+    steps = trial.user_attrs.get(TRAIN_STEPS_ATTR)
+    if steps is None:  # recorded before fftnas stored the steps
+        return "the trial's training was cut short by budget.max_seconds, so a retrain may differ"
+    return (
+        f"the trial's training was cut short by budget.max_seconds after {steps} optimizer step(s); "
+        "the retrain took exactly as many (only its timings differ)"
+    )
 
 
 def _download_weights(artifact_store: optuna.artifacts.FileSystemArtifactStore, artifact_id: str) -> Any:

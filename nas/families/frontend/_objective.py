@@ -19,6 +19,7 @@ from ._evaluate import evaluate_candidate, suggest_for, task_data
 from ._experiment import FrontEndExperiment
 
 WEIGHTS_ATTR = "artifact.weights"
+TRAIN_STEPS_ATTR = "train_steps"  # optimizer steps the trial's training took
 
 
 class FrontEndObjective:
@@ -65,6 +66,8 @@ class FrontEndObjective:
             raise
         trial.set_user_attr("metrics", evaluation.metrics)
         trial.set_user_attr("stopped_by_time", bool(evaluation.train and evaluation.train.stopped_by_time))
+        if evaluation.train is not None:  # reproduce retrains exactly these steps, whatever the clock
+            trial.set_user_attr(TRAIN_STEPS_ATTR, evaluation.train.steps)
         self._store_artifacts(trial, evaluation.model)
         trial.set_user_attr(
             "seconds", {"train": evaluation.metrics["train_seconds"], "trial": time.perf_counter() - start}
