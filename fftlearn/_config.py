@@ -32,8 +32,19 @@ def register_kind(cls: type[T]) -> type[T]:
     return cls
 
 
+def registered_kind(kind: object) -> type | None:
+    """The config class registered under ``kind``, or None."""
+    return _KINDS.get(kind) if isinstance(kind, str) else None
+
+
 def to_dict(config: object) -> dict[str, Any]:
-    """Plain-data form of a config dataclass (tuples become lists, nested configs dicts)."""
+    """Plain-data form of a config dataclass (tuples become lists, nested configs dicts).
+
+    A class whose fields are not fixed (e.g. one table per registered kind) defines its own
+    ``to_dict()`` method and ``from_mapping(data, *, path)`` classmethod; both are used here."""
+    own = getattr(type(config), "to_dict", None)
+    if own is not None:
+        return own(config)
     out: dict[str, Any] = {}
     kind = getattr(type(config), "kind", None)
     if isinstance(kind, str):
@@ -72,6 +83,9 @@ def from_mapping(cls: type[T], data: object, *, path: str = "") -> T:
     """Build dataclass ``cls`` from a mapping, strictly; errors name ``path.field``."""
     if not isinstance(data, Mapping):
         raise ConfigError(path or cls.__name__, data, "must be a table of settings")
+    own = getattr(cls, "from_mapping", None)
+    if own is not None:
+        return own(data, path=path)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
     kind = getattr(cls, "kind", None)

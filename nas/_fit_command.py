@@ -1,69 +1,116 @@
-"""``fftnas fit``: factorize one target matrix and print the result.
+"""``fftnas fit``: factorize one target matrix, and say what was run and how well it did.
 
-``--method`` picks the fitter; ``--perm`` what it knows of the input permutation:
-- hierarchical: exact, with ``--perm bitrev`` (default) or ``identity``;
-- gradient: butterfly twiddles by Adam + L-BFGS with ``--perm identity|bitrev|learn``;
-- l1: dense factors + L1, pruned to the butterfly budget, re-fitted;
-- search: an Optuna study of ``--trials`` trials over every fitter (in memory), best kept;
-- ``--perm search`` (any method but search): unknown row and column permutations are found
-  from the butterfly structure, then fitted exactly.
+- ``--method NAME`` runs exactly that fitter with its default config; the names are the fitter
+  registry's (``fftlearn.factorize.registered_fitters``: built-ins and plugins). ``recover`` is
+  structure recovery: unknown row and column permutations found from the factor structure,
+  then fitted exactly.
+- ``--perm`` / ``--dtype`` set that field of the fitter's config (``--perm``: the input
+  permutation a fitter is given, identity, bitrev or learn); for a fitter without one they are
+  an error, never ignored.
+- ``--search-fitters T``: an in-memory Optuna study of ``T`` trials over every fitter through
+  the factorization search space; the best trial (lowest relative error, then fewest
+  nonzeros) is kept.
+
+``seconds`` is the wall time of the command's work: building the target and every fit;
+``fit_seconds`` is the kept fit's own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import replace
+import time
 
+import numpy as np
 import optuna
 
-from fftlearn import ConfigError
+from fftlearn import ConfigError, to_dict
 from fftlearn._validate import check_int
 from fftlearn.factorize import (
     FitResult,
-    GradientFitConfig,
-    HierarchicalFitConfig,
-    L1FitConfig,
-    SearchFitConfig,
     TargetConfig,
     fit_factorization,
+    fitter_of,
+    get_fitter,
     make_target,
+    registered_fitters,
 )
 from fftlearn.factorize._targets import load_matrix_file
 from searchspace import FactorizationSpace, suggest_fitter
 
-from ._factorization import fit_metrics, reference_counts
+from ._fit_trial import fit_metrics, reference_counts
 
-METHODS = ("hierarchical", "gradient", "l1", "search")
-PERMUTATIONS = ("identity", "bitrev", "learn", "search")
-
-
-def fitter_from_flags(*, method: str, perm: str, dtype: str, seed: int) -> object:
-    """The fitter config the flags name; combinations that make no sense are errors."""
-    if perm == "search":
-        return SearchFitConfig(seed=seed)
-    if method == "hierarchical":
-        if perm not in ("bitrev", "identity"):
-            raise ConfigError("--perm", perm, "must be bitrev, identity or search with --method hierarchical")
-        return HierarchicalFitConfig(permutation=perm)
-    if method == "gradient":
-        return GradientFitConfig(permutation=perm, dtype=dtype, seed=seed)
-    if perm != "bitrev":
-        raise ConfigError("--perm", perm, "must be bitrev (the default) or search with --method l1")
-    fit = L1FitConfig(seed=seed)
-    return replace(fit, settings=replace(fit.settings, dtype=dtype))
+DEFAULT_METHOD = "hierarchical"
+PERMUTATIONS = ("identity", "bitrev", "learn")  # what --perm may give; each fitter checks its own
+DTYPES = ("float32", "float64")
 
 
-def search_fitters(matrix, *, trials: int, seed: int) -> tuple[FitResult, object]:
-    """An in-memory multi-objective study over every fitter; the lowest-error trial's result."""
+def fitter_help() -> str:
+    """Every registered fitter and what it does, for ``fftnas fit --help``."""
+    return "; ".join(f"{method}: {fitter.summary}" for method, fitter in registered_fitters().items())
+
+
+def check_method(method: str) -> None:
+    """``method`` names a registered fitter; the old ``search`` gets a pointer to its successors."""
+    fitters = registered_fitters()
+    if method == "search" and method not in fitters:
+        raise ConfigError(
+            "--method",
+            method,
+            "is no fitter now: use --method recover (unknown permutations found from the structure, "
+            "then fitted exactly) or --search-fitters T (an Optuna study over every fitter)",
+        )
+    if method not in fitters:
+        raise ConfigError("--method", method, f"must be one of {', '.join(fitters)}")
+
+
+def _field_path(config: object, name: str) -> tuple[str, ...] | None:
+    """Where ``name`` lives in ``config``: a field of its own, or of its ``settings``; or None."""
+    if name in {f.name for f in dataclasses.fields(config)}:  # type: ignore[arg-type]
+        return (name,)
+    settings = getattr(config, "settings", None)
+    if dataclasses.is_dataclass(settings) and name in {f.name for f in dataclasses.fields(settings)}:
+        return ("settings", name)
+    return None
+
+
+def _with_option(config: object, *, flag: str, name: str, value: str | None, method: str, n: int) -> object:
+    """``config`` with field ``name`` set to the flag's ``value`` (None: unchanged)."""
+    if value is None:
+        return config
+    path = _field_path(config, name)
+    if path is None:
+        takers = [m for m, f in registered_fitters().items() if _field_path(f.default_config(n=n, seed=0), name)]
+        raise ConfigError(flag, value, f"is not a setting of --method {method}; it is for {', '.join(takers)}")
+    try:
+        if len(path) == 1:
+            return dataclasses.replace(config, **{name: value})  # type: ignore[type-var]
+        inner = dataclasses.replace(getattr(config, path[0]), **{name: value})
+        return dataclasses.replace(config, **{path[0]: inner})  # type: ignore[type-var]
+    except ConfigError as error:
+        raise ConfigError(flag, value, f"{error.allowed} with --method {method}") from None
+
+
+def fitter_from_flags(*, method: str, perm: str | None, dtype: str | None, n: int, seed: int) -> object:
+    """The default config of fitter ``method`` for an ``(n, n)`` target, with ``--perm`` and
+    ``--dtype`` applied where the config has that field (an error where it has not)."""
+    check_method(method)
+    config = get_fitter(method).default_config(n=n, seed=seed)
+    config = _with_option(config, flag="--perm", name="permutation", value=perm, method=method, n=n)
+    return _with_option(config, flag="--dtype", name="dtype", value=dtype, method=method, n=n)
+
+
+def search_fitters(matrix: np.ndarray, *, trials: int, seed: int) -> tuple[FitResult, object]:
+    """An in-memory two-objective study (relative error, nonzeros) over every fitter; the result
+    and config of the trial with the lowest error, then the fewest nonzeros."""
     study = optuna.create_study(
         directions=["minimize", "minimize"], sampler=optuna.samplers.TPESampler(seed=seed)
     )
+    space = FactorizationSpace()
     results: dict[int, tuple[FitResult, object]] = {}
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
-        fitter = suggest_fitter(
-            trial, space=FactorizationSpace(), n=matrix.shape[0], seed=seed + trial.number
-        )
+        fitter = suggest_fitter(trial, space=space, n=matrix.shape[0], seed=seed + trial.number)
         result = fit_factorization(matrix, fitter)
         results[trial.number] = (result, fitter)
         return result.relative_error, float(result.nnz)
@@ -73,49 +120,98 @@ def search_fitters(matrix, *, trials: int, seed: int) -> tuple[FitResult, object
     return results[best.number]
 
 
+def _check_flags(
+    *,
+    target: str | None,
+    target_file: str | None,
+    n: int | None,
+    method: str | None,
+    perm: str | None,
+    dtype: str | None,
+    hidden_permutation: int | None,
+    search: int | None,
+    seed: int,
+) -> None:
+    """Every flag on its own and every combination, before any work."""
+    if (target is None) == (target_file is None):
+        raise ConfigError("--target", target, "give exactly one of --target NAME and --target-file M.npy")
+    if target_file is None and n is None:
+        raise ConfigError("--n", None, "is required with --target (a power of two)")
+    check_int("--seed", seed, low=0, high=2**31 - 1)
+    if hidden_permutation is not None:
+        check_int("--hidden-permutation", hidden_permutation, low=0, high=2**31 - 1)
+    if perm is not None and perm not in PERMUTATIONS:
+        raise ConfigError("--perm", perm, f"must be one of {', '.join(PERMUTATIONS)}")
+    if dtype is not None and dtype not in DTYPES:
+        raise ConfigError("--dtype", dtype, f"must be one of {', '.join(DTYPES)}")
+    if search is None:
+        check_method(method or DEFAULT_METHOD)
+        return
+    check_int("--search-fitters", search, low=1, high=10_000)
+    for flag, value in (("--method", method), ("--perm", perm), ("--dtype", dtype)):
+        if value is not None:
+            raise ConfigError(flag, value, "picks one fitter; --search-fitters searches them all, give one of the two")
+
+
 def run_fit_command(
     *,
     target: str | None,
     target_file: str | None,
     n: int | None,
-    method: str,
-    perm: str,
+    method: str | None,
+    perm: str | None,
     hidden_permutation: int | None,
-    dtype: str,
-    trials: int,
+    dtype: str | None,
+    search_fitters_trials: int | None,
     seed: int,
 ) -> dict[str, object]:
-    """Everything ``fftnas fit`` prints, as one JSON-ready mapping."""
-    if (target is None) == (target_file is None):
-        raise ConfigError("--target", target, "give exactly one of --target NAME and --target-file M.npy")
-    check_int("--seed", seed, low=0, high=2**31 - 1)
-    check_int("--trials", trials, low=1, high=10_000)
-    if hidden_permutation is not None:
-        check_int("--hidden-permutation", hidden_permutation, low=0, high=2**31 - 1)
-    if target_file is None and n is None:
-        raise ConfigError("--n", None, "is required with --target (a power of two)")
+    """Everything ``fftnas fit`` prints, as one JSON-ready mapping (flags: module docstring)."""
+    start = time.perf_counter()
+    _check_flags(
+        target=target,
+        target_file=target_file,
+        n=n,
+        method=method,
+        perm=perm,
+        dtype=dtype,
+        hidden_permutation=hidden_permutation,
+        search=search_fitters_trials,
+        seed=seed,
+    )
     if target_file is not None:
-        n = load_matrix_file(target_file).shape[0]  # the file's own size; errors name `path`
+        size = load_matrix_file(target_file).shape[0]  # errors name `path`
+        if n is not None and n != size:
+            raise ConfigError("--n", n, f"must match the size of --target-file ({size}), or be left out")
+        n = size
     config = TargetConfig(
         name="file" if target_file else target,
-        n=n if n is not None else 2,
+        n=n,
         path=target_file or "",
         hidden_permutation=hidden_permutation is not None,
         seed=hidden_permutation if hidden_permutation is not None else 0,
     )
     matrix = make_target(config).matrix
-    if method == "search":
-        result, fitter = search_fitters(matrix, trials=trials, seed=seed)
+    if search_fitters_trials is not None:
+        result, fitter_config = search_fitters(matrix, trials=search_fitters_trials, seed=seed)
     else:
-        fitter = fitter_from_flags(method=method, perm=perm, dtype=dtype, seed=seed)
-        result = fit_factorization(matrix, fitter)
+        fitter_config = fitter_from_flags(
+            method=method or DEFAULT_METHOD, perm=perm, dtype=dtype, n=matrix.shape[0], seed=seed
+        )
+        result = fit_factorization(matrix, fitter_config)
+    seconds = time.perf_counter() - start
+    fitter = fitter_of(fitter_config)
     size = matrix.shape[0]
     return {
         "target": config.name,
         "n": size,
         "hidden_permutation": hidden_permutation,
-        "method": getattr(fitter, "kind", method),
+        "method": fitter.method,
+        "what": fitter.summary,
+        "search_fitters_trials": search_fitters_trials,
+        "config": to_dict(fitter_config),
         **fit_metrics(result),
+        "seconds": seconds,
+        "fit_seconds": result.seconds,
         "recovered_fft_structure": result.recovered_fft_structure,
         "nnz": result.nnz,
         "ops": result.ops,
@@ -126,18 +222,30 @@ def run_fit_command(
 
 
 def format_fit(record: dict[str, object], *, as_json: bool) -> str:
+    """``record`` as JSON, or as lines with units."""
     if as_json:
         return json.dumps(record, indent=2, default=str)
+    hidden = record["hidden_permutation"]
+    searched = record["search_fitters_trials"]
+    details = record["details"]
     lines = [
-        f"{record['target']} N={record['n']}, {record['method']}",
+        f"{record['target']} N={record['n']}"
+        + (f", behind hidden row and column permutations (seed {hidden})" if hidden is not None else ""),
+        f"  method                      {record['method']}: {record['what']}"
+        + (f" (best of {searched} trials of --search-fitters)" if searched else ""),
+    ]
+    if "outcome" in details:
+        lines.append(f"  outcome                     {details['outcome']}")
+    lines += [
         f"  relative error (Frobenius)  {record['relative_error']:.3e}",
         f"  RMSE per real entry         {record['rmse']:.3e}",
         f"  nonzeros                    {record['nnz']:,} "
         f"(butterfly budget {record['butterfly_budget_nnz']:,})",
-        f"  real operations             {record['ops']:,} (dense {record['dense_flops']:,}, radix-2 "
-        f"{record['radix2_flops']:,}, split-radix {record['split_radix_flops']:,} flops)",
+        f"  real operations             {record['ops']:,} flops (dense {record['dense_flops']:,}, "
+        f"radix-2 {record['radix2_flops']:,}, split-radix {record['split_radix_flops']:,})",
         f"  FFT recovered               {'yes' if record['recovered_fft_structure'] else 'no'} "
-        f"(radix-2 graph: {'yes' if record['details'].get('radix2_graph') else 'no'})",
-        f"  seconds                     {record['seconds']:.3f}",
+        f"(radix-2 graph: {'yes' if details.get('radix2_graph') else 'no'})",
+        f"  seconds                     {record['seconds']:.3f} s wall, target and all fits "
+        f"(this fit {record['fit_seconds']:.3f} s)",
     ]
     return "\n".join(lines)

@@ -20,7 +20,7 @@ from fftlearn import CandidateConfig, ConfigError
 from ._analysis import analyze
 from ._evaluate import Evaluation, evaluate_candidate, suggest_for, task_data
 from ._experiment import Experiment, FactorizationExperiment
-from ._factorization import fit_metrics, fitter_for, run_fit
+from ._fit_trial import fit_metrics, fitter_for, run_fit
 
 
 class CheckedParams:

@@ -14,7 +14,7 @@ from fftlearn import ConfigError, config_to_json, load_checkpoint, resolve_devic
 
 from ._evaluate import evaluate_candidate, measure, suggest_for, task_data
 from ._experiment import FactorizationExperiment
-from ._factorization import fit_metrics, fitter_for, run_fit
+from ._fit_trial import fit_metrics, fitter_for, run_fit
 from ._objective import WEIGHTS_ATTR
 from ._study import study_experiment
 

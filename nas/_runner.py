@@ -27,7 +27,7 @@ from fftlearn import ConfigError, resolve_device
 from fftlearn._validate import check_int
 
 from ._experiment import AnyExperiment, FactorizationExperiment
-from ._factorization import FactorizationObjective
+from ._fit_trial import FactorizationObjective
 from ._heartbeat import HeartbeatSettings
 from ._lock import study_lock
 from ._objective import TrialObjective

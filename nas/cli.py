@@ -23,7 +23,7 @@ from fftlearn.factorize import TARGET_NAMES
 from ._dashboard import dashboard_command, serve_dashboard
 from ._devices import parse_devices
 from ._experiment import METRICS, FactorizationExperiment, load_experiment
-from ._fit_command import METHODS, PERMUTATIONS, format_fit, run_fit_command
+from ._fit_command import DEFAULT_METHOD, DTYPES, PERMUTATIONS, fitter_help, format_fit, run_fit_command
 from ._heartbeat import HeartbeatSettings
 from ._lock import StudyLockTimeout
 from ._oneoff import evaluate_params, fit_params, learned, parse_params
@@ -202,7 +202,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         perm=args.perm,
         hidden_permutation=args.hidden_permutation,
         dtype=args.dtype,
-        trials=args.trials,
+        search_fitters_trials=args.search_fitters,
         seed=args.seed,
     )
     print(format_fit(record, as_json=args.json))
@@ -290,10 +290,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser("fit", help="factorize one target matrix into sparse factors")
     fit.add_argument("--target", help=f"target name: {', '.join(n for n in TARGET_NAMES if n != 'file')}")
     fit.add_argument("--target-file", help="a square .npy matrix of power-of-two size")
-    fit.add_argument("--n", type=int, help="matrix size, a power of two (with --target)")
-    fit.add_argument("--method", choices=METHODS, default="hierarchical")
+    fit.add_argument("--n", type=int, help="matrix size, a power of two (with --target; else the file's)")
     fit.add_argument(
-        "--perm", choices=PERMUTATIONS, default="bitrev", help="what the fitter knows of the permutation"
+        "--method",
+        metavar="NAME",
+        help=f"the fitter to run with its default config (default: {DEFAULT_METHOD}). {fitter_help()}",
+    )
+    fit.add_argument(
+        "--perm",
+        help=f"the input permutation the fitter is given ({', '.join(PERMUTATIONS)}), where it takes one",
     )
     fit.add_argument(
         "--hidden-permutation",
@@ -301,8 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SEED",
         help="hide the target behind seeded row/column permutations",
     )
-    fit.add_argument("--dtype", choices=("float32", "float64"), default="float64")
-    fit.add_argument("--trials", type=int, default=20, help="trials of --method search")
+    fit.add_argument("--dtype", help=f"arithmetic ({', '.join(DTYPES)}) of a fitter that has the setting")
+    fit.add_argument(
+        "--search-fitters",
+        type=int,
+        metavar="T",
+        help="an Optuna study of T trials over every fitter (in memory); the best is kept",
+    )
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--json", action="store_true", help="print one JSON object")
     fit.set_defaults(handler=cmd_fit)

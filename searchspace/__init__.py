@@ -5,7 +5,7 @@ rebuilds the config of a stored trial exactly.
 """
 
 from ._candidate import FrontEndSpace, HeadSpace, OptimizerSpace, suggest_candidate
-from ._factorization import FactorizationSpace, GradientSpace, IHTSpace, L1Space, PatternSpace, suggest_fitter
+from ._fitters import FactorizationSpace, fitter_methods, suggest_fitter
 from ._kinds import (
     ButterflySpace,
     ConvSpace,
@@ -21,10 +21,7 @@ from fftlearn._space import TrialLike
 
 __all__ = [
     "FactorizationSpace",
-    "GradientSpace",
-    "IHTSpace",
-    "L1Space",
-    "PatternSpace",
+    "fitter_methods",
     "suggest_fitter",
     "ButterflySpace",
     "ConvSpace",

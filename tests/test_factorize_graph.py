@@ -11,7 +11,8 @@ import scipy.sparse
 from fftlearn._errors import ConfigError
 from fftlearn.factorize._baselines import low_rank_baseline, top_entries_baseline
 from fftlearn.factorize._exact import dct2_factorization, fft_factorization, hadamard_factorization
-from fftlearn.factorize._factorization import SparseFactorization, make_fit_result
+from fftlearn.factorize._product import SparseFactorization
+from fftlearn.factorize._score import make_fit_result
 from fftlearn.factorize._graph import (
     VF2_MAX_N,
     dataflow_graph,

@@ -17,7 +17,7 @@ from fftlearn.butterfly._butterfly import (
 )
 from fftlearn._config import config_from_json, config_to_json
 from fftlearn._errors import ConfigError
-from fftlearn.factorize._factorization import SparseFactorization, relative_error
+from fftlearn.factorize._product import SparseFactorization, relative_error
 from fftlearn.factorize._kronecker import (
     KroneckerPattern,
     block_diagonal_pattern,
@@ -315,7 +315,7 @@ def test_search_recovers_hidden_permutations_exactly(name: str, n: int, seed: in
     assert fit.nnz == butterfly_nonzeros(n)
     for level, support in enumerate(factor_supports(fit)):
         np.testing.assert_array_equal(support, support_mask(butterfly_pattern(n, level)))
-    assert "exact structure" in fit.label
+    assert f": exact butterfly structure at all {n.bit_length() - 1} levels (" in fit.label
     expected_dtype = np.float64 if name == "hadamard" else np.complex128
     assert all(f.dtype == expected_dtype for f in fit.factors)
 
@@ -335,10 +335,21 @@ def test_search_does_not_recover_the_controls(control: str, n: int) -> None:
     np.testing.assert_allclose(legendre_like(n) @ legendre_like(n).T, np.eye(n), atol=1e-12)
     labels = find_butterfly_labels(hide(matrix, 0))
     # Legendre's parity (P_k(-x) = (-1)^k P_k(x) on symmetric nodes) is one exact level, no more
-    assert not labels.exact and labels.levels_found == (1 if control == "legendre" else 0)
+    found = 1 if control == "legendre" else 0
+    assert not labels.exact and labels.levels_found == found and not labels.gave_up
+    assert labels.outcome == f"no exact butterfly structure past level {found} of {n.bit_length() - 1} ({found} level choice{'' if found == 1 else 's'} tried)"
     fit = recover_butterfly(hide(matrix, 0))
     assert relative_error(fit.to_dense(), hide(matrix, 0)) > 0.2
-    assert "no exact structure" in fit.label
+    assert fit.label.endswith(labels.outcome)
+
+
+def test_search_says_when_its_branch_budget_stopped_it() -> None:
+    matrix = hide(legendre_like(16), 0)  # level 0 is exact, level 1 has no structure
+    labels = find_butterfly_labels(matrix, max_branches=1)
+    assert not labels.exact and labels.levels_found == 1 and not labels.gave_up  # nothing left to try
+    labels = find_butterfly_labels(hide(random_butterfly(16, seed=5, real=True), 0), max_branches=2)
+    assert not labels.exact and labels.gave_up and labels.levels_found == 2
+    assert labels.outcome.endswith("(2 level choices tried, max_branches reached)")
 
 
 def test_search_arguments_are_validated() -> None:

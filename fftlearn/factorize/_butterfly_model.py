@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ..butterfly._butterfly import apply_butterfly, butterfly_factor_indices, log2_exact, random_unitary_twiddles
-from ._factorization import SparseFactorization
+from ._product import SparseFactorization
 from ._permutation import RelaxedChoice, RelaxedPermutation
 
 
