@@ -80,8 +80,12 @@ def _with_option(config: object, *, flag: str, name: str, value: str | None, met
         return config
     path = _field_path(config, name)
     if path is None:
-        takers = [m for m, f in registered_fitters().items() if _field_path(f.default_config(n=n, seed=0), name)]
-        raise ConfigError(flag, value, f"is not a setting of --method {method}; it is for {', '.join(takers)}")
+        takers = [
+            m for m, f in registered_fitters().items() if _field_path(f.default_config(n=n, seed=0), name)
+        ]
+        raise ConfigError(
+            flag, value, f"is not a setting of --method {method}; it is for {', '.join(takers)}"
+        )
     try:
         if len(path) == 1:
             return dataclasses.replace(config, **{name: value})  # type: ignore[type-var]
@@ -150,7 +154,9 @@ def _check_flags(
     check_int("--search-fitters", search, low=1, high=10_000)
     for flag, value in (("--method", method), ("--perm", perm), ("--dtype", dtype)):
         if value is not None:
-            raise ConfigError(flag, value, "picks one fitter; --search-fitters searches them all, give one of the two")
+            raise ConfigError(
+                flag, value, "picks one fitter; --search-fitters searches them all, give one of the two"
+            )
 
 
 def run_fit_command(
@@ -236,16 +242,22 @@ def format_fit(record: dict[str, object], *, as_json: bool) -> str:
     ]
     if "outcome" in details:
         lines.append(f"  outcome                     {details['outcome']}")
+    budget = record["butterfly_budget_nnz"]
+    flops = (record["dense_flops"], record["radix2_flops"], record["split_radix_flops"])
+    recovered = "yes" if record["recovered_fft_structure"] else "no"
+    radix2 = "yes" if details.get("radix2_graph") else "no"
     lines += [
         f"  relative error (Frobenius)  {record['relative_error']:.3e}",
         f"  RMSE per real entry         {record['rmse']:.3e}",
-        f"  nonzeros                    {record['nnz']:,} "
-        f"(butterfly budget {record['butterfly_budget_nnz']:,})",
-        f"  real operations             {record['ops']:,} flops (dense {record['dense_flops']:,}, "
-        f"radix-2 {record['radix2_flops']:,}, split-radix {record['split_radix_flops']:,})",
-        f"  FFT recovered               {'yes' if record['recovered_fft_structure'] else 'no'} "
-        f"(radix-2 graph: {'yes' if details.get('radix2_graph') else 'no'})",
-        f"  seconds                     {record['seconds']:.3f} s wall, target and all fits "
-        f"(this fit {record['fit_seconds']:.3f} s)",
+        f"  nonzeros                    {record['nnz']:,} (butterfly budget {budget:,})",
+        (
+            f"  real operations             {record['ops']:,} flops "
+            f"(dense {flops[0]:,}, radix-2 {flops[1]:,}, split-radix {flops[2]:,})"
+        ),
+        f"  FFT recovered               {recovered} (radix-2 graph: {radix2})",
+        (
+            f"  seconds                     {record['seconds']:.3f} s wall, target and all fits "
+            f"(this fit {record['fit_seconds']:.3f} s)"
+        ),
     ]
     return "\n".join(lines)

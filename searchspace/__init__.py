@@ -4,6 +4,8 @@ Every function here is pure in the trial's params, so ``optuna.trial.FixedTrial(
 rebuilds the config of a stored trial exactly.
 """
 
+from fftlearn._space import FloatRange, IntRange, TrialLike
+
 from ._candidate import FrontEndSpace, HeadSpace, OptimizerSpace, suggest_candidate
 from ._fitters import FactorizationSpace, fitter_methods, suggest_fitter
 from ._kinds import (
@@ -16,8 +18,6 @@ from ._kinds import (
     MultiplicativeSpace,
     STFTSpace,
 )
-from fftlearn._space import FloatRange, IntRange
-from fftlearn._space import TrialLike
 
 __all__ = [
     "FactorizationSpace",

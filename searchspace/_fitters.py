@@ -20,7 +20,10 @@ from fftlearn.factorize import registered_fitters
 
 # Earlier spellings of a [space] key, still read (stored studies keep their experiment file):
 # old key -> (fitter method, field of its subspace)
-LEGACY_KEYS = {"hierarchical_permutation": ("hierarchical", "permutation"), "baselines": ("baseline", "which")}
+LEGACY_KEYS = {
+    "hierarchical_permutation": ("hierarchical", "permutation"),
+    "baselines": ("baseline", "which"),
+}
 RENAMED_METHODS = {"search": "recover"}  # old method name -> its name now
 
 
@@ -76,7 +79,9 @@ class FactorizationSpace:
             if key in data:
                 table = dict(tables.get(method, {}))
                 if name in table:
-                    raise ConfigError(_join(path, key), data[key], f"give only one of {key} and {method}.{name}")
+                    raise ConfigError(
+                        _join(path, key), data[key], f"give only one of {key} and {method}.{name}"
+                    )
                 tables[method] = {**table, name: data[key]}
         fitters = registered_fitters()
         subspaces = {}

@@ -58,9 +58,13 @@ def test_stored_param_names_still_give_the_same_configs() -> None:
     )
     assert suggest_fitter(optuna.trial.FixedTrial(gradient), space=space, n=16, seed=4) == expected
     params = {"method": "hierarchical", "hierarchical.permutation": "bitrev"}
-    assert suggest_fitter(optuna.trial.FixedTrial(params), space=space, n=16, seed=0) == HierarchicalFitConfig()
+    assert (
+        suggest_fitter(optuna.trial.FixedTrial(params), space=space, n=16, seed=0) == HierarchicalFitConfig()
+    )
     params = {"method": "recover"}
-    assert suggest_fitter(optuna.trial.FixedTrial(params), space=space, n=16, seed=3) == RecoverFitConfig(seed=3)
+    assert suggest_fitter(optuna.trial.FixedTrial(params), space=space, n=16, seed=3) == RecoverFitConfig(
+        seed=3
+    )
     assert RecoverFitConfig.kind == "butterfly_search"  # stored config JSON keeps reading
 
 
@@ -93,7 +97,10 @@ def test_the_space_table_reads_one_table_per_fitter_and_the_old_spellings() -> N
         ({"methods": ["search"]}, "space.methods[0]: got 'search'; was renamed 'recover'; must be one of"),
         ({"methods": ["magic"]}, "space.methods[0]: got 'magic'; must be one of 'baseline', 'gradient'"),
         ({"methods": "gradient"}, "space.methods: got 'gradient'; must be a list of fitter names"),
-        ({"magic": {}}, "space.magic: got {}; unknown key; allowed: methods and a table per fitter: baseline"),
+        (
+            {"magic": {}},
+            "space.magic: got {}; unknown key; allowed: methods and a table per fitter: baseline",
+        ),
         ({"gradient": {"lr": {"low": 0.0, "high": 1.0}}}, "space.gradient.lr.low: got 0.0; must be >= 1e-08"),
         ({"hierarchical": {"permutation": ["learn"]}}, "space.hierarchical.permutation[0]: got 'learn'"),
         (

@@ -11,9 +11,9 @@ import scipy.fft
 import scipy.linalg
 import torch
 
-from fftlearn.butterfly._butterfly import bit_reversal_permutation, butterfly_dense_matrix, butterfly_nonzeros
 from fftlearn._config import config_from_json, config_to_json
 from fftlearn._errors import ConfigError
+from fftlearn.butterfly._butterfly import bit_reversal_permutation, butterfly_dense_matrix, butterfly_nonzeros
 from fftlearn.factorize import fit_factorization
 from fftlearn.factorize._gradient import ButterflyModel, GradientFitConfig
 from fftlearn.factorize._permutation import (

@@ -10,6 +10,7 @@ import pytest
 import scipy.linalg
 import torch
 
+from fftlearn._errors import ConfigError
 from fftlearn.butterfly._butterfly import (
     bit_reversal_permutation,
     butterfly_dense_matrix,
@@ -17,10 +18,7 @@ from fftlearn.butterfly._butterfly import (
     butterfly_nonzeros,
     random_unitary_twiddles,
 )
-from fftlearn._errors import ConfigError
 from fftlearn.factorize import HierarchicalFitConfig, fit_factorization
-from fftlearn.factorize._product import relative_error, rmse_per_real_entry
-from fftlearn.factorize._score import FitResult
 from fftlearn.factorize._graph import operation_count
 from fftlearn.factorize._hierarchical import (
     RANK_ONE_TOL,
@@ -31,6 +29,8 @@ from fftlearn.factorize._hierarchical import (
     hierarchical_butterfly,
     hierarchical_butterfly_reference,
 )
+from fftlearn.factorize._product import relative_error, rmse_per_real_entry
+from fftlearn.factorize._score import FitResult
 
 SIZES = [2**k for k in range(1, 9)]  # 2 .. 256
 

@@ -9,15 +9,14 @@ import scipy.linalg
 import scipy.special
 import torch
 
+from fftlearn._config import config_from_json, config_to_json
+from fftlearn._errors import ConfigError
 from fftlearn.butterfly._butterfly import (
     bit_reversal_permutation,
     butterfly_dense_matrix,
     butterfly_factor_indices,
     butterfly_nonzeros,
 )
-from fftlearn._config import config_from_json, config_to_json
-from fftlearn._errors import ConfigError
-from fftlearn.factorize._product import SparseFactorization, relative_error
 from fftlearn.factorize._kronecker import (
     KroneckerPattern,
     block_diagonal_pattern,
@@ -30,6 +29,7 @@ from fftlearn.factorize._kronecker import (
     support_mask,
     support_mask_reference,
 )
+from fftlearn.factorize._product import SparseFactorization, relative_error
 from fftlearn.factorize._search import (
     _pair_partitions,
     bloch_vectors,
@@ -337,7 +337,10 @@ def test_search_does_not_recover_the_controls(control: str, n: int) -> None:
     # Legendre's parity (P_k(-x) = (-1)^k P_k(x) on symmetric nodes) is one exact level, no more
     found = 1 if control == "legendre" else 0
     assert not labels.exact and labels.levels_found == found and not labels.gave_up
-    assert labels.outcome == f"no exact butterfly structure past level {found} of {n.bit_length() - 1} ({found} level choice{'' if found == 1 else 's'} tried)"
+    assert (
+        labels.outcome
+        == f"no exact butterfly structure past level {found} of {n.bit_length() - 1} ({found} level choice{'' if found == 1 else 's'} tried)"
+    )
     fit = recover_butterfly(hide(matrix, 0))
     assert relative_error(fit.to_dense(), hide(matrix, 0)) > 0.2
     assert fit.label.endswith(labels.outcome)

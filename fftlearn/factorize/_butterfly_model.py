@@ -8,9 +8,14 @@ import scipy.sparse
 import torch
 from torch import nn
 
-from ..butterfly._butterfly import apply_butterfly, butterfly_factor_indices, log2_exact, random_unitary_twiddles
-from ._product import SparseFactorization
+from ..butterfly._butterfly import (
+    apply_butterfly,
+    butterfly_factor_indices,
+    log2_exact,
+    random_unitary_twiddles,
+)
 from ._permutation import RelaxedChoice, RelaxedPermutation
+from ._product import SparseFactorization
 
 
 class ButterflyModel(nn.Module):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 
+from .._errors import ConfigError
 from ..butterfly._butterfly import (
     bit_reversal_permutation,
     butterfly_factor_indices,
@@ -25,7 +26,6 @@ from ..butterfly._butterfly import (
     hadamard_butterfly_twiddles,
     log2_exact,
 )
-from .._errors import ConfigError
 from ._product import SparseFactorization
 
 _SNAP = 1e-15  # |real or imaginary part| below this (relative to 1) is set to exactly 0

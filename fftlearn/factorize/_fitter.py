@@ -157,7 +157,9 @@ def fit_factorization(matrix: np.ndarray, config: object) -> FitResult:
     fitted = fitter.fit(target)
     seconds = time.perf_counter() - start
     factorization, details = fitted if isinstance(fitted, tuple) else (fitted, {})
-    return make_fit_result(factorization, target, seconds=seconds, details={"method": fitter.method, **details})
+    return make_fit_result(
+        factorization, target, seconds=seconds, details={"method": fitter.method, **details}
+    )
 
 
 def _load_entry_points() -> None:
@@ -166,7 +168,7 @@ def _load_entry_points() -> None:
         where = f"{entry.name} = {entry.value}"
         try:
             loaded = entry.load()
-        except Exception as error:  # a broken plugin: one line naming it, never a traceback
+        except Exception as error:  # noqa: BLE001 (any import failure of a plugin: one line naming it)
             raise ConfigError(ENTRY_POINT_GROUP, where, f"failed to import ({error})") from None
         if isinstance(loaded, type) and issubclass(loaded, Fitter) and loaded not in _REGISTRY.values():
             try:

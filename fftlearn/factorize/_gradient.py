@@ -55,8 +55,8 @@ from .._config import register_kind
 from .._errors import ConfigError
 from .._validate import check_bool, check_choice, check_float, check_int
 from ._butterfly_model import ButterflyModel
-from ._product import SparseFactorization
 from ._permutation import fixed_permutation, hierarchical_permutation
+from ._product import SparseFactorization
 
 CHUNK = 25  # L-BFGS iterations between checks of the stopping rules
 HOPELESS_AFTER = 3  # chunks before a polish may be abandoned ...

@@ -48,8 +48,8 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
 
-from ..butterfly._butterfly import bit_reversal_permutation, butterfly_factor_indices
 from .._errors import ConfigError
+from ..butterfly._butterfly import bit_reversal_permutation, butterfly_factor_indices
 from ._product import SparseFactorization
 
 # method="auto" asks networkx VF2++ up to this n and uses the address certificate above: the

@@ -36,8 +36,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse
 
-from ..butterfly._butterfly import bit_reversal_permutation
 from .._errors import ConfigError
+from ..butterfly._butterfly import bit_reversal_permutation
 from ._product import SparseFactorization
 
 TREES = ("balanced", "left", "right")

@@ -38,10 +38,10 @@ import dataclasses
 import networkx as nx
 import numpy as np
 
-from ..butterfly._butterfly import log2_exact
 from .._errors import ConfigError
-from ._product import SparseFactorization
+from ..butterfly._butterfly import log2_exact
 from ._hierarchical import hierarchical_butterfly
+from ._product import SparseFactorization
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,10 +7,10 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from ...butterfly._butterfly import butterfly_nonzeros
 from ..._config import register_kind
 from ..._space import TrialLike, check_choices
 from ..._validate import check_choice
+from ...butterfly._butterfly import butterfly_nonzeros
 from .._baselines import low_rank_baseline, top_entries_baseline
 from .._fitter import Fitter, register_fitter
 from .._product import SparseFactorization

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...butterfly._butterfly import butterfly_nonzeros
 from ..._space import FloatRange, IntRange, TrialLike, check_choices, check_within
+from ...butterfly._butterfly import butterfly_nonzeros
 from .._fitter import Fitter, register_fitter
 from .._gradient import GradientFitConfig, gradient_butterfly
 from .._product import SparseFactorization

@@ -8,10 +8,10 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from ...butterfly._butterfly import butterfly_nonzeros
 from ..._config import register_kind
 from ..._space import TrialLike, check_choices
 from ..._validate import check_choice
+from ...butterfly._butterfly import butterfly_nonzeros
 from .._fitter import Fitter, register_fitter
 from .._hierarchical import hierarchical_butterfly
 from .._product import SparseFactorization

@@ -8,10 +8,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from ...butterfly._butterfly import log2_exact
 from ..._config import register_kind
 from ..._space import FloatRange, IntRange, TrialLike, check_within
 from ..._validate import check_int
+from ...butterfly._butterfly import log2_exact
 from .._fitter import Fitter, register_fitter
 from .._product import SparseFactorization
 from .._sparse import fit_iht
@@ -49,8 +49,12 @@ class IHTSpace:
         check_within("steps", self.steps, 201, 1_000_000)
 
     def suggest(self, trial: TrialLike, *, n: int, seed: int) -> IHTFitConfig:
-        settings = IHTConfig(lr=self.lr.suggest(trial, "iht.lr"), steps=self.steps.suggest(trial, "iht.steps"))
-        return IHTFitConfig(k_per_row=self.k_per_row.suggest(trial, "iht.k_per_row"), settings=settings, seed=seed)
+        settings = IHTConfig(
+            lr=self.lr.suggest(trial, "iht.lr"), steps=self.steps.suggest(trial, "iht.steps")
+        )
+        return IHTFitConfig(
+            k_per_row=self.k_per_row.suggest(trial, "iht.k_per_row"), settings=settings, seed=seed
+        )
 
 
 @register_fitter

@@ -8,10 +8,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from ...butterfly._butterfly import butterfly_nonzeros, log2_exact
 from ..._config import register_kind
 from ..._space import FloatRange, IntRange, TrialLike, check_within
 from ..._validate import check_int
+from ...butterfly._butterfly import butterfly_nonzeros, log2_exact
 from .._fitter import Fitter, register_fitter
 from .._product import SparseFactorization
 from .._sparse import fit_l1

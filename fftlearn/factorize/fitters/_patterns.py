@@ -8,11 +8,11 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from ...butterfly._butterfly import bit_reversal_permutation
 from ..._config import register_kind
 from ..._errors import ConfigError
 from ..._space import FloatRange, IntRange, TrialLike, check_choices, check_within
 from ..._validate import check_choice, check_int
+from ...butterfly._butterfly import bit_reversal_permutation
 from .._fitter import Fitter, register_fitter
 from .._kronecker import KroneckerPattern, butterfly_chain, chain_masks
 from .._product import SparseFactorization
@@ -95,7 +95,9 @@ class PatternFitter(Fitter):
     def fit(self, matrix: np.ndarray) -> SparseFactorization:
         n = matrix.shape[0] if matrix.ndim == 2 else 0
         if self.config.patterns[0].shape != (n, n):
-            raise ConfigError("patterns", self.config.patterns[0].shape, f"must be ({n}, {n}) for this target")
+            raise ConfigError(
+                "patterns", self.config.patterns[0].shape, f"must be ({n}, {n}) for this target"
+            )
         bitrev = self.config.permutation == "bitrev"
         return fit_fixed_support(
             matrix,
@@ -120,4 +122,6 @@ class PatternFitter(Fitter):
 
     @classmethod
     def quick_config(cls, *, n: int, seed: int) -> PatternFitConfig:
-        return PatternFitConfig(patterns=butterfly_chain(n), settings=FixedSupportConfig(steps=300), seed=seed)
+        return PatternFitConfig(
+            patterns=butterfly_chain(n), settings=FixedSupportConfig(steps=300), seed=seed
+        )

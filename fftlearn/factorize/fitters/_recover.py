@@ -8,10 +8,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from ...butterfly._butterfly import butterfly_nonzeros
 from ..._config import register_kind
 from ..._space import TrialLike
 from ..._validate import check_float, check_int
+from ...butterfly._butterfly import butterfly_nonzeros
 from .._fitter import Fitter, register_fitter
 from .._product import SparseFactorization
 from .._search import factorize_labelled, find_butterfly_labels
