@@ -105,10 +105,8 @@ def test_fit_says_what_it_ran_and_why_a_recovery_failed(capsys: pytest.CaptureFi
 
 
 def test_fit_flags_set_the_fitters_own_settings(capsys: pytest.CaptureFixture[str]) -> None:
-    record = _fit(
-        capsys,
-        *["--target", "dft", "--n", "8", "--method", "gradient", "--perm", "bitrev", "--dtype", "float32"],
-    )
+    gradient = ["--method", "gradient", "--perm", "bitrev", "--dtype", "float32"]
+    record = _fit(capsys, "--target", "dft", "--n", "8", *gradient)
     assert record["config"]["permutation"] == "bitrev" and record["config"]["dtype"] == "float32"
     assert record["relative_error"] <= 1e-4 and record["method"] == "gradient"
     record = _fit(
