@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import optuna
@@ -124,84 +125,72 @@ def search_fitters(matrix: np.ndarray, *, trials: int, seed: int) -> tuple[FitRe
     return results[best.number]
 
 
-def _check_flags(
-    *,
-    target: str | None,
-    target_file: str | None,
-    n: int | None,
-    method: str | None,
-    perm: str | None,
-    dtype: str | None,
-    hidden_permutation: int | None,
-    search: int | None,
-    seed: int,
-) -> None:
-    """Every flag on its own and every combination, before any work."""
-    if (target is None) == (target_file is None):
-        raise ConfigError("--target", target, "give exactly one of --target NAME and --target-file M.npy")
-    if target_file is None and n is None:
-        raise ConfigError("--n", None, "is required with --target (a power of two)")
-    check_int("--seed", seed, low=0, high=2**31 - 1)
-    if hidden_permutation is not None:
-        check_int("--hidden-permutation", hidden_permutation, low=0, high=2**31 - 1)
-    if perm is not None and perm not in PERMUTATIONS:
-        raise ConfigError("--perm", perm, f"must be one of {', '.join(PERMUTATIONS)}")
-    if dtype is not None and dtype not in DTYPES:
-        raise ConfigError("--dtype", dtype, f"must be one of {', '.join(DTYPES)}")
-    if search is None:
-        check_method(method or DEFAULT_METHOD)
-        return
-    check_int("--search-fitters", search, low=1, high=10_000)
-    for flag, value in (("--method", method), ("--perm", perm), ("--dtype", dtype)):
-        if value is not None:
+@dataclass(frozen=True)
+class FitFlags:
+    """The flags of ``fftnas fit``, checked alone and in combination before any work."""
+
+    target: str | None = None  # --target NAME (or target_file)
+    target_file: str | None = None  # --target-file M.npy (or target)
+    n: int | None = None  # --n: the size; with a file it must match the file's
+    method: str | None = None  # --method NAME (None: hierarchical, or the study's pick)
+    perm: str | None = None  # --perm: the input permutation given to the fitter
+    dtype: str | None = None  # --dtype: the fitter's arithmetic
+    hidden_permutation: int | None = None  # --hidden-permutation SEED
+    search_fitters: int | None = None  # --search-fitters T: trials of a study over every fitter
+    seed: int = 0  # --seed: of the fit, or of the study's sampler
+
+    def __post_init__(self) -> None:
+        if (self.target is None) == (self.target_file is None):
             raise ConfigError(
-                flag, value, "picks one fitter; --search-fitters searches them all, give one of the two"
+                "--target", self.target, "give exactly one of --target NAME and --target-file M.npy"
             )
+        if self.target_file is None and self.n is None:
+            raise ConfigError("--n", None, "is required with --target (a power of two)")
+        check_int("--seed", self.seed, low=0, high=2**31 - 1)
+        if self.hidden_permutation is not None:
+            check_int("--hidden-permutation", self.hidden_permutation, low=0, high=2**31 - 1)
+        if self.perm is not None and self.perm not in PERMUTATIONS:
+            raise ConfigError("--perm", self.perm, f"must be one of {', '.join(PERMUTATIONS)}")
+        if self.dtype is not None and self.dtype not in DTYPES:
+            raise ConfigError("--dtype", self.dtype, f"must be one of {', '.join(DTYPES)}")
+        if self.search_fitters is None:
+            check_method(self.method or DEFAULT_METHOD)
+            return
+        check_int("--search-fitters", self.search_fitters, low=1, high=10_000)
+        for flag, value in (("--method", self.method), ("--perm", self.perm), ("--dtype", self.dtype)):
+            if value is not None:
+                raise ConfigError(flag, value, "picks one fitter, --search-fitters searches all: give either")
 
 
-def run_fit_command(
-    *,
-    target: str | None,
-    target_file: str | None,
-    n: int | None,
-    method: str | None,
-    perm: str | None,
-    hidden_permutation: int | None,
-    dtype: str | None,
-    search_fitters_trials: int | None,
-    seed: int,
-) -> dict[str, object]:
-    """Everything ``fftnas fit`` prints, as one JSON-ready mapping (flags: module docstring)."""
-    start = time.perf_counter()
-    _check_flags(
-        target=target,
-        target_file=target_file,
-        n=n,
-        method=method,
-        perm=perm,
-        dtype=dtype,
-        hidden_permutation=hidden_permutation,
-        search=search_fitters_trials,
-        seed=seed,
-    )
-    if target_file is not None:
-        size = load_matrix_file(target_file).shape[0]  # errors name `path`
+def _target(flags: FitFlags) -> TargetConfig:
+    """The target the flags name; a file's size is read (and ``--n`` checked against it)."""
+    n = flags.n
+    if flags.target_file is not None:
+        size = load_matrix_file(flags.target_file).shape[0]  # errors name `path`
         if n is not None and n != size:
             raise ConfigError("--n", n, f"must match the size of --target-file ({size}), or be left out")
         n = size
-    config = TargetConfig(
-        name="file" if target_file else target,
+    hidden = flags.hidden_permutation
+    return TargetConfig(
+        name="file" if flags.target_file else flags.target,
         n=n,
-        path=target_file or "",
-        hidden_permutation=hidden_permutation is not None,
-        seed=hidden_permutation if hidden_permutation is not None else 0,
+        path=flags.target_file or "",
+        hidden_permutation=hidden is not None,
+        seed=hidden if hidden is not None else 0,
     )
+
+
+def run_fit_command(flags: FitFlags) -> dict[str, object]:
+    """Everything ``fftnas fit`` prints, as one JSON-ready mapping (flags: module docstring)."""
+    start = time.perf_counter()
+    config = _target(flags)
     matrix = make_target(config).matrix
-    if search_fitters_trials is not None:
-        result, fitter_config = search_fitters(matrix, trials=search_fitters_trials, seed=seed)
+    if flags.search_fitters is not None:
+        result, fitter_config = search_fitters(matrix, trials=flags.search_fitters, seed=flags.seed)
     else:
+        method, size = flags.method or DEFAULT_METHOD, matrix.shape[0]
         fitter_config = fitter_from_flags(
-            method=method or DEFAULT_METHOD, perm=perm, dtype=dtype, n=matrix.shape[0], seed=seed
+            method=method, perm=flags.perm, dtype=flags.dtype, n=size, seed=flags.seed
         )
         result = fit_factorization(matrix, fitter_config)
     seconds = time.perf_counter() - start
@@ -210,10 +199,10 @@ def run_fit_command(
     return {
         "target": config.name,
         "n": size,
-        "hidden_permutation": hidden_permutation,
+        "hidden_permutation": flags.hidden_permutation,
         "method": fitter.method,
         "what": fitter.summary,
-        "search_fitters_trials": search_fitters_trials,
+        "search_fitters_trials": flags.search_fitters,
         "config": to_dict(fitter_config),
         **fit_metrics(result),
         "seconds": seconds,

@@ -23,7 +23,15 @@ from fftlearn.factorize import TARGET_NAMES
 from ._dashboard import dashboard_command, serve_dashboard
 from ._devices import parse_devices
 from ._experiment import METRICS, FactorizationExperiment, load_experiment
-from ._fit_command import DEFAULT_METHOD, DTYPES, PERMUTATIONS, fitter_help, format_fit, run_fit_command
+from ._fit_command import (
+    DEFAULT_METHOD,
+    DTYPES,
+    PERMUTATIONS,
+    FitFlags,
+    fitter_help,
+    format_fit,
+    run_fit_command,
+)
 from ._heartbeat import HeartbeatSettings
 from ._lock import StudyLockTimeout
 from ._oneoff import evaluate_params, fit_params, learned, parse_params
@@ -194,18 +202,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    record = run_fit_command(
+    flags = FitFlags(
         target=args.target,
         target_file=args.target_file,
         n=args.n,
         method=args.method,
         perm=args.perm,
-        hidden_permutation=args.hidden_permutation,
         dtype=args.dtype,
-        search_fitters_trials=args.search_fitters,
+        hidden_permutation=args.hidden_permutation,
+        search_fitters=args.search_fitters,
         seed=args.seed,
     )
-    print(format_fit(record, as_json=args.json))
+    print(format_fit(run_fit_command(flags), as_json=args.json))
     return 0
 
 

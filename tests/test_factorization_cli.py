@@ -168,9 +168,12 @@ def test_fit_reads_a_users_matrix(tmp_path: Path, capsys: pytest.CaptureFixture[
         (["--dtype", "float16"], "--dtype: got 'float16'; must be one of float32, float64"),
         (
             ["--search-fitters", "3", "--method", "l1"],
-            "--method: got 'l1'; picks one fitter; --search-fitters",
+            "--method: got 'l1'; picks one fitter, --search-fitters searches all: give either",
         ),
-        (["--search-fitters", "3", "--perm", "bitrev"], "--perm: got 'bitrev'; picks one fitter"),
+        (
+            ["--search-fitters", "3", "--perm", "bitrev"],
+            "--perm: got 'bitrev'; picks one fitter, --search-fitters",
+        ),
         (["--search-fitters", "0"], "--search-fitters: got 0;"),
         (["--trials", "3"], "unrecognized arguments: --trials 3"),
     ],
