@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import time
@@ -28,6 +29,7 @@ import optuna
 from fftlearn import ConfigError, to_dict
 from fftlearn._validate import check_int
 from fftlearn.factorize import (
+    TARGET_NAMES,
     FitResult,
     TargetConfig,
     fit_factorization,
@@ -214,6 +216,44 @@ def run_fit_command(flags: FitFlags) -> dict[str, object]:
         **reference_counts(size),
         "details": result.details,
     }
+
+
+def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``fftnas fit`` (choices and help read from the registries)."""
+    targets = ", ".join(name for name in TARGET_NAMES if name != "file")
+    parser.add_argument("--target", help=f"target name: {targets}")
+    parser.add_argument("--target-file", help="a square .npy matrix of power-of-two size")
+    parser.add_argument("--n", type=int, help="matrix size, a power of two (with --target; else the file's)")
+    parser.add_argument(
+        "--method",
+        metavar="NAME",
+        help=f"the fitter to run with its default config (default: {DEFAULT_METHOD}). {fitter_help()}",
+    )
+    parser.add_argument(
+        "--perm",
+        help=f"the input permutation the fitter is given ({', '.join(PERMUTATIONS)}), where it takes one",
+    )
+    parser.add_argument(
+        "--hidden-permutation",
+        type=int,
+        metavar="SEED",
+        help="hide the target behind seeded row/column permutations",
+    )
+    parser.add_argument("--dtype", help=f"arithmetic ({', '.join(DTYPES)}) of a fitter that has the setting")
+    parser.add_argument(
+        "--search-fitters",
+        type=int,
+        metavar="T",
+        help="an Optuna study of T trials over every fitter (in memory); the best is kept",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fit, or of the study's sampler")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def fit_flags(args: argparse.Namespace) -> FitFlags:
+    """The checked flags of a parsed ``fftnas fit`` command line."""
+    names = [f.name for f in dataclasses.fields(FitFlags)]
+    return FitFlags(**{name: getattr(args, name) for name in names})
 
 
 def format_fit(record: dict[str, object], *, as_json: bool) -> str:

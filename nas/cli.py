@@ -18,20 +18,11 @@ import torch
 
 from fftlearn import ConfigError, resolve_device, to_dict
 from fftlearn._validate import check_int
-from fftlearn.factorize import TARGET_NAMES
 
 from ._dashboard import dashboard_command, serve_dashboard
 from ._devices import parse_devices
 from ._experiment import METRICS, FactorizationExperiment, load_experiment
-from ._fit_command import (
-    DEFAULT_METHOD,
-    DTYPES,
-    PERMUTATIONS,
-    FitFlags,
-    fitter_help,
-    format_fit,
-    run_fit_command,
-)
+from ._fit_command import add_fit_arguments, fit_flags, format_fit, run_fit_command
 from ._heartbeat import HeartbeatSettings
 from ._lock import StudyLockTimeout
 from ._oneoff import evaluate_params, fit_params, learned, parse_params
@@ -202,18 +193,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    flags = FitFlags(
-        target=args.target,
-        target_file=args.target_file,
-        n=args.n,
-        method=args.method,
-        perm=args.perm,
-        dtype=args.dtype,
-        hidden_permutation=args.hidden_permutation,
-        search_fitters=args.search_fitters,
-        seed=args.seed,
-    )
-    print(format_fit(run_fit_command(flags), as_json=args.json))
+    print(format_fit(run_fit_command(fit_flags(args)), as_json=args.json))
     return 0
 
 
@@ -296,33 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=cmd_evaluate)
 
     fit = commands.add_parser("fit", help="factorize one target matrix into sparse factors")
-    fit.add_argument("--target", help=f"target name: {', '.join(n for n in TARGET_NAMES if n != 'file')}")
-    fit.add_argument("--target-file", help="a square .npy matrix of power-of-two size")
-    fit.add_argument("--n", type=int, help="matrix size, a power of two (with --target; else the file's)")
-    fit.add_argument(
-        "--method",
-        metavar="NAME",
-        help=f"the fitter to run with its default config (default: {DEFAULT_METHOD}). {fitter_help()}",
-    )
-    fit.add_argument(
-        "--perm",
-        help=f"the input permutation the fitter is given ({', '.join(PERMUTATIONS)}), where it takes one",
-    )
-    fit.add_argument(
-        "--hidden-permutation",
-        type=int,
-        metavar="SEED",
-        help="hide the target behind seeded row/column permutations",
-    )
-    fit.add_argument("--dtype", help=f"arithmetic ({', '.join(DTYPES)}) of a fitter that has the setting")
-    fit.add_argument(
-        "--search-fitters",
-        type=int,
-        metavar="T",
-        help="an Optuna study of T trials over every fitter (in memory); the best is kept",
-    )
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--json", action="store_true", help="print one JSON object")
+    add_fit_arguments(fit)
     fit.set_defaults(handler=cmd_fit)
 
     dashboard = commands.add_parser("dashboard", help="serve optuna-dashboard on a storage")
