@@ -1,7 +1,8 @@
 """searchspace: an Optuna trial -> a typed fftlearn config (and nothing else).
 
 Every function here is pure in the trial's params, so ``optuna.trial.FixedTrial(params)``
-rebuilds the config of a stored trial exactly.
+rebuilds the config of a stored trial exactly. A fitter's subspace is declared next to the
+fitter: ``fftlearn.factorize.get_fitter(method).space_type``.
 """
 
 from fftlearn._space import FloatRange, IntRange, TrialLike

@@ -60,7 +60,7 @@ class Fitter(abc.ABC):
     @abc.abstractmethod
     def fit(self, matrix: np.ndarray) -> SparseFactorization | tuple[SparseFactorization, dict[str, object]]:
         """Factorize ``matrix`` ``(N, N)``: a ``SparseFactorization``, or one and a dict of
-        fitter-specific details (JSON-ready; a ``"outcome"`` entry is one line saying what
+        fitter-specific details (JSON-ready; an ``"outcome"`` entry is one line saying what
         happened, printed by ``fftnas fit``). Bad input raises ``ConfigError``."""
 
     @abc.abstractmethod
@@ -82,7 +82,8 @@ class Fitter(abc.ABC):
 
     def oracle(self, n: int) -> np.ndarray | None:
         """An ``(n, n)`` target this fitter, with this config, fits exactly (relative error
-        <= 1e-8), or None when it makes no exactness claim (hook; default: None)."""
+        <= 1e-8; the contract tests check it with ``quick_config``), or None when it makes no
+        exactness claim (hook; default: None)."""
         return None
 
 
@@ -122,8 +123,12 @@ def registered_fitters() -> dict[str, type[Fitter]]:
     """Every fitter kind by method name, in registration order (built-ins alphabetically,
     then entry points). A copy: registering goes through ``register_fitter``."""
     if not _plugins["loaded"]:
-        _plugins["loaded"] = True
-        _load_entry_points()
+        _plugins["loaded"] = True  # first: a plugin that looks at the registry on import sees it
+        try:
+            _load_entry_points()
+        except ConfigError:
+            _plugins["loaded"] = False  # a broken plugin fails every look, never just the first
+            raise
     return dict(_REGISTRY)
 
 
