@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from _results import append_results  # noqa: E402
 
 from fftlearn.butterfly._butterfly import butterfly_dense_matrix, butterfly_nonzeros  # noqa: E402
-from fftlearn.factorize._factorization import make_fit_result  # noqa: E402
+from fftlearn.factorize._score import make_fit_result  # noqa: E402
 from fftlearn.factorize._search import recover_butterfly  # noqa: E402
 from fftlearn.factorize._targets import TargetConfig, make_target  # noqa: E402
 

@@ -41,9 +41,9 @@ from fftlearn.butterfly._butterfly import (  # noqa: E402
     butterfly_nonzeros,
     log2_exact,
 )
-from fftlearn.factorize._factorization import SparseFactorization, relative_error  # noqa: E402
 from fftlearn.factorize._hierarchical import hierarchical_butterfly  # noqa: E402
 from fftlearn.factorize._kronecker import butterfly_chain, chain_masks  # noqa: E402
+from fftlearn.factorize._product import SparseFactorization, relative_error  # noqa: E402
 from fftlearn.factorize._search import recover_butterfly  # noqa: E402
 from fftlearn.factorize._sparse import fit_fixed_support, fit_iht, fit_l1_stages  # noqa: E402
 from fftlearn.factorize._targets import TargetConfig, make_target  # noqa: E402

@@ -36,8 +36,8 @@ from fftlearn.butterfly._butterfly import (  # noqa: E402
     butterfly_dense_matrix,
     random_unitary_twiddles,
 )
-from fftlearn.factorize._factorization import relative_error  # noqa: E402
 from fftlearn.factorize._hierarchical import hierarchical_butterfly  # noqa: E402
+from fftlearn.factorize._product import relative_error  # noqa: E402
 
 GOALS = {1024: 0.5, 4096: 0.2}  # time ratio fftnas / pyfaust to reach on the DFT
 

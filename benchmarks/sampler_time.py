@@ -39,9 +39,9 @@ sys.path.insert(0, str(REPO))
 from _results import append_results  # noqa: E402
 
 from nas import load_experiment, make_sampler  # noqa: E402
-from nas.families.frontend._evaluate import suggest_for  # noqa: E402
 from nas._specs import SamplerSpec
 from nas.families import FrontEndExperiment as Experiment  # noqa: E402
+from nas.families.frontend._evaluate import suggest_for  # noqa: E402
 
 GENERATION_KEY = "NSGAIISampler:generation"  # optuna.samplers.NSGAIISampler's trial system attr
 POPULATION = 50  # NSGAIISampler's default population size (make_sampler keeps it)

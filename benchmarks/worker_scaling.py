@@ -32,11 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _results import append_results, markdown_table  # noqa: E402
 
 from nas import load_experiment, open_storage, resolve_storage  # noqa: E402
-from nas.families.frontend._evaluate import suggest_for  # noqa: E402
+from nas._study import create_or_resume_study  # noqa: E402
 from nas.engine._heartbeat import HeartbeatSettings  # noqa: E402
 from nas.engine._runner import WorkerJob, _work  # noqa: E402
-from nas._study import create_or_resume_study  # noqa: E402
 from nas.engine._worker import SignalGuard  # noqa: E402
+from nas.families.frontend._evaluate import suggest_for  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 EXPERIMENT = REPO / "experiments" / "quickstart.toml"

@@ -55,6 +55,11 @@ class OneOf:
             )
 
 
+def registered_kind(kind: object) -> type | None:
+    """The config class registered under ``kind``, or None."""
+    return _KINDS.get(kind) if isinstance(kind, str) else None
+
+
 def to_dict(config: object) -> dict[str, Any]:
     """Plain-data form of a config dataclass (tuples become lists, nested configs dicts).
 

@@ -1,69 +1,123 @@
-"""``fftnas fit``: factorize one target matrix and print the result.
+"""``fftnas fit``: factorize one target matrix, and say what was run and how well it did.
 
-``--method`` picks the fitter; ``--perm`` what it knows of the input permutation:
-- hierarchical: exact, with ``--perm bitrev`` (default) or ``identity``;
-- gradient: butterfly twiddles by Adam + L-BFGS with ``--perm identity|bitrev|learn``;
-- l1: dense factors + L1, pruned to the butterfly budget, re-fitted;
-- search: an Optuna study of ``--trials`` trials over every fitter (in memory), best kept;
-- ``--perm search`` (any method but search): unknown row and column permutations are found
-  from the butterfly structure, then fitted exactly.
+- ``--method NAME`` runs exactly that fitter with its default config; the names are the fitter
+  registry's (``fftlearn.factorize.registered_fitters``: built-ins and plugins). ``recover`` is
+  structure recovery: unknown row and column permutations found from the factor structure,
+  then fitted exactly.
+- ``--perm`` / ``--dtype`` set that field of the fitter's config (``--perm``: the input
+  permutation a fitter is given, identity, bitrev or learn); for a fitter without one they are
+  an error, never ignored.
+- ``--search-fitters T``: an in-memory Optuna study of ``T`` trials over every fitter through
+  the factorization search space; the best trial (lowest relative error, then fewest
+  nonzeros) is kept.
+
+``seconds`` is the wall time of the command's work: building the target and every fit;
+``fit_seconds`` is the kept fit's own.
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import json
-from dataclasses import replace
+import time
+from dataclasses import dataclass
 
+import numpy as np
 import optuna
 
-from fftlearn import ConfigError
+from fftlearn import ConfigError, to_dict
 from fftlearn._validate import check_int
 from fftlearn.factorize import (
+    TARGET_NAMES,
     FitResult,
-    GradientFitConfig,
-    HierarchicalFitConfig,
-    L1FitConfig,
-    SearchFitConfig,
     TargetConfig,
     fit_factorization,
+    fitter_of,
+    get_fitter,
     make_target,
+    registered_fitters,
 )
 from fftlearn.factorize._targets import load_matrix_file
 from searchspace import FactorizationSpace, suggest_fitter
 
 from .families.factorization._objective import fit_metrics, reference_counts
 
-METHODS = ("hierarchical", "gradient", "l1", "search")
-PERMUTATIONS = ("identity", "bitrev", "learn", "search")
+DEFAULT_METHOD = "hierarchical"
+PERMUTATIONS = ("identity", "bitrev", "learn")  # what --perm may give; each fitter checks its own
+DTYPES = ("float32", "float64")
 
 
-def fitter_from_flags(*, method: str, perm: str, dtype: str, seed: int) -> object:
-    """The fitter config the flags name; combinations that make no sense are errors."""
-    if perm == "search":
-        return SearchFitConfig(seed=seed)
-    if method == "hierarchical":
-        if perm not in ("bitrev", "identity"):
-            raise ConfigError("--perm", perm, "must be bitrev, identity or search with --method hierarchical")
-        return HierarchicalFitConfig(permutation=perm)
-    if method == "gradient":
-        return GradientFitConfig(permutation=perm, dtype=dtype, seed=seed)
-    if perm != "bitrev":
-        raise ConfigError("--perm", perm, "must be bitrev (the default) or search with --method l1")
-    fit = L1FitConfig(seed=seed)
-    return replace(fit, settings=replace(fit.settings, dtype=dtype))
+def fitter_help() -> str:
+    """Every registered fitter and what it does, for ``fftnas fit --help``."""
+    return "; ".join(f"{method}: {fitter.summary}" for method, fitter in registered_fitters().items())
 
 
-def search_fitters(matrix, *, trials: int, seed: int) -> tuple[FitResult, object]:
-    """An in-memory multi-objective study over every fitter; the lowest-error trial's result."""
+def check_method(method: str) -> None:
+    """``method`` names a registered fitter; the old ``search`` gets a pointer to its successors."""
+    fitters = registered_fitters()
+    if method == "search" and method not in fitters:
+        raise ConfigError(
+            "--method",
+            method,
+            "is no fitter now: use --method recover (unknown permutations found from the structure, "
+            "then fitted exactly) or --search-fitters T (an Optuna study over every fitter)",
+        )
+    if method not in fitters:
+        raise ConfigError("--method", method, f"must be one of {', '.join(fitters)}")
+
+
+def _field_path(config: object, name: str) -> tuple[str, ...] | None:
+    """Where ``name`` lives in ``config``: a field of its own, or of its ``settings``; or None."""
+    if name in {f.name for f in dataclasses.fields(config)}:  # type: ignore[arg-type]
+        return (name,)
+    settings = getattr(config, "settings", None)
+    if dataclasses.is_dataclass(settings) and name in {f.name for f in dataclasses.fields(settings)}:
+        return ("settings", name)
+    return None
+
+
+def _with_option(config: object, *, flag: str, name: str, value: str | None, method: str, n: int) -> object:
+    """``config`` with field ``name`` set to the flag's ``value`` (None: unchanged)."""
+    if value is None:
+        return config
+    path = _field_path(config, name)
+    if path is None:
+        takers = [
+            m for m, f in registered_fitters().items() if _field_path(f.default_config(n=n, seed=0), name)
+        ]
+        raise ConfigError(
+            flag, value, f"is not a setting of --method {method}; it is for {', '.join(takers)}"
+        )
+    try:
+        if len(path) == 1:
+            return dataclasses.replace(config, **{name: value})  # type: ignore[type-var]
+        inner = dataclasses.replace(getattr(config, path[0]), **{name: value})
+        return dataclasses.replace(config, **{path[0]: inner})  # type: ignore[type-var]
+    except ConfigError as error:
+        raise ConfigError(flag, value, f"{error.allowed} with --method {method}") from None
+
+
+def fitter_from_flags(*, method: str, perm: str | None, dtype: str | None, n: int, seed: int) -> object:
+    """The default config of fitter ``method`` for an ``(n, n)`` target, with ``--perm`` and
+    ``--dtype`` applied where the config has that field (an error where it has not)."""
+    check_method(method)
+    config = get_fitter(method).default_config(n=n, seed=seed)
+    config = _with_option(config, flag="--perm", name="permutation", value=perm, method=method, n=n)
+    return _with_option(config, flag="--dtype", name="dtype", value=dtype, method=method, n=n)
+
+
+def search_fitters(matrix: np.ndarray, *, trials: int, seed: int) -> tuple[FitResult, object]:
+    """An in-memory two-objective study (relative error, nonzeros) over every fitter; the result
+    and config of the trial with the lowest error, then the fewest nonzeros."""
     study = optuna.create_study(
         directions=["minimize", "minimize"], sampler=optuna.samplers.TPESampler(seed=seed)
     )
+    space = FactorizationSpace()
     results: dict[int, tuple[FitResult, object]] = {}
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
-        fitter = suggest_fitter(
-            trial, space=FactorizationSpace(), n=matrix.shape[0], seed=seed + trial.number
-        )
+        fitter = suggest_fitter(trial, space=space, n=matrix.shape[0], seed=seed + trial.number)
         result = fit_factorization(matrix, fitter)
         results[trial.number] = (result, fitter)
         return result.relative_error, float(result.nnz)
@@ -73,49 +127,88 @@ def search_fitters(matrix, *, trials: int, seed: int) -> tuple[FitResult, object
     return results[best.number]
 
 
-def run_fit_command(
-    *,
-    target: str | None,
-    target_file: str | None,
-    n: int | None,
-    method: str,
-    perm: str,
-    hidden_permutation: int | None,
-    dtype: str,
-    trials: int,
-    seed: int,
-) -> dict[str, object]:
-    """Everything ``fftnas fit`` prints, as one JSON-ready mapping."""
-    if (target is None) == (target_file is None):
-        raise ConfigError("--target", target, "give exactly one of --target NAME and --target-file M.npy")
-    check_int("--seed", seed, low=0, high=2**31 - 1)
-    check_int("--trials", trials, low=1, high=10_000)
-    if hidden_permutation is not None:
-        check_int("--hidden-permutation", hidden_permutation, low=0, high=2**31 - 1)
-    if target_file is None and n is None:
-        raise ConfigError("--n", None, "is required with --target (a power of two)")
-    if target_file is not None:
-        n = load_matrix_file(target_file).shape[0]  # the file's own size; errors name `path`
-    config = TargetConfig(
-        name="file" if target_file else target,
-        n=n if n is not None else 2,
-        path=target_file or "",
-        hidden_permutation=hidden_permutation is not None,
-        seed=hidden_permutation if hidden_permutation is not None else 0,
+@dataclass(frozen=True)
+class FitFlags:
+    """The flags of ``fftnas fit``, checked alone and in combination before any work."""
+
+    target: str | None = None  # --target NAME (or target_file)
+    target_file: str | None = None  # --target-file M.npy (or target)
+    n: int | None = None  # --n: the size; with a file it must match the file's
+    method: str | None = None  # --method NAME (None: hierarchical, or the study's pick)
+    perm: str | None = None  # --perm: the input permutation given to the fitter
+    dtype: str | None = None  # --dtype: the fitter's arithmetic
+    hidden_permutation: int | None = None  # --hidden-permutation SEED
+    search_fitters: int | None = None  # --search-fitters T: trials of a study over every fitter
+    seed: int = 0  # --seed: of the fit, or of the study's sampler
+
+    def __post_init__(self) -> None:
+        if (self.target is None) == (self.target_file is None):
+            raise ConfigError(
+                "--target", self.target, "give exactly one of --target NAME and --target-file M.npy"
+            )
+        if self.target_file is None and self.n is None:
+            raise ConfigError("--n", None, "is required with --target (a power of two)")
+        check_int("--seed", self.seed, low=0, high=2**31 - 1)
+        if self.hidden_permutation is not None:
+            check_int("--hidden-permutation", self.hidden_permutation, low=0, high=2**31 - 1)
+        if self.perm is not None and self.perm not in PERMUTATIONS:
+            raise ConfigError("--perm", self.perm, f"must be one of {', '.join(PERMUTATIONS)}")
+        if self.dtype is not None and self.dtype not in DTYPES:
+            raise ConfigError("--dtype", self.dtype, f"must be one of {', '.join(DTYPES)}")
+        if self.search_fitters is None:
+            check_method(self.method or DEFAULT_METHOD)
+            return
+        check_int("--search-fitters", self.search_fitters, low=1, high=10_000)
+        for flag, value in (("--method", self.method), ("--perm", self.perm), ("--dtype", self.dtype)):
+            if value is not None:
+                raise ConfigError(flag, value, "picks one fitter, --search-fitters searches all: give either")
+
+
+def _target(flags: FitFlags) -> TargetConfig:
+    """The target the flags name; a file's size is read (and ``--n`` checked against it)."""
+    n = flags.n
+    if flags.target_file is not None:
+        size = load_matrix_file(flags.target_file).shape[0]  # errors name `path`
+        if n is not None and n != size:
+            raise ConfigError("--n", n, f"must match the size of --target-file ({size}), or be left out")
+        n = size
+    hidden = flags.hidden_permutation
+    return TargetConfig(
+        name="file" if flags.target_file else flags.target,
+        n=n,
+        path=flags.target_file or "",
+        hidden_permutation=hidden is not None,
+        seed=hidden if hidden is not None else 0,
     )
+
+
+def run_fit_command(flags: FitFlags) -> dict[str, object]:
+    """Everything ``fftnas fit`` prints, as one JSON-ready mapping (flags: module docstring)."""
+    start = time.perf_counter()
+    config = _target(flags)
     matrix = make_target(config).matrix
-    if method == "search":
-        result, fitter = search_fitters(matrix, trials=trials, seed=seed)
+    if flags.search_fitters is not None:
+        result, fitter_config = search_fitters(matrix, trials=flags.search_fitters, seed=flags.seed)
     else:
-        fitter = fitter_from_flags(method=method, perm=perm, dtype=dtype, seed=seed)
-        result = fit_factorization(matrix, fitter)
+        method, size = flags.method or DEFAULT_METHOD, matrix.shape[0]
+        fitter_config = fitter_from_flags(
+            method=method, perm=flags.perm, dtype=flags.dtype, n=size, seed=flags.seed
+        )
+        result = fit_factorization(matrix, fitter_config)
+    seconds = time.perf_counter() - start
+    fitter = fitter_of(fitter_config)
     size = matrix.shape[0]
     return {
         "target": config.name,
         "n": size,
-        "hidden_permutation": hidden_permutation,
-        "method": getattr(fitter, "kind", method),
+        "hidden_permutation": flags.hidden_permutation,
+        "method": fitter.method,
+        "what": fitter.summary,
+        "search_fitters_trials": flags.search_fitters,
+        "config": to_dict(fitter_config),
         **fit_metrics(result),
+        "seconds": seconds,
+        "fit_seconds": result.seconds,
         "recovered_fft_structure": result.recovered_fft_structure,
         "nnz": result.nnz,
         "ops": result.ops,
@@ -125,19 +218,75 @@ def run_fit_command(
     }
 
 
+def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``fftnas fit`` (choices and help read from the registries)."""
+    targets = ", ".join(name for name in TARGET_NAMES if name != "file")
+    parser.add_argument("--target", help=f"target name: {targets}")
+    parser.add_argument("--target-file", help="a square .npy matrix of power-of-two size")
+    parser.add_argument("--n", type=int, help="matrix size, a power of two (with --target; else the file's)")
+    parser.add_argument(
+        "--method",
+        metavar="NAME",
+        help=f"the fitter to run with its default config (default: {DEFAULT_METHOD}). {fitter_help()}",
+    )
+    parser.add_argument(
+        "--perm",
+        help=f"the input permutation the fitter is given ({', '.join(PERMUTATIONS)}), where it takes one",
+    )
+    parser.add_argument(
+        "--hidden-permutation",
+        type=int,
+        metavar="SEED",
+        help="hide the target behind seeded row/column permutations",
+    )
+    parser.add_argument("--dtype", help=f"arithmetic ({', '.join(DTYPES)}) of a fitter that has the setting")
+    parser.add_argument(
+        "--search-fitters",
+        type=int,
+        metavar="T",
+        help="an Optuna study of T trials over every fitter (in memory); the best is kept",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fit, or of the study's sampler")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def fit_flags(args: argparse.Namespace) -> FitFlags:
+    """The checked flags of a parsed ``fftnas fit`` command line."""
+    names = [f.name for f in dataclasses.fields(FitFlags)]
+    return FitFlags(**{name: getattr(args, name) for name in names})
+
+
 def format_fit(record: dict[str, object], *, as_json: bool) -> str:
+    """``record`` as JSON, or as lines with units."""
     if as_json:
         return json.dumps(record, indent=2, default=str)
+    hidden = record["hidden_permutation"]
+    searched = record["search_fitters_trials"]
+    details = record["details"]
     lines = [
-        f"{record['target']} N={record['n']}, {record['method']}",
+        f"{record['target']} N={record['n']}"
+        + (f", behind hidden row and column permutations (seed {hidden})" if hidden is not None else ""),
+        f"  method                      {record['method']}: {record['what']}"
+        + (f" (best of {searched} trials of --search-fitters)" if searched else ""),
+    ]
+    if "outcome" in details:
+        lines.append(f"  outcome                     {details['outcome']}")
+    budget = record["butterfly_budget_nnz"]
+    flops = (record["dense_flops"], record["radix2_flops"], record["split_radix_flops"])
+    recovered = "yes" if record["recovered_fft_structure"] else "no"
+    radix2 = "yes" if details.get("radix2_graph") else "no"
+    lines += [
         f"  relative error (Frobenius)  {record['relative_error']:.3e}",
         f"  RMSE per real entry         {record['rmse']:.3e}",
-        f"  nonzeros                    {record['nnz']:,} "
-        f"(butterfly budget {record['butterfly_budget_nnz']:,})",
-        f"  real operations             {record['ops']:,} (dense {record['dense_flops']:,}, radix-2 "
-        f"{record['radix2_flops']:,}, split-radix {record['split_radix_flops']:,} flops)",
-        f"  FFT recovered               {'yes' if record['recovered_fft_structure'] else 'no'} "
-        f"(radix-2 graph: {'yes' if record['details'].get('radix2_graph') else 'no'})",
-        f"  seconds                     {record['seconds']:.3f}",
+        f"  nonzeros                    {record['nnz']:,} (butterfly budget {budget:,})",
+        (
+            f"  real operations             {record['ops']:,} flops "
+            f"(dense {flops[0]:,}, radix-2 {flops[1]:,}, split-radix {flops[2]:,})"
+        ),
+        f"  FFT recovered               {recovered} (radix-2 graph: {radix2})",
+        (
+            f"  seconds                     {record['seconds']:.3f} s wall, target and all fits "
+            f"(this fit {record['fit_seconds']:.3f} s)"
+        ),
     ]
     return "\n".join(lines)

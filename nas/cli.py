@@ -18,11 +18,10 @@ import torch
 
 from fftlearn import ConfigError, resolve_device, to_dict
 from fftlearn._validate import check_int
-from fftlearn.factorize import TARGET_NAMES
 
 from ._dashboard import dashboard_command, serve_dashboard
 from ._experiment import load_experiment
-from ._fit_command import METHODS, PERMUTATIONS, format_fit, run_fit_command
+from ._fit_command import add_fit_arguments, fit_flags, format_fit, run_fit_command
 from ._params import parse_params
 from ._report import format_pareto, format_table, metric_names, summarize_params
 from ._reproduce import format_reproduction, reproduce_trial
@@ -194,18 +193,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    record = run_fit_command(
-        target=args.target,
-        target_file=args.target_file,
-        n=args.n,
-        method=args.method,
-        perm=args.perm,
-        hidden_permutation=args.hidden_permutation,
-        dtype=args.dtype,
-        trials=args.trials,
-        seed=args.seed,
-    )
-    print(format_fit(record, as_json=args.json))
+    print(format_fit(run_fit_command(fit_flags(args)), as_json=args.json))
     return 0
 
 
@@ -288,23 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=cmd_evaluate)
 
     fit = commands.add_parser("fit", help="factorize one target matrix into sparse factors")
-    fit.add_argument("--target", help=f"target name: {', '.join(n for n in TARGET_NAMES if n != 'file')}")
-    fit.add_argument("--target-file", help="a square .npy matrix of power-of-two size")
-    fit.add_argument("--n", type=int, help="matrix size, a power of two (with --target)")
-    fit.add_argument("--method", choices=METHODS, default="hierarchical")
-    fit.add_argument(
-        "--perm", choices=PERMUTATIONS, default="bitrev", help="what the fitter knows of the permutation"
-    )
-    fit.add_argument(
-        "--hidden-permutation",
-        type=int,
-        metavar="SEED",
-        help="hide the target behind seeded row/column permutations",
-    )
-    fit.add_argument("--dtype", choices=("float32", "float64"), default="float64")
-    fit.add_argument("--trials", type=int, default=20, help="trials of --method search")
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--json", action="store_true", help="print one JSON object")
+    add_fit_arguments(fit)
     fit.set_defaults(handler=cmd_fit)
 
     dashboard = commands.add_parser("dashboard", help="serve optuna-dashboard on a storage")

@@ -2,21 +2,19 @@
 
 Every function here is pure in the trial's params, so ``optuna.trial.FixedTrial(params)``
 rebuilds the config of a stored trial exactly. The per-kind subspaces are declared next to their
-kinds (``fftlearn.frontends``); this package composes them from the registries.
+kinds (``fftlearn.frontends``, and for fitters ``fftlearn.factorize.get_fitter(method).space_type``);
+this package composes them from the registries.
 """
 
 from fftlearn._space import FloatRange, IntRange, TrialLike
 from fftlearn.frontends import FrameShape
 
 from ._candidate import FrontEndSpace, HeadSpace, OptimizerSpace, suggest_candidate
-from ._factorization import FactorizationSpace, GradientSpace, IHTSpace, L1Space, PatternSpace, suggest_fitter
+from ._fitters import FactorizationSpace, fitter_methods, suggest_fitter
 
 __all__ = [
     "FactorizationSpace",
-    "GradientSpace",
-    "IHTSpace",
-    "L1Space",
-    "PatternSpace",
+    "fitter_methods",
     "suggest_fitter",
     "FloatRange",
     "FrameShape",

@@ -78,7 +78,7 @@ class FrontEndSpace:
 
     def to_plain(self) -> dict[str, Any]:
         """The table as plain data, every registered kind's subspace included."""
-        out: dict[str, Any] = {"frontends": list(self.frontends)}
+        out: dict[str, Any] = {"kind": self.kind, "frontends": list(self.frontends)}
         out.update({kind: to_dict(self.subspace(kind)) for kind in FRONTENDS.names()})
         out.update(head=to_dict(self.head), optimizer=to_dict(self.optimizer))
         return out
@@ -90,7 +90,11 @@ class FrontEndSpace:
         allowed = ("frontends", *FRONTENDS.names(), "head", "optimizer")
         settings: dict[str, Any] = {}
         subspaces = []
+        if data.get("kind", cls.kind) != cls.kind:
+            raise ConfigError(f"{prefix}kind", data["kind"], f"must be {cls.kind!r}")
         for key, value in data.items():
+            if key == "kind":
+                continue
             if key not in allowed:
                 raise ConfigError(
                     f"{prefix}{key}", value, f"unknown key; allowed: {', '.join(sorted(allowed))}"

@@ -39,8 +39,10 @@ n = 16
 hidden_permutation = {hidden}
 
 [space]
-methods = ["hierarchical", "search", "baseline"]
-hierarchical_permutation = ["identity", "bitrev"]
+methods = ["hierarchical", "recover", "baseline"]
+
+[space.hierarchical]
+permutation = ["identity", "bitrev"]
 """
 
 
@@ -67,22 +69,113 @@ def test_fit_finds_hidden_permutations_and_never_recovers_controls(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     hidden = _fit(
-        capsys, "--target", "hadamard", "--n", "32", "--hidden-permutation", "5", "--perm", "search"
+        capsys, "--target", "hadamard", "--n", "32", "--hidden-permutation", "5", "--method", "recover"
     )
     assert (
         hidden["relative_error"] <= 1e-9 and hidden["nnz"] == 2 * 32 * 5 and hidden["recovered_fft_structure"]
     )
+    assert hidden["method"] == "recover" and hidden["config"]["kind"] == "butterfly_search"
+    assert hidden["details"]["outcome"].startswith("exact butterfly structure at all 5 levels")
     exact_without = _fit(capsys, "--target", "hadamard", "--n", "32", "--hidden-permutation", "5")
     assert exact_without["relative_error"] > 0.1 and not exact_without["recovered_fft_structure"]
-    for control in ("legendre", "random"):
-        record = _fit(capsys, "--target", control, "--n", "32", "--perm", "search")
+    for control, found in (("legendre", 1), ("random", 0)):
+        record = _fit(capsys, "--target", control, "--n", "32", "--method", "recover")
         assert record["relative_error"] > 0.1 and record["recovered_fft_structure"] is False
+        assert record["details"]["exact_structure"] is False and record["details"]["levels_found"] == found
+        outcome = record["details"]["outcome"]
+        assert outcome.startswith(f"no exact butterfly structure past level {found} of 5")
+
+
+def _words(line: str) -> str:
+    return " ".join(line.split())
+
+
+def test_fit_says_what_it_ran_and_why_a_recovery_failed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fit", "--target", "random", "--n", "16", "--method", "recover"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "random N=16"
+    assert _words(lines[1]) == (
+        "method recover: structure recovery (unknown row and column permutations found from the "
+        "factor structure, then fitted exactly)"
+    )
+    assert _words(lines[2]).startswith("outcome no exact butterfly structure past level 0 of 4")
+    assert any(
+        _words(line).startswith("seconds ") and "s wall, target and all fits" in line for line in lines
+    )
+
+
+def test_fit_flags_set_the_fitters_own_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    gradient = ["--method", "gradient", "--perm", "bitrev", "--dtype", "float32"]
+    record = _fit(capsys, "--target", "dft", "--n", "8", *gradient)
+    assert record["config"]["permutation"] == "bitrev" and record["config"]["dtype"] == "float32"
+    assert record["relative_error"] <= 1e-4 and record["method"] == "gradient"
+    record = _fit(
+        capsys, "--target", "hadamard", "--n", "8", "--method", "hierarchical", "--perm", "identity"
+    )
+    assert record["config"] == {"kind": "hierarchical_fit", "permutation": "identity"}
+    assert record["relative_error"] <= 1e-12
+    record = _fit(capsys, "--target", "dft", "--n", "8", "--method", "baseline")
+    assert record["config"] == {"kind": "baseline_fit", "which": "top_entries"}  # its default config
+    assert record["relative_error"] == pytest.approx(0.5)  # 48 of the 64 entries, all of one size
+    # seconds: the command's wall time (target and every fit); fit_seconds: the fit alone
+    assert record["seconds"] >= record["fit_seconds"] >= 0
+
+
+def test_search_fitters_runs_a_study_over_every_fitter(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["fit", "--target", "hadamard", "--n", "4", "--search-fitters", "3", "--seed", "4"]
+    record = _fit(capsys, *argv[1:])
+    assert record["search_fitters_trials"] == 3 and record["seconds"] >= record["fit_seconds"]
+    assert record["relative_error"] <= 1e-12  # the Hadamard matrix has an exact butterfly product
+    assert main(argv) == 0  # the same seed: the same study, the same best trial
+    lines = capsys.readouterr().out.splitlines()
+    assert _words(lines[1]).startswith(f"method {record['method']}: ")
+    assert lines[1].endswith("(best of 3 trials of --search-fitters)")
 
 
 def test_fit_reads_a_users_matrix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     np.save(tmp_path / "m.npy", np.fft.fft(np.eye(16), norm="ortho"))
     record = _fit(capsys, "--target-file", str(tmp_path / "m.npy"))
     assert record["n"] == 16 and record["relative_error"] <= 1e-12 and record["recovered_fft_structure"]
+    assert _fit(capsys, "--target-file", str(tmp_path / "m.npy"), "--n", "16")["n"] == 16
+    assert main(["fit", "--target-file", str(tmp_path / "m.npy"), "--n", "8"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "fftnas: error: --n: got 8; must match the size of --target-file (16), or be left out"
+    )
+
+
+DFT8 = ["--target", "dft", "--n", "8"]
+NONSENSE = [
+    (["--method", "search"], "--method: got 'search'; is no fitter now: use --method recover"),
+    (["--method", "magic"], "--method: got 'magic'; must be one of baseline, gradient, hierarchical"),
+    (
+        ["--perm", "learn"],
+        "--perm: got 'learn'; must be one of 'bitrev', 'identity' with --method hierarchical",
+    ),
+    (["--perm", "search"], "--perm: got 'search'; must be one of identity, bitrev, learn"),
+    (
+        ["--method", "l1", "--perm", "bitrev"],
+        "--perm: got 'bitrev'; is not a setting of --method l1; it is for",
+    ),
+    (
+        ["--method", "recover", "--perm", "bitrev"],
+        "--perm: got 'bitrev'; is not a setting of --method recover",
+    ),
+    (
+        ["--dtype", "float32"],
+        "--dtype: got 'float32'; is not a setting of --method hierarchical; it is for",
+    ),
+    (["--dtype", "float16"], "--dtype: got 'float16'; must be one of float32, float64"),
+    (
+        ["--search-fitters", "3", "--method", "l1"],
+        "--method: got 'l1'; picks one fitter, --search-fitters searches all: give either",
+    ),
+    (
+        ["--search-fitters", "3", "--perm", "bitrev"],
+        "--perm: got 'bitrev'; picks one fitter, --search-fitters",
+    ),
+    (["--search-fitters", "0"], "--search-fitters: got 0;"),
+    (["--trials", "3"], "unrecognized arguments: --trials 3"),
+]
 
 
 @pytest.mark.parametrize(
@@ -92,13 +185,9 @@ def test_fit_reads_a_users_matrix(tmp_path: Path, capsys: pytest.CaptureFixture[
         (["--n", "8"], "--target: got None; give exactly one of --target NAME and --target-file M.npy"),
         (["--target", "dft"], "--n: got None; is required with --target"),
         (["--target", "fourier", "--n", "8"], "name: got 'fourier'; must be one of"),
-        (
-            ["--target", "dft", "--n", "8", "--perm", "learn"],
-            "--perm: got 'learn'; must be bitrev, identity or search",
-        ),
         (["--target-file", "/no/such.npy"], "path: got '/no/such.npy'"),
-        (["--target", "dft", "--n", "8", "--method", "magic"], "invalid choice: 'magic'"),
         (["--target", "dft", "--n", "8", "--hidden-permutation", "-1"], "--hidden-permutation: got -1"),
+        *[(DFT8 + argv, expected) for argv, expected in NONSENSE],
     ],
 )
 def test_fit_bad_flags_exit_2(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,13 +209,13 @@ def test_factorization_study_runs_reproduces_and_draws(
     assert [t.state.name for t in study.trials] == ["COMPLETE"] * 6
     assert study.metric_names == ["relative_error", "ops"]
     by_method = {t.params["method"]: t for t in study.trials}
-    assert by_method["search"].user_attrs["metrics"]["recovered_fft_structure"] == 1.0
-    assert by_method["search"].values[0] <= 1e-9
+    assert by_method["recover"].user_attrs["metrics"]["recovered_fft_structure"] == 1.0
+    assert by_method["recover"].values[0] <= 1e-9
     assert by_method["hierarchical"].values[0] > 0.1  # bit reversal alone cannot undo hidden permutations
     for trial in study.trials:
         for name in ("artifact.factor_supports", "artifact.error"):
             assert (tmp_path / "fz-artifacts" / trial.user_attrs[name]).read_bytes()[:4] == b"\x89PNG"
-    number = by_method["search"].number
+    number = by_method["recover"].number
     assert main(["reproduce", "--storage", str(storage), "--trial", str(number), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["mode"] == "refit"
@@ -153,12 +242,17 @@ def test_evaluate_a_fitter_outside_a_study(tmp_path: Path, capsys: pytest.Captur
     assert json.loads(capsys.readouterr().out)["metrics"]["relative_error"] > 0.1
     assert main(["evaluate", str(experiment), "--params", json.dumps({"method": "gradient"})]) == 2
     assert (
-        "--params.method: got 'gradient'; must be one of 'hierarchical', 'search', 'baseline'"
+        "--params.method: got 'gradient'; must be one of 'hierarchical', 'recover', 'baseline'"
         in capsys.readouterr().err
     )
 
 
-@pytest.mark.parametrize("name", ["butterfly_recovery", "hidden_permutation", "l1_sparse"])
+FACTORIZATION_EXPERIMENTS = sorted(
+    p.stem for p in (REPO / "experiments").glob("*.toml") if 'family = "factorization"' in p.read_text()
+)
+
+
+@pytest.mark.parametrize("name", FACTORIZATION_EXPERIMENTS)
 def test_shipped_factorization_experiments_load(name: str) -> None:
     from nas import load_experiment
     from nas.families import FactorizationExperiment
@@ -166,3 +260,9 @@ def test_shipped_factorization_experiments_load(name: str) -> None:
     experiment = load_experiment(REPO / "experiments" / f"{name}.toml")
     assert isinstance(experiment, FactorizationExperiment)
     assert experiment.metric_names[0] == "relative_error"
+    assert FACTORIZATION_EXPERIMENTS == ["butterfly_recovery", "hidden_permutation", "l1_sparse"]
+    if name == "hidden_permutation":
+        assert experiment.space.methods[0] == "recover"
+    if name == "butterfly_recovery":
+        assert experiment.space.subspace("hierarchical").permutation == ("bitrev", "identity")
+        assert experiment.space.subspace("baseline").which == ("top_entries", "low_rank")

@@ -14,7 +14,8 @@ import torch
 from fftlearn._config import config_from_json, config_to_json
 from fftlearn._errors import ConfigError
 from fftlearn.butterfly._butterfly import bit_reversal_permutation, butterfly_dense_matrix, butterfly_nonzeros
-from fftlearn.factorize._gradient import ButterflyModel, GradientFitConfig, fit_gradient
+from fftlearn.factorize import fit_factorization
+from fftlearn.factorize._gradient import ButterflyModel, GradientFitConfig
 from fftlearn.factorize._permutation import (
     RelaxedChoice,
     RelaxedPermutation,
@@ -170,7 +171,7 @@ def test_model_factorization_and_dense_twin_agree(tied: bool) -> None:
 
 def test_dft_16_with_bit_reversal_given_reaches_1e_9() -> None:
     config = GradientFitConfig(permutation="bitrev", tolerance=1e-11, seed=0)
-    result = fit_gradient(dft(16), config=config)
+    result = fit_factorization(dft(16), config)
     assert result.relative_error <= 1e-9
     assert result.nnz == butterfly_nonzeros(16) == 2 * 16 * 4
     assert result.recovered_fft_structure
@@ -183,7 +184,7 @@ def test_dft_16_with_bit_reversal_given_reaches_1e_9() -> None:
 @pytest.mark.parametrize("name", ["dft", "hadamard"])
 def test_learned_permutation_recovers_dft_and_hadamard(name: str, n: int) -> None:
     matrix = dft(n) if name == "dft" else hadamard(n)
-    result = fit_gradient(matrix, config=GradientFitConfig(permutation="learn", seed=0))
+    result = fit_factorization(matrix, GradientFitConfig(permutation="learn", seed=0))
     assert result.relative_error <= 1e-6
     assert result.nnz == 2 * n * int(math.log2(n))
     assert result.recovered_fft_structure  # radix-2 dataflow graph (the Hadamard matrix has it too)
@@ -194,7 +195,7 @@ def test_learned_permutation_recovers_dft_and_hadamard(name: str, n: int) -> Non
 
 def test_dct2_needs_the_fold_and_the_hermitian_pair_stage() -> None:
     n = 16
-    result = fit_gradient(dct2(n), config=GradientFitConfig(seed=0))
+    result = fit_factorization(dct2(n), GradientFitConfig(seed=0))
     assert result.relative_error <= 1e-6
     assert result.details["permutation_choices"] == ["fold"] + ["separate"] * number_of_levels(n)
     assert result.details["hermitian_pair_stage"] and not result.details["output_reversed"]
@@ -204,7 +205,7 @@ def test_dct2_needs_the_fold_and_the_hermitian_pair_stage() -> None:
 
 def test_tied_twiddles_fit_the_dft() -> None:
     n = 16
-    result = fit_gradient(dft(n), config=GradientFitConfig(permutation="bitrev", tied_twiddles=True))
+    result = fit_factorization(dft(n), GradientFitConfig(permutation="bitrev", tied_twiddles=True))
     assert result.relative_error <= 1e-8
     first_factor = result.factorization.factors[3].toarray()  # level 3: one block of 16, no tying
     last_tied = result.factorization.factors[0].toarray()  # level 0: 8 blocks of 2, one shared block
@@ -214,14 +215,13 @@ def test_tied_twiddles_fit_the_dft() -> None:
 
 def test_wrong_fixed_permutation_does_not_fit_the_dft() -> None:
     config = GradientFitConfig(permutation="identity", adam_steps=50, lbfgs_steps=300, restarts=1)
-    assert fit_gradient(dft(16), config=config).relative_error > 0.1
+    assert fit_factorization(dft(16), config).relative_error > 0.1
 
 
 def test_float32_mode() -> None:
     config = GradientFitConfig(permutation="bitrev", dtype="float32", seed=1)
-    result = fit_gradient(dft(16), config=config)
-    assert result.relative_error <= 1e-4
-    assert result.details["config"]["dtype"] == "float32"
+    result = fit_factorization(dft(16), config)
+    assert 1e-9 < result.relative_error <= 1e-4  # float32 arithmetic: solved, above float64's floor
     assert result.nnz == 2 * 16 * 4
 
 
@@ -264,8 +264,8 @@ def test_config_cross_field_rules_and_round_trip() -> None:
 
 def test_matrix_errors_name_the_field() -> None:
     with pytest.raises(ConfigError, match="^matrix: got \\(4, 8\\)"):
-        fit_gradient(np.zeros((4, 8)))
+        fit_factorization(np.zeros((4, 8)), GradientFitConfig())
     with pytest.raises(ConfigError, match="^matrix: got \\(6, 6\\)"):
-        fit_gradient(np.eye(6))
+        fit_factorization(np.eye(6), GradientFitConfig())
     with pytest.raises(ConfigError, match="^matrix: got 'non-finite or all zero'"):
-        fit_gradient(np.full((4, 4), np.nan))
+        fit_factorization(np.full((4, 4), np.nan), GradientFitConfig())

@@ -11,7 +11,6 @@ import scipy.sparse
 from fftlearn._errors import ConfigError
 from fftlearn.factorize._baselines import low_rank_baseline, top_entries_baseline
 from fftlearn.factorize._exact import dct2_factorization, fft_factorization, hadamard_factorization
-from fftlearn.factorize._factorization import SparseFactorization, make_fit_result
 from fftlearn.factorize._graph import (
     VF2_MAX_N,
     dataflow_graph,
@@ -22,6 +21,8 @@ from fftlearn.factorize._graph import (
     radix2_graph,
     split_radix_flops,
 )
+from fftlearn.factorize._product import SparseFactorization
+from fftlearn.factorize._score import make_fit_result
 from fftlearn.factorize._targets import TargetConfig, make_target
 
 SIZES = [2**k for k in range(1, 11)]  # 2 .. 1024

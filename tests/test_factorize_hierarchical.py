@@ -18,7 +18,7 @@ from fftlearn.butterfly._butterfly import (
     butterfly_nonzeros,
     random_unitary_twiddles,
 )
-from fftlearn.factorize._factorization import FitResult, relative_error, rmse_per_real_entry
+from fftlearn.factorize import HierarchicalFitConfig, fit_factorization
 from fftlearn.factorize._graph import operation_count
 from fftlearn.factorize._hierarchical import (
     RANK_ONE_TOL,
@@ -26,10 +26,11 @@ from fftlearn.factorize._hierarchical import (
     _fix_phase,
     _rank_one,
     _rank_one_svd,
-    fit_hierarchical,
     hierarchical_butterfly,
     hierarchical_butterfly_reference,
 )
+from fftlearn.factorize._product import relative_error, rmse_per_real_entry
+from fftlearn.factorize._score import FitResult
 
 SIZES = [2**k for k in range(1, 9)]  # 2 .. 256
 
@@ -181,20 +182,20 @@ def test_rank_one_fast_path_matches_svd() -> None:
     assert np.linalg.norm(blocks[2] - approx[2]) == pytest.approx(np.sqrt((best[1:] ** 2).sum()), rel=1e-10)
 
 
-def test_fit_hierarchical_reports_a_fit_result() -> None:
+def test_the_hierarchical_fitter_reports_a_fit_result() -> None:
     target = _target("dft", 64)
-    result = fit_hierarchical(target)
+    result = fit_factorization(target, HierarchicalFitConfig())
     assert isinstance(result, FitResult)
     dense = result.factorization.to_dense()
     assert result.relative_error == relative_error(dense, target) <= 1e-12
     assert result.rmse == rmse_per_real_entry(dense, target)
     assert result.nnz == 2 * 64 * 6
     assert result.seconds > 0
-    assert result.details["method"] == "hierarchical"
-    assert result.details["tree"] == "balanced" and result.details["radices"] == [2] * 6
+    assert result.details == {"method": "hierarchical", "radix2_graph": True}
     assert result.ops == operation_count(result.factorization) > 0
     assert result.recovered_fft_structure is True  # the DFT's factors have the radix-2 graph
-    assert fit_hierarchical(np.random.default_rng(0).standard_normal((64, 64))).relative_error > 0.5
+    random = np.random.default_rng(0).standard_normal((64, 64))
+    assert fit_factorization(random, HierarchicalFitConfig()).relative_error > 0.5
 
 
 @pytest.mark.parametrize(
@@ -211,9 +212,10 @@ def test_bad_shape_names_matrix(matrix: np.ndarray, shown: str) -> None:
     with pytest.raises(ConfigError, match="^matrix: got " + re.escape(shown)) as info:
         hierarchical_butterfly(matrix)
     assert info.value.field == "matrix"
-    with pytest.raises(ConfigError) as info:
-        fit_hierarchical(matrix)
-    assert info.value.field == "matrix"
+    for permutation in ("bitrev", "identity"):
+        with pytest.raises(ConfigError) as info:
+            fit_factorization(matrix, HierarchicalFitConfig(permutation=permutation))
+        assert info.value.field == "matrix"
 
 
 def test_other_bad_inputs_name_their_argument() -> None:

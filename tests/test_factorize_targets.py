@@ -18,7 +18,7 @@ from fftlearn._config import config_from_json, config_to_json, from_mapping
 from fftlearn._errors import ConfigError
 from fftlearn.factorize._baselines import low_rank_baseline, top_entries_baseline
 from fftlearn.factorize._exact import dct2_factorization, fft_factorization, hadamard_factorization
-from fftlearn.factorize._factorization import relative_error
+from fftlearn.factorize._product import relative_error
 from fftlearn.factorize._targets import TARGET_NAMES, TargetConfig, load_matrix_file, make_target
 
 SIZES = [2**k for k in range(1, 11)]  # 2 .. 1024

@@ -1,27 +1,19 @@
 """fftlearn.factorize: products of sparse factors that approximate a linear transform, the
-fitters that find them, and the check whether what they found is an FFT."""
+fitters that find them, and the check whether what they found is an FFT.
 
-from ._baselines import low_rank_baseline, top_entries_baseline
+Every fitter is a registered kind (``Fitter``: config, ``fit``, search subspace); one call fits
+and scores any of them::
+
+    result = fit_factorization(matrix, GradientFitConfig(permutation="learn"))
+    registered_fitters()  # {"baseline": ..., "gradient": ..., ...}: every method name
+
+Third-party fitters: ``register_fitter`` or the entry-point group ``fftnas.fitters``.
+"""
+
+from . import fitters as _builtin_fitters  # noqa: F401  (registers the built-in fitter kinds)
 from ._exact import dct2_factorization, fft_factorization, hadamard_factorization
-from ._factorization import (
-    FitResult,
-    SparseFactorization,
-    make_fit_result,
-    relative_error,
-    rmse_per_real_entry,
-)
-from ._fit import (
-    FITTER_KINDS,
-    BaselineFitConfig,
-    FitterConfig,
-    HierarchicalFitConfig,
-    IHTFitConfig,
-    L1FitConfig,
-    PatternFitConfig,
-    SearchFitConfig,
-    fit_factorization,
-)
-from ._gradient import GradientFitConfig, fit_gradient
+from ._fitter import Fitter, fit_factorization, fitter_of, get_fitter, register_fitter, registered_fitters
+from ._gradient import GradientFitConfig
 from ._graph import (
     dataflow_graph,
     dense_flops,
@@ -30,18 +22,26 @@ from ._graph import (
     radix2_flops,
     split_radix_flops,
 )
-from ._hierarchical import fit_hierarchical, hierarchical_butterfly
+from ._hierarchical import hierarchical_butterfly
 from ._kronecker import KroneckerPattern, butterfly_chain, butterfly_pattern, monarch_patterns, support_mask
+from ._product import SparseFactorization, relative_error, rmse_per_real_entry
+from ._score import FitResult, make_fit_result
 from ._search import recover_butterfly
-from ._sparse import FixedSupportConfig, IHTConfig, L1Config, fit_fixed_support, fit_iht, fit_l1
+from ._sparse import fit_fixed_support
+from ._sparse_configs import FixedSupportConfig, IHTConfig, L1Config
 from ._targets import TARGET_NAMES, Target, TargetConfig, make_target
+from .fitters._baseline import BaselineFitConfig
+from .fitters._hierarchical import HierarchicalFitConfig
+from .fitters._iht import IHTFitConfig
+from .fitters._l1 import L1FitConfig
+from .fitters._patterns import PatternFitConfig
+from .fitters._recover import RecoverFitConfig
 
 __all__ = [
-    "FITTER_KINDS",
     "TARGET_NAMES",
     "BaselineFitConfig",
     "FitResult",
-    "FitterConfig",
+    "Fitter",
     "FixedSupportConfig",
     "GradientFitConfig",
     "HierarchicalFitConfig",
@@ -51,7 +51,7 @@ __all__ = [
     "L1Config",
     "L1FitConfig",
     "PatternFitConfig",
-    "SearchFitConfig",
+    "RecoverFitConfig",
     "SparseFactorization",
     "Target",
     "TargetConfig",
@@ -63,23 +63,21 @@ __all__ = [
     "fft_factorization",
     "fit_factorization",
     "fit_fixed_support",
-    "fit_gradient",
-    "fit_hierarchical",
-    "fit_iht",
-    "fit_l1",
+    "fitter_of",
+    "get_fitter",
     "hadamard_factorization",
     "hierarchical_butterfly",
     "is_radix2_fft_graph",
-    "low_rank_baseline",
     "make_fit_result",
     "make_target",
     "monarch_patterns",
     "operation_count",
     "radix2_flops",
     "recover_butterfly",
+    "register_fitter",
+    "registered_fitters",
     "relative_error",
     "rmse_per_real_entry",
     "split_radix_flops",
     "support_mask",
-    "top_entries_baseline",
 ]

@@ -22,7 +22,7 @@ import scipy.sparse
 
 from .._errors import ConfigError
 from .._validate import check_int
-from ._factorization import SparseFactorization
+from ._product import SparseFactorization
 
 
 def top_entries_baseline(matrix: np.ndarray, *, budget: int | None = None) -> SparseFactorization:

@@ -14,8 +14,8 @@ from ..butterfly._butterfly import (
     log2_exact,
     random_unitary_twiddles,
 )
-from ._factorization import SparseFactorization
 from ._permutation import RelaxedChoice, RelaxedPermutation
+from ._product import SparseFactorization
 
 
 class ButterflyModel(nn.Module):

@@ -26,7 +26,7 @@ from ..butterfly._butterfly import (
     hadamard_butterfly_twiddles,
     log2_exact,
 )
-from ._factorization import SparseFactorization
+from ._product import SparseFactorization
 
 _SNAP = 1e-15  # |real or imaginary part| below this (relative to 1) is set to exactly 0
 

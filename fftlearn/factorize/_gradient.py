@@ -55,8 +55,8 @@ from .._config import register_kind
 from .._errors import ConfigError
 from .._validate import check_bool, check_choice, check_float, check_int
 from ._butterfly_model import ButterflyModel
-from ._factorization import FitResult, make_fit_result
 from ._permutation import fixed_permutation, hierarchical_permutation
+from ._product import SparseFactorization
 
 CHUNK = 25  # L-BFGS iterations between checks of the stopping rules
 HOPELESS_AFTER = 3  # chunks before a polish may be abandoned ...
@@ -67,7 +67,7 @@ STALL_BELOW = 1e-3  # below this, a chunk that gains < 2 % ends the polish (roun
 @register_kind
 @dataclass(frozen=True)
 class GradientFitConfig:
-    """How ``fit_gradient`` fits ``M ≈ Pout · [A] · B · P`` by gradient descent."""
+    """How ``gradient_butterfly`` fits ``M ≈ Pout · [A] · B · P`` by gradient descent."""
 
     kind: ClassVar[str] = "gradient_fit"
     permutation: Literal["identity", "bitrev", "learn"] = "learn"  # the input permutation P
@@ -237,12 +237,15 @@ def _validated_target(matrix: np.ndarray) -> np.ndarray:
     return array
 
 
-def fit_gradient(matrix: np.ndarray, *, config: GradientFitConfig | None = None) -> FitResult:
-    """Fit ``M ≈ Pout · [A] · B · P`` (module docstring) by Adam then L-BFGS; a ``FitResult``.
+def gradient_butterfly(
+    matrix: np.ndarray, *, config: GradientFitConfig | None = None
+) -> tuple[SparseFactorization, dict[str, object]]:
+    """Fit ``M ≈ Pout · [A] · B · P`` (module docstring) by Adam then L-BFGS.
 
-    ``matrix``: ``(N, N)`` real or complex, ``N`` a power of two. ``details`` records the
-    rounds, every polish (``polish_log``: round, setting, error, seconds), the chosen setting and
-    whether the Hermitian-pair stage was used or dropped.
+    ``matrix``: ``(N, N)`` real or complex, ``N`` a power of two. Returns the factorization and
+    its details: the rounds, every polish (``polish_log``: round, setting, error, seconds), the
+    chosen setting and whether the Hermitian-pair stage was used or dropped. Timing and scoring
+    are ``fit_factorization``'s (``fit_factorization(matrix, config)`` runs this).
     """
     config = config or GradientFitConfig()
     target = _validated_target(matrix)
@@ -253,7 +256,6 @@ def fit_gradient(matrix: np.ndarray, *, config: GradientFitConfig | None = None)
     tolerance = config.resolved_tolerance
     goal = tolerance / 100  # polish a little past "solved"; tests ask for 1e-10 by a smaller tolerance
     fixed = None if config.permutation == "learn" else fixed_permutation(n, config.permutation)
-    start = time.perf_counter()
     best: tuple[float, ButterflyModel, _Setting] | None = None
     log: list[tuple[int, str, float, float]] = []
     rounds = 0
@@ -298,7 +300,6 @@ def fit_gradient(matrix: np.ndarray, *, config: GradientFitConfig | None = None)
     model = dropped or model
     label = f"butterfly, permutation {config.permutation}" + (", Hermitian-pair stage" if model.stage else "")
     details: dict[str, object] = {
-        "method": "gradient",
         "rounds": rounds,
         "hardenings_polished": len(log),
         "polish_log": log,
@@ -307,10 +308,8 @@ def fit_gradient(matrix: np.ndarray, *, config: GradientFitConfig | None = None)
         "hermitian_pair_stage": model.stage,
         "stage_dropped": dropped is not None,
         "probes": config.probe_count(n),
-        "config": {name: getattr(config, name) for name in config.__dataclass_fields__},
     }
-    seconds = time.perf_counter() - start
-    return make_fit_result(model.factorization(label), target, seconds=seconds, details=details)
+    return model.factorization(label), details
 
 
 def _without_stage(

@@ -50,7 +50,7 @@ import scipy.sparse.csgraph
 
 from .._errors import ConfigError
 from ..butterfly._butterfly import bit_reversal_permutation, butterfly_factor_indices
-from ._factorization import SparseFactorization
+from ._product import SparseFactorization
 
 # method="auto" asks networkx VF2++ up to this n and uses the address certificate above: the
 # radix-2 graph has a huge automorphism group, and VF2 already needs seconds to minutes at n = 16

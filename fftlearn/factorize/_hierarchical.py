@@ -31,7 +31,6 @@ rank-one pair the same way, so they return the same factors.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -39,7 +38,7 @@ import scipy.sparse
 
 from .._errors import ConfigError
 from ..butterfly._butterfly import bit_reversal_permutation
-from ._factorization import FitResult, SparseFactorization, make_fit_result
+from ._product import SparseFactorization
 
 TREES = ("balanced", "left", "right")
 # A block whose rank-one residual is below this fraction of its norm skips the SVD. The power
@@ -223,31 +222,6 @@ def hierarchical_butterfly(
         output_permutation=np.arange(n, dtype=np.int64),
         label=_label(perm, radices, tree),
     )
-
-
-def fit_hierarchical(
-    matrix: np.ndarray,
-    *,
-    input_permutation: np.ndarray | None = None,
-    tree: str = "balanced",
-    radices: Sequence[int] | None = None,
-) -> FitResult:
-    """``hierarchical_butterfly`` timed and scored against ``matrix`` (a ``FitResult``).
-
-    ``seconds`` is the factorization alone; ``details`` holds the method, the tree, the radices
-    and the number of factors; ``make_fit_result`` adds the errors, the operation count and the
-    FFT-structure verdict.
-    """
-    start = time.perf_counter()
-    factorization = hierarchical_butterfly(
-        matrix, input_permutation=input_permutation, tree=tree, radices=radices
-    )
-    seconds = time.perf_counter() - start
-    target = np.asarray(matrix)
-    levels = len(factorization.factors)
-    details: dict[str, object] = {"method": "hierarchical", "tree": tree, "factors": levels}
-    details["radices"] = list(radices) if radices is not None else [2] * levels
-    return make_fit_result(factorization, target, seconds=seconds, details=details)
 
 
 def _kronecker_support(a: int, s: int, d: int) -> np.ndarray:

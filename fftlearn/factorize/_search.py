@@ -40,8 +40,8 @@ import numpy as np
 
 from .._errors import ConfigError
 from ..butterfly._butterfly import log2_exact
-from ._factorization import SparseFactorization
 from ._hierarchical import hierarchical_butterfly
+from ._product import SparseFactorization
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +53,17 @@ class ButterflyLabels:
     exact: bool  # every level had a consistent exact structure (False: completed arbitrarily)
     levels_found: int  # levels whose pairing and halves were found (log2 N when exact)
     branches: int  # how many level choices were tried (1 per level without backtracking)
+    gave_up: bool  # the search stopped at max_branches level choices (a larger budget may succeed)
+
+    @property
+    def outcome(self) -> str:
+        """One line: what the search found, or why it found no exact structure."""
+        levels = self.row_labels.size.bit_length() - 1
+        tried = f"{self.branches} level choice{'s' if self.branches != 1 else ''} tried"
+        if self.exact:
+            return f"exact butterfly structure at all {levels} levels ({tried})"
+        reason = f"no exact butterfly structure past level {self.levels_found} of {levels} ({tried}"
+        return reason + (", max_branches reached)" if self.gave_up else ")")
 
 
 def bloch_vectors(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -148,6 +159,7 @@ class _Search:
         self.max_branches = max_branches
         self.branches = 0
         self.deepest = 0
+        self.gave_up = False
         self.matrix = matrix
 
     def run(self) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -197,6 +209,7 @@ class _Search:
         for pairs, halves in choices:
             if not approximate:
                 if self.branches >= self.max_branches:
+                    self.gave_up = True  # a choice left untried: a larger budget may succeed
                     return None
                 self.branches += 1
                 self.deepest = max(self.deepest, level + 1)
@@ -248,7 +261,8 @@ def find_butterfly_labels(
     row_order, column_order, exact = search.run()
     row_labels, col_labels = _labels_from_orders(row_order, column_order)
     levels = log2_exact(matrix.shape[0]) if exact else search.deepest
-    return ButterflyLabels(row_labels, col_labels, exact, levels, search.branches)
+    gave_up = search.gave_up and not exact
+    return ButterflyLabels(row_labels, col_labels, exact, levels, search.branches, gave_up)
 
 
 def recover_butterfly(
@@ -256,29 +270,35 @@ def recover_butterfly(
 ) -> SparseFactorization:
     """Factorize ``matrix = Pout · B_{L-1} ··· B_0 · Pin`` with the permutations unknown.
 
-    Finds row and column labels (``find_butterfly_labels``), hands the rows relabelled and the
-    column order as input permutation to the exact hierarchical solver
-    (``_hierarchical.hierarchical_butterfly``: ``log2 N`` butterfly factors, ``2 N log2 N``
-    nonzeros) and returns its factors with the found permutations. ``matrix``: ``(N, N)`` real
-    or complex, ``N`` a power of two >= 2; real input gives real factors. If no exact structure
-    is found (controls such as random Gaussian matrices) the result is the hierarchical
-    projection under the partial structure found (see ``find_butterfly_labels``), whose error
-    stays high; the label says which happened.
+    Finds row and column labels (``find_butterfly_labels``) and factorizes under them
+    (``factorize_labelled``: ``log2 N`` butterfly factors, ``2 N log2 N`` nonzeros).
+    ``matrix``: ``(N, N)`` real or complex, ``N`` a power of two >= 2; real input gives real
+    factors. If no exact structure is found (controls such as random Gaussian matrices) the
+    result is the hierarchical projection under the partial structure found (see
+    ``find_butterfly_labels``), whose error stays high; the label says which happened.
     """
-    matrix = _check_matrix(matrix)
     labels = find_butterfly_labels(matrix, seed=seed, tolerance=tolerance, max_branches=max_branches)
+    return factorize_labelled(matrix, labels)
+
+
+def factorize_labelled(matrix: np.ndarray, labels: ButterflyLabels) -> SparseFactorization:
+    """The butterfly factorization of ``matrix`` ``(N, N)`` under ``labels``: the rows
+    relabelled and the column order as input permutation go to the exact hierarchical solver
+    (``_hierarchical.hierarchical_butterfly``); the row labels become the output permutation."""
+    matrix = _check_matrix(matrix)
     n = matrix.shape[0]
+    if labels.row_labels.shape != (n,) or labels.col_labels.shape != (n,):
+        raise ConfigError("labels", labels.row_labels.shape, f"must label {n} rows and {n} columns")
     rows_relabelled = np.empty_like(matrix)
     rows_relabelled[labels.row_labels] = matrix  # row i = row row_labels^-1(i) of M
     input_permutation = np.empty(n, dtype=np.int64)
     input_permutation[labels.col_labels] = np.arange(n)  # column j of B is this column of M
     inner = hierarchical_butterfly(rows_relabelled, input_permutation=input_permutation)
-    state = "exact structure" if labels.exact else f"no exact structure past level {labels.levels_found}"
     return SparseFactorization(
         factors=inner.factors,
         input_permutation=inner.input_permutation,
         output_permutation=labels.row_labels.astype(np.int64),
-        label=f"butterfly, searched permutations ({state}, {labels.branches} branches), hierarchical",
+        label=f"butterfly, searched permutations, hierarchical: {labels.outcome}",
     )
 
 

@@ -28,7 +28,7 @@ import scipy.sparse
 import torch
 
 from .._errors import ConfigError
-from ._factorization import SparseFactorization
+from ._product import SparseFactorization
 from ._sparse_configs import FixedSupportConfig, IHTConfig, L1Config, Precision, _check_int
 
 _REAL: dict[Precision, torch.dtype] = {"float64": torch.float64, "float32": torch.float32}
