@@ -10,6 +10,7 @@ A data-set kind is one module: a frozen config dataclass that subclasses ``DataS
 from __future__ import annotations
 
 import abc
+from pathlib import Path
 from typing import ClassVar
 
 from .._config import register_kind
@@ -38,6 +39,13 @@ class DataSet(abc.ABC):
 
     def check_sources(self) -> None:
         """Raise ``ConfigError`` if a file or program it renders from is missing (no-op here)."""
+
+    @classmethod
+    def example(cls, *, root: Path) -> DataSet:
+        """A small instance of this kind (tens of frames, made in seconds) for contract tests and
+        demos. ``root`` is the folder that holds the files it reads, for kinds that read a
+        downloaded copy (NSynth); the others ignore it. Default: ``cls()``."""
+        return cls()
 
 
 DATASETS: Registry[type[DataSet]] = Registry(

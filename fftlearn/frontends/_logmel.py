@@ -155,5 +155,9 @@ class LogMelFrontEnd(FrontEnd):
         nonzero = int((self.mel != 0).sum())
         return config.n_windows * (config.n_fft + rfft_macs(config.n_fft) + 2 * bins + nonzero)
 
+    def dense_macs_per_example(self) -> int:
+        """The mel matrix as it runs, dense: n_mels·bins per window (more than its nonzeros)."""
+        return self.config.n_windows * self.config.n_mels * (self.config.n_fft // 2 + 1)
+
 
 register_frontend(LogMelFrontEnd)
