@@ -112,6 +112,14 @@ def test_a_study_searches_the_plugin_kind_reproduces_and_evaluates(
     assert 0.0 <= report["metrics"]["accuracy"] <= 1.0
 
 
+def test_the_readme_shows_the_whole_plugin_of_at_most_60_lines() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    module = (PLUGIN / "sinc_frontend.py").read_text(encoding="utf-8")
+    pyproject = (PLUGIN / "pyproject.toml").read_text(encoding="utf-8")
+    assert module in readme and len(module.splitlines()) <= 60
+    assert pyproject[pyproject.index("[project.entry-points") :] in readme
+
+
 # ---- a kind registered from Python ---------------------------------------------------------------
 
 
