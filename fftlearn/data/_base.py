@@ -1,10 +1,10 @@
 """The data-set contract, its registry, and ``make_frames(config, split=, seed=)``.
 
 A data-set kind is one module: a frozen config dataclass that subclasses ``DataSet`` (ClassVar
-``kind``, fields ``frame_length`` and ``sample_rate``, ``make_frames``), registered with
-``register_dataset(ConfigClass)``. The experiment file's ``[task.data]`` table picks it by
-``kind``. Third-party kinds register the same way or through the entry-point group
-``fftnas.datasets`` naming the config class.
+``kind``, fields ``frame_length`` and ``sample_rate``, ``make_frames``, and ``example`` for a
+small instance), registered with ``register_dataset(ConfigClass)``. The experiment file's
+``[task.data]`` table picks it by ``kind``. Third-party kinds register the same way or through
+the entry-point group ``fftnas.datasets`` naming the config class.
 """
 
 from __future__ import annotations
