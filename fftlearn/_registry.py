@@ -13,11 +13,15 @@ error naming it.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import pkgutil
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
 from typing import Generic, TypeVar
 
+from ._config import _KINDS
 from ._errors import ConfigError
 
 T = TypeVar("T")
@@ -71,6 +75,22 @@ class Registry(Generic[T]):
         self.load_plugins()
         return name in self._entries
 
+    @contextlib.contextmanager
+    def scratch(self, *, reload_plugins: bool = False) -> Iterator[Registry[T]]:
+        """For tests: kinds registered inside are forgotten after (entries, config kinds and
+        the plugin state restored); ``reload_plugins`` loads the entry points again inside."""
+        entries, plugins, kinds = dict(self._entries), self._plugins, dict(_KINDS)
+        if reload_plugins:
+            self._plugins = "not loaded"
+        try:
+            yield self
+        finally:
+            self._entries.clear()
+            self._entries.update(entries)
+            self._plugins = plugins
+            _KINDS.clear()
+            _KINDS.update(kinds)
+
     def load_plugins(self) -> None:
         """Import this group's installed entry points once and register what each names."""
         if self._plugins != "not loaded":
@@ -78,15 +98,25 @@ class Registry(Generic[T]):
         self._plugins = "loading"
         try:
             for point in metadata.entry_points(group=self.group):
+                where = f"{point.name} = {point.value}"
                 try:
                     loaded = point.load()
-                except Exception as error:  # a broken plugin: say which, in one line
-                    raise ConfigError(
-                        f"entry point {self.group}", point.value, f"failed to load ({error})"
-                    ) from None
-                if not isinstance(loaded, types.ModuleType):  # a module registered itself on import
+                except Exception as error:  # noqa: BLE001 (any failure of a plugin: one line naming it)
+                    raise ConfigError(self.group, where, f"failed to import ({error})") from None
+                if isinstance(loaded, types.ModuleType):  # a module registered its kinds on import
+                    continue
+                try:
                     self._register_loaded(loaded)
+                except (TypeError, ConfigError) as error:
+                    raise ConfigError(self.group, where, str(error)) from None
             self._plugins = "loaded"
         finally:
             if self._plugins == "loading":
                 self._plugins = "not loaded"
+
+
+def import_modules(package: str, path: Iterable[str]) -> None:
+    """Import every module in the folder(s) ``path`` of ``package``, by name order, so that an
+    in-tree kind registers by being there: a new kind is one new module and no other edit."""
+    for module in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
+        importlib.import_module(f"{package}.{module.name}")

@@ -1,11 +1,15 @@
-"""Shared helpers for the tests: a tiny experiment and snapshots of a stored study."""
+"""Shared helpers for the tests: a tiny experiment, snapshots of a stored study, a tiny NSynth copy."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
+from scipy.io import wavfile
 
 REPO = Path(__file__).resolve().parent.parent
 QUICKSTART = REPO / "experiments" / "quickstart.toml"
@@ -98,7 +102,9 @@ def write_tiny_experiment(
 
 def edit_experiment(source: Path, target: Path, pattern: str, replacement: str) -> Path:
     """Copy ``source`` to ``target`` with one regex substitution (which must match)."""
-    text, count = re.subn(pattern, replacement, source.read_text(encoding="utf-8"), count=1, flags=re.M)
+    text, count = re.subn(
+        pattern, replacement, source.read_text(encoding="utf-8"), count=1, flags=re.MULTILINE
+    )
     if count != 1:
         raise AssertionError(f"pattern {pattern!r} not found in {source}")
     target.write_text(text, encoding="utf-8")
@@ -123,3 +129,34 @@ def snapshot(*paths: Path) -> dict[str, str]:
         for file in files:
             digests[str(file)] = hashlib.sha256(file.read_bytes()).hexdigest()
     return digests
+
+
+NSYNTH_RATE = 16000  # Hz, NSynth's sample rate
+
+
+def write_nsynth(root: Path, notes: dict[str, tuple[int, int]]) -> Path:
+    """A tiny NSynth split: name -> (MIDI pitch, family); 4 s int16 wavs, key released at 3 s."""
+    (root / "audio").mkdir(parents=True)
+    examples = {}
+    t = np.arange(4 * NSYNTH_RATE) / NSYNTH_RATE
+    for i, (name, (pitch, family)) in enumerate(notes.items()):
+        f0 = 440 * 2 ** ((pitch - 69) / 12)
+        tone = sum(np.sin(2 * np.pi * h * f0 * t + i) / h for h in range(1, 5))
+        envelope = np.minimum(t / 0.02, 1.0) * np.where(t < 3.0, 1.0, np.exp(-(t - 3.0) * 40))
+        wavfile.write(
+            root / "audio" / f"{name}.wav", NSYNTH_RATE, (0.3 * 32767 * envelope * tone / 2).astype(np.int16)
+        )
+        examples[name] = {
+            "pitch": pitch, "velocity": 100, "instrument_family": family, "sample_rate": NSYNTH_RATE,
+            "instrument_family_str": ["bass", "brass", "flute", "guitar"][family], "note_str": name,
+        }  # fmt: skip
+    (root / "examples.json").write_text(json.dumps(examples))
+    return root
+
+
+def write_nsynth_splits(root: Path) -> Path:
+    """``root/nsynth-train`` (6 notes of 4 families) and ``root/nsynth-test`` (2 notes), as
+    ``NSynthConfig.example(root=root)`` reads them."""
+    write_nsynth(root / "nsynth-train", {f"n{i}": (48 + 3 * i, i % 4) for i in range(6)})
+    write_nsynth(root / "nsynth-test", {"t0": (57, 1), "t1": (64, 3)})
+    return root

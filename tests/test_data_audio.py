@@ -8,7 +8,6 @@ are skipped, or fail when ``FFTNAS_REQUIRE_SERVICES=1``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scipy.io import wavfile
 
 from fftlearn._config import config_from_json, config_to_json
 from fftlearn._errors import ConfigError
@@ -34,6 +32,7 @@ from fftlearn.data._music_speech import MusicSpeechConfig, make_music_speech
 from fftlearn.data._nsynth import NSynthConfig, make_nsynth
 from fftlearn.data._soundfont import SoundfontNotesConfig, make_soundfont_notes, render_soundfont_notes
 from fftlearn.data._speech import EspeakSpeechConfig, make_espeak_speech
+from tests.helpers import write_nsynth, write_nsynth_splits
 
 FLUID = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 TIMGM = "/usr/share/sounds/sf2/TimGM6mb.sf2"
@@ -327,29 +326,9 @@ def test_missing_espeak_and_bad_voice_name_their_fields(tmp_path: Path) -> None:
 # ---- NSynth ------------------------------------------------------------------------------------
 
 
-def write_nsynth(root: Path, notes: dict[str, tuple[int, int]]) -> Path:
-    """A tiny NSynth split: name -> (MIDI pitch, family); 4 s int16 wavs, key released at 3 s."""
-    (root / "audio").mkdir(parents=True)
-    examples = {}
-    t = np.arange(4 * SR) / SR
-    for i, (name, (pitch, family)) in enumerate(notes.items()):
-        f0 = 440 * 2 ** ((pitch - 69) / 12)
-        tone = sum(np.sin(2 * np.pi * h * f0 * t + i) / h for h in range(1, 5))
-        envelope = np.minimum(t / 0.02, 1.0) * np.where(t < 3.0, 1.0, np.exp(-(t - 3.0) * 40))
-        wavfile.write(
-            root / "audio" / f"{name}.wav", SR, (0.3 * 32767 * envelope * tone / 2).astype(np.int16)
-        )
-        examples[name] = {
-            "pitch": pitch, "velocity": 100, "instrument_family": family, "sample_rate": SR,
-            "instrument_family_str": ["bass", "brass", "flute", "guitar"][family], "note_str": name,
-        }  # fmt: skip
-    (root / "examples.json").write_text(json.dumps(examples))
-    return root
-
-
 def test_nsynth_reads_notes_with_their_labels(tmp_path: Path) -> None:
-    train = write_nsynth(tmp_path / "nsynth-train", {f"n{i}": (48 + 3 * i, i % 4) for i in range(6)})
-    test = write_nsynth(tmp_path / "nsynth-test", {"t0": (57, 1), "t1": (64, 3)})
+    write_nsynth_splits(tmp_path)
+    train, test = tmp_path / "nsynth-train", tmp_path / "nsynth-test"
     config = NSynthConfig(
         root=str(train), test_root=str(test), n_train=12, n_test=4, frames_per_note=2,
         noise_std=0.0, gain_db=0.0, cache_dir=str(tmp_path / "cache"),

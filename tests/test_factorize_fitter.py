@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -39,10 +40,10 @@ FITTERS = registered_fitters()  # read at collection: every fitter registered th
 
 
 @pytest.fixture
-def scratch_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+def scratch_registry() -> Iterator[None]:
     """The registry as it is now, restored after the test (the test may register fitters)."""
-    monkeypatch.setattr(fitter_module, "_REGISTRY", dict(fitter_module._REGISTRY))
-    monkeypatch.setitem(fitter_module._plugins, "loaded", True)
+    with fitter_module.FITTERS.scratch():
+        yield
 
 
 # ---- the contract, for every registered fitter -----------------------------------------------
@@ -214,7 +215,7 @@ def test_entry_points_name_a_fitter_class_or_a_module_that_registers(
 ) -> None:
     monkeypatch.delitem(sys.modules, "tests.identity_fitter_plugin", raising=False)  # import it afresh
     monkeypatch.setattr(importlib.metadata, "entry_points", _entry_points(("identity", value)))
-    monkeypatch.setitem(fitter_module._plugins, "loaded", False)
+    monkeypatch.setattr(fitter_module.FITTERS, "_plugins", "not loaded")
     assert registered_fitters()["identity"] is IdentityFitter
     assert registered_fitters()["identity"] is IdentityFitter  # loaded once, not registered twice
 
@@ -230,7 +231,7 @@ def test_a_broken_entry_point_is_one_line_naming_it(
     value: str, expected: str, scratch_registry: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(importlib.metadata, "entry_points", _entry_points(("broken", value)))
-    monkeypatch.setitem(fitter_module._plugins, "loaded", False)
+    monkeypatch.setattr(fitter_module.FITTERS, "_plugins", "not loaded")
     for _ in range(2):  # every look fails, not only the first
         with pytest.raises(ConfigError) as info:
             registered_fitters()

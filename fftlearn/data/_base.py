@@ -1,15 +1,16 @@
 """The data-set contract, its registry, and ``make_frames(config, split=, seed=)``.
 
 A data-set kind is one module: a frozen config dataclass that subclasses ``DataSet`` (ClassVar
-``kind``, fields ``frame_length`` and ``sample_rate``, ``make_frames``), registered with
-``register_dataset(ConfigClass)``. The experiment file's ``[task.data]`` table picks it by
-``kind``. Third-party kinds register the same way or through the entry-point group
-``fftnas.datasets`` naming the config class.
+``kind``, fields ``frame_length`` and ``sample_rate``, ``make_frames``, and ``example`` for a
+small instance), registered with ``register_dataset(ConfigClass)``. The experiment file's
+``[task.data]`` table picks it by ``kind``. Third-party kinds register the same way or through
+the entry-point group ``fftnas.datasets`` naming the config class.
 """
 
 from __future__ import annotations
 
 import abc
+from pathlib import Path
 from typing import ClassVar
 
 from .._config import register_kind
@@ -38,6 +39,13 @@ class DataSet(abc.ABC):
 
     def check_sources(self) -> None:
         """Raise ``ConfigError`` if a file or program it renders from is missing (no-op here)."""
+
+    @classmethod
+    def example(cls, *, root: Path) -> DataSet:
+        """A small instance of this kind (tens of frames, made in seconds) for contract tests and
+        demos. ``root`` is the folder that holds the files it reads, for kinds that read a
+        downloaded copy (NSynth); the others ignore it. Default: ``cls()``."""
+        return cls()
 
 
 DATASETS: Registry[type[DataSet]] = Registry(

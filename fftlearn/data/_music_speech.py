@@ -9,6 +9,7 @@ part is rendered, cached and augmented by its own config.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -62,6 +63,12 @@ class MusicSpeechConfig(DataSet):
 
     def pitch_range(self) -> tuple[int, int]:
         return self.music.midi_low, self.music.midi_high
+
+    @classmethod
+    def example(cls, *, root: Path) -> MusicSpeechConfig:
+        """The small soundfont and speech examples together: 40 training and 20 test frames."""
+        music = SoundfontNotesConfig.example(root=root)
+        return cls(music=music, speech=EspeakSpeechConfig.example(root=root))
 
 
 def make_music_speech(config: MusicSpeechConfig, *, split: SplitName, seed: int) -> FrameSet:

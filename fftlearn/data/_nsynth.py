@@ -106,6 +106,18 @@ class NSynthConfig(DataSet):
     def pitch_range(self) -> tuple[int, int]:
         return self.midi_low, self.midi_high
 
+    @classmethod
+    def example(cls, *, root: Path) -> NSynthConfig:
+        """12 training and 4 test frames from the NSynth split directories ``root/nsynth-train``
+        and ``root/nsynth-test`` (the published layout; they must be there)."""
+        return cls(
+            root=str(root / "nsynth-train"),
+            test_root=str(root / "nsynth-test"),
+            n_train=12,
+            n_test=4,
+            frames_per_note=2,
+        )
+
 
 def _examples_path(root: str, field: str) -> Path:
     folder = Path(root)

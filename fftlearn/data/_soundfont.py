@@ -150,6 +150,19 @@ class SoundfontNotesConfig(DataSet):
     def pitch_range(self) -> tuple[int, int]:
         return self.midi_low, self.midi_high
 
+    @classmethod
+    def example(cls, *, root: Path) -> SoundfontNotesConfig:
+        """Piano, violin and flute over C3-C5 at one velocity: 24 training and 12 test frames."""
+        return cls(
+            programs=(0, 40, 73),
+            midi_low=48,
+            midi_high=72,
+            velocities=(90,),
+            n_train=24,
+            n_test=12,
+            frames_per_note=2,
+        )
+
 
 def make_soundfont_notes(config: SoundfontNotesConfig, *, split: SplitName, seed: int) -> FrameSet:
     """The ``split`` of the note frames for ``seed``, augmented (noise, gain); the same

@@ -143,6 +143,18 @@ class EspeakSpeechConfig(DataSet):
     def make_frames(self, *, split: SplitName, seed: int) -> FrameSet:
         return make_espeak_speech(self, split=split, seed=seed)
 
+    @classmethod
+    def example(cls, *, root: Path) -> EspeakSpeechConfig:
+        """Two voices at two pitches: 16 training and 8 test frames."""
+        return cls(
+            voices=("en", "en-us+f4"),
+            pitches=(30, 70),
+            speeds=(175,),
+            n_train=16,
+            n_test=8,
+            frames_per_utterance=4,
+        )
+
 
 def make_espeak_speech(config: EspeakSpeechConfig, *, split: SplitName, seed: int) -> FrameSet:
     """The ``split`` of the speech frames for ``seed``, augmented (noise, gain); the same

@@ -8,6 +8,7 @@ and white Gaussian noise. Labelled with the true F0 and the MIDI note; music, no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -56,6 +57,11 @@ class HarmonicTonesConfig(DataSet):
 
     def pitch_range(self) -> tuple[int, int]:
         return self.midi_low, self.midi_high
+
+    @classmethod
+    def example(cls, *, root: Path) -> HarmonicTonesConfig:
+        """64 training and 32 test frames over one octave."""
+        return cls(n_train=64, n_test=32, midi_low=60, midi_high=72)
 
 
 def make_harmonic_tones(

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import importlib.metadata
 import re
 import time
 from typing import ClassVar
@@ -31,6 +30,7 @@ import numpy as np
 
 from .._config import register_kind, registered_kind
 from .._errors import ConfigError
+from .._registry import Registry
 from ._product import SparseFactorization
 from ._score import FitResult, make_fit_result
 
@@ -87,8 +87,15 @@ class Fitter(abc.ABC):
         return None
 
 
-_REGISTRY: dict[str, type[Fitter]] = {}  # method -> kind, in registration order
-_plugins = {"loaded": False}  # the entry points are loaded once, on the first look
+def _register_loaded(loaded: object) -> None:
+    """What a ``fftnas.fitters`` entry point names: a Fitter class is registered once."""
+    if loaded not in FITTERS._entries.values():
+        register_fitter(loaded)  # type: ignore[arg-type]
+
+
+FITTERS: Registry[type[Fitter]] = Registry(
+    what="fitter", group=ENTRY_POINT_GROUP, register_loaded=_register_loaded
+)
 
 
 def register_fitter(cls: type[Fitter]) -> type[Fitter]:
@@ -100,8 +107,8 @@ def register_fitter(cls: type[Fitter]) -> type[Fitter]:
     method = getattr(cls, "method", None)
     if not isinstance(method, str) or not _METHOD_NAME.match(method):
         raise TypeError(f"{cls.__name__}.method must be a lowercase name like 'gradient', got {method!r}")
-    if method in _REGISTRY:
-        raise TypeError(f"fitter method {method!r} is taken by {_REGISTRY[method].__name__}")
+    if method in FITTERS._entries:
+        raise TypeError(f"fitter method {method!r} is taken by {FITTERS._entries[method].__name__}")
     for name in ("config_type", "space_type"):
         value = getattr(cls, name, None)
         if not (isinstance(value, type) and dataclasses.is_dataclass(value)):
@@ -110,26 +117,19 @@ def register_fitter(cls: type[Fitter]) -> type[Fitter]:
         raise TypeError(f"{cls.__name__}.space_type must have suggest(trial, *, n, seed)")
     if not isinstance(getattr(cls, "summary", None), str) or not cls.summary:
         raise TypeError(f"{cls.__name__}.summary must be a one-line description")
-    taken = [other for other in _REGISTRY.values() if other.config_type is cls.config_type]
+    taken = [other for other in FITTERS._entries.values() if other.config_type is cls.config_type]
     if taken:
         raise TypeError(f"{cls.config_type.__name__} is the config of fitter {taken[0].method!r} already")
     if registered_kind(getattr(cls.config_type, "kind", None)) is not cls.config_type:
         register_kind(cls.config_type)  # TypeError when the kind is missing or another class's
-    _REGISTRY[method] = cls
+    FITTERS.add(method, cls)
     return cls
 
 
 def registered_fitters() -> dict[str, type[Fitter]]:
     """Every fitter kind by method name, in registration order (built-ins alphabetically,
     then entry points). A copy: registering goes through ``register_fitter``."""
-    if not _plugins["loaded"]:
-        _plugins["loaded"] = True  # first: a plugin that looks at the registry on import sees it
-        try:
-            _load_entry_points()
-        except ConfigError:
-            _plugins["loaded"] = False  # a broken plugin fails every look, never just the first
-            raise
-    return dict(_REGISTRY)
+    return dict(zip(FITTERS.names(), FITTERS.entries()))
 
 
 def get_fitter(method: str) -> type[Fitter]:
@@ -165,18 +165,3 @@ def fit_factorization(matrix: np.ndarray, config: object) -> FitResult:
     return make_fit_result(
         factorization, target, seconds=seconds, details={"method": fitter.method, **details}
     )
-
-
-def _load_entry_points() -> None:
-    """Import every ``fftnas.fitters`` entry point; register those that name a Fitter class."""
-    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        where = f"{entry.name} = {entry.value}"
-        try:
-            loaded = entry.load()
-        except Exception as error:  # noqa: BLE001 (any import failure of a plugin: one line naming it)
-            raise ConfigError(ENTRY_POINT_GROUP, where, f"failed to import ({error})") from None
-        if isinstance(loaded, type) and issubclass(loaded, Fitter) and loaded not in _REGISTRY.values():
-            try:
-                register_fitter(loaded)
-            except TypeError as error:
-                raise ConfigError(ENTRY_POINT_GROUP, where, str(error)) from None

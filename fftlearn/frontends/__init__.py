@@ -1,13 +1,16 @@
 """fftlearn.frontends: learned and fixed audio front-ends, ``(B, N) frames -> (B, F) features``.
 
-Each kind is one module (config, module, search subspace) registered in ``FRONTENDS``; the
-order of registration is the order kinds are listed in.
+Each kind is one module (config, module, search subspace) registered in ``FRONTENDS``; every
+module of this folder is imported here, so a module added to it registers its kind with no
+other edit. The order of registration (imports below, then the other modules by name) is the
+order kinds are listed in.
 """
 
+from .._registry import import_modules
 from ._base import FRONTENDS, FrameShape, FrontEnd, build_frontend, frontend_class_for, register_frontend
 from ._butterfly import ButterflyConfig, ButterflyFrontEnd, ButterflySpace
 from ._concentration import spectrogram_entropy, spectrogram_kurtosis
-from ._conv import ConvConfig, ConvFrontEnd, ConvSpace  # noqa: I001 (registration order)
+from ._conv import ConvConfig, ConvFrontEnd, ConvSpace
 from ._dstft import DSTFTConfig, DSTFTFrontEnd, DSTFTSpace
 from ._dstft_transform import dstft, window_function
 from ._experts import ExpertsConfig, ExpertsFrontEnd, ExpertsSpace
@@ -51,3 +54,5 @@ __all__ = [
     "spectrogram_entropy",
     "spectrogram_kurtosis",
 ]
+
+import_modules(__name__, __path__)

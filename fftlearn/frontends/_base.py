@@ -65,6 +65,14 @@ class FrontEnd(nn.Module, abc.ABC):
     def macs_per_example(self) -> int:
         """Multiply-accumulates for one frame (1 MAC = 2 FLOPs), counting what really runs."""
 
+    def dense_macs_per_example(self) -> int | None:
+        """MACs per frame of the dense matrix products and convolutions ``forward`` runs in eval
+        mode: what ``torch.utils.flop_counter`` counts (its FLOPs / 2; it counts FFTs and
+        elementwise work as 0). None (the default) states nothing; contract tests then only
+        require that count to be <= ``macs_per_example()``. It may exceed ``macs_per_example()``
+        where a sparse product runs as a dense emulation (the log-mel's mel matrix)."""
+        return None
+
     def kernels(self) -> torch.Tensor | None:
         """The kernels it applies, ``(K, n)`` detached on the CPU, for analysis; None if none."""
         return None

@@ -177,6 +177,10 @@ class ButterflyFrontEnd(FrontEnd):
         transform = butterfly_macs(config.size, real_input=True, n_outputs=config.n_outputs)
         return config.n_kept_samples + transform + 2 * config.n_outputs
 
+    def dense_macs_per_example(self) -> int:
+        """0: every butterfly factor runs as elementwise products."""
+        return 0
+
     def extra_repr(self) -> str:
         config = self.config
         levels = int(math.log2(config.size))

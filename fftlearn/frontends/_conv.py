@@ -218,5 +218,9 @@ class ConvFrontEnd(FrontEnd):
         pooled = config.n_channels * config.n_positions
         return outputs * config.filter_length + pair_macs + (pooled if config.pooling == "l2" else 0)
 
+    def dense_macs_per_example(self) -> int:
+        """The convolution, M·L per position."""
+        return self.config.n_filters * self.config.n_positions * self.config.filter_length
+
 
 register_frontend(ConvFrontEnd)

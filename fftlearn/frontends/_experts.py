@@ -176,5 +176,13 @@ class ExpertsFrontEnd(FrontEnd):
         router = 2 * length + length * width + width * width + width * config.n_experts
         return router + self.experts[0].macs_per_example()
 
+    def dense_macs_per_example(self) -> int | None:
+        """The router's three layers plus the dense part of the ONE expert a frame goes to."""
+        config = self.config
+        width = config.router_width
+        expert = self.experts[0].dense_macs_per_example()
+        router = config.frame_length * width + width * width + width * config.n_experts
+        return None if expert is None else router + expert
+
 
 register_frontend(ExpertsFrontEnd)

@@ -158,5 +158,9 @@ class LogMelFrontEnd(FrontEnd):
         bins = config.n_fft // 2 + 1
         return config.n_windows * (config.n_fft + rfft_macs(config.n_fft) + 2 * bins + config.n_mels * bins)
 
+    def dense_macs_per_example(self) -> int:
+        """The mel matrix as it runs, dense: n_mels·bins per window (more than its nonzeros)."""
+        return self.config.n_windows * self.config.n_mels * (self.config.n_fft // 2 + 1)
+
 
 register_frontend(LogMelFrontEnd)

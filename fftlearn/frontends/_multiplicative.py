@@ -135,5 +135,9 @@ class MultiplicativeFrontEnd(FrontEnd):
         pair_macs = config.n_kernels if config.pair_magnitude else 0
         return config.n_kernels * config.frame_length + pair_macs
 
+    def dense_macs_per_example(self) -> int:
+        """The kernel products, K·N."""
+        return self.config.n_kernels * self.config.frame_length
+
 
 register_frontend(MultiplicativeFrontEnd)

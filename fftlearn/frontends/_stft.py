@@ -135,5 +135,9 @@ class STFTFrontEnd(FrontEnd):
         per_window = config.n_fft + rfft_macs(config.n_fft) + 2 * config.n_bins
         return config.n_windows * per_window
 
+    def dense_macs_per_example(self) -> int:
+        """0: the FFT and the elementwise work are all it runs."""
+        return 0
+
 
 register_frontend(STFTFrontEnd)
