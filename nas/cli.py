@@ -204,11 +204,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="fftnas", description="Multi-objective search of learned Fourier front-ends.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    run = commands.add_parser("run", help="create or resume a study and add trials")
+def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("experiment", help="experiment file (TOML)")
     run.add_argument(
         "--trials",
@@ -240,6 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_storage(run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="fftnas", description="Multi-objective search of learned Fourier front-ends.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="create or resume a study and add trials")
+    _add_run_arguments(run)
     run.set_defaults(handler=cmd_run)
 
     studies = commands.add_parser("studies", help="list the studies in a storage")
