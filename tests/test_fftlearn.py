@@ -188,24 +188,9 @@ def test_device_names_are_validated() -> None:
             fftlearn.resolve_device("cuda:0")
 
 
-def test_time_cap_stops_training_and_says_so() -> None:
-    train, _ = fftlearn.make_task_data(TASK, seed=0)
-    model = fftlearn.build(
-        ModelConfig(frontend=STFTConfig(frame_length=256, n_fft=64, hop=64), head=HeadConfig(), n_classes=6),
-        seed=0,
-    )
-    result = fftlearn.train_classifier(
-        model,
-        train,
-        optimizer=OptimizerConfig(),
-        budget=TrainConfig(epochs=50, max_seconds=1e-9),
-        seed=0,
-        device=torch.device("cpu"),
-    )
-    assert result.stopped_by_time and result.steps == 1
-
-
-def _trained(budget: TrainConfig, *, max_steps: int | None = None) -> tuple[torch.nn.Module, object]:
+def _trained(
+    budget: TrainConfig, *, max_steps: int | None = None
+) -> tuple[torch.nn.Module, fftlearn.TrainResult]:
     train, _ = fftlearn.make_task_data(TASK, seed=0)
     model = fftlearn.build(
         ModelConfig(frontend=STFTConfig(frame_length=256, n_fft=64, hop=64), head=HeadConfig(), n_classes=6),
@@ -221,6 +206,11 @@ def _trained(budget: TrainConfig, *, max_steps: int | None = None) -> tuple[torc
         max_steps=max_steps,
     )
     return model, result
+
+
+def test_time_cap_stops_training_and_says_so() -> None:
+    _, result = _trained(TrainConfig(epochs=50, max_seconds=1e-9))
+    assert result.stopped_by_time and result.steps == 1
 
 
 def test_step_cap_trains_exactly_the_first_steps_of_the_full_run() -> None:

@@ -11,6 +11,10 @@ in total" exact however many workers race, and makes each dead trial retried exa
 
 A holder that dies releases the lock: the kernel drops its ``flock``, the database server
 drops a closed session's locks, and the Redis key expires.
+
+``schema_lock`` is the same server lock on a fixed key per database: whoever opens a
+PostgreSQL or MySQL storage holds it while Optuna creates or checks its tables, because
+concurrent ``CREATE TABLE``s on a fresh database collide (optuna/optuna#1092).
 """
 
 from __future__ import annotations
@@ -38,8 +42,8 @@ class StudyLock(Protocol):
     def close(self) -> None: ...
 
 
-def _key(study_name: str) -> bytes:
-    return hashlib.sha256(f"fftnas-study:{study_name}".encode()).digest()
+def _key(name: str, *, scope: str = "study") -> bytes:
+    return hashlib.sha256(f"fftnas-{scope}:{name}".encode()).digest()
 
 
 class FileLock(BaseJournalFileLock):
@@ -78,15 +82,20 @@ class FileLock(BaseJournalFileLock):
 
 
 class SqlLock:
-    """An advisory lock of a PostgreSQL or MySQL server, on a connection of its own."""
+    """An advisory lock of a PostgreSQL or MySQL server, on a connection of its own.
 
-    def __init__(self, url: str, study_name: str) -> None:
+    ``scope`` and ``name`` pick the key: ``("study", study name)`` for a study's lock,
+    ``("schema", database name)`` for :func:`schema_lock`.
+    """
+
+    def __init__(self, url: str, name: str, *, scope: str = "study") -> None:
         import sqlalchemy
         from sqlalchemy.pool import NullPool
 
         self._engine = sqlalchemy.create_engine(url, poolclass=NullPool)
         self._postgres = self._engine.dialect.name == "postgresql"
-        key = _key(study_name)
+        self._label = "the study's lock" if scope == "study" else f"the {scope} lock"
+        key = _key(name, scope=scope)
         self._pg_key = int.from_bytes(key[:8], "big", signed=True)
         self._my_name = "fftnas:" + key.hex()[:48]  # MySQL lock names are at most 64 characters
         self._connection = None
@@ -106,7 +115,7 @@ class SqlLock:
             text("SELECT GET_LOCK(:name, :wait)"), {"name": self._my_name, "wait": LOCK_WAIT_SECONDS}
         ).scalar()
         if got != 1:
-            raise StudyLockTimeout(f"the study's lock was busy for {LOCK_WAIT_SECONDS:.0f} s")
+            raise StudyLockTimeout(f"{self._label} was busy for {LOCK_WAIT_SECONDS:.0f} s")
 
     def __exit__(self, *exc: object) -> None:
         from sqlalchemy import text
@@ -147,3 +156,6 @@ class RedisLock:
 
     def close(self) -> None:
         self._client.close()
+
+
+from typing import Protocol

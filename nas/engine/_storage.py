@@ -27,7 +27,7 @@ from optuna.artifacts import FileSystemArtifactStore
 from fftlearn import ConfigError
 
 from ._heartbeat import HeartbeatSettings, JournalHeartbeatStorage, retry_callback
-from ._lock import FileLock, RedisLock, SqlLock, StudyLock
+from ._lock import FileLock, RedisLock, SqlLock, StudyLock, schema_lock
 
 DEFAULT_STORAGE = "fftnas.journal"
 STORAGE_ENV = "FFTNAS_STORAGE"
@@ -159,8 +159,7 @@ def open_storage(
                         "grace_period": heartbeat.grace_period,
                         "heartbeat_stale_trial_callback": retry_callback(),
                     }
-                engine = {"connect_args": {"timeout": 60}} if location.kind == "sqlite" else {}
-                storage = optuna.storages.RDBStorage(driver_url(location.url), engine_kwargs=engine, **beats)
+                storage = _rdb_storage(location, beats)
         storage.get_all_studies()  # reads the whole log or schema now: fail here, not later
     except ConfigError:
         raise
@@ -168,6 +167,20 @@ def open_storage(
         reason = _reason(error, location.url)
         raise ConfigError("storage", location.display, f"cannot be opened ({reason})") from None
     return storage
+
+
+def _rdb_storage(location: StorageLocation, beats: dict[str, object]) -> optuna.storages.RDBStorage:
+    """Optuna's RDBStorage; on a server it is built under the database's schema lock, so any
+    number of workers may open a fresh database at the same instant (optuna/optuna#1092)."""
+    url = driver_url(location.url)
+    if location.kind == "sqlite":  # one file; SQLite serialises its writers itself
+        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}}, **beats)
+    lock = schema_lock(url)
+    try:
+        with lock:  # held while Optuna creates (or checks) its tables and its version row
+            return optuna.storages.RDBStorage(url, **beats)
+    finally:
+        lock.close()
 
 
 class StorageError(RuntimeError):
