@@ -1,6 +1,6 @@
 """Repeated kill tests: 4 workers, a 40-trial budget, one worker SIGKILLed mid-trial, N times.
 
-The same harness as tests/test_distributed.py (tests/kill_harness.py): each worker is its own
+The same harness as tests/nas/engine/test_distributed.py (tests/kill_harness.py): each worker is its own
 `fftnas run` process with 1 s heartbeats and a 6 s grace period; one is killed with SIGKILL
 while it trains a trial. Every repetition must end with exactly 40 complete trials, the killed
 trial failed and re-run once, nothing RUNNING or WAITING: zero trials lost or duplicated

@@ -5,7 +5,7 @@ depend on the machine's core count) into a fresh journal, then compares every tr
 config JSON and metrics (timings left out) with ``tests/data/quickstart_seeded_trials.json``,
 which was recorded from the code before the issue-9 restructuring (commit 8c991bb). Prints a
 table and appends it to benchmarks/RESULTS.md; ``--record`` rewrites the record instead.
-tests/test_quickstart_equivalence.py runs the same comparison.
+tests/nas/test_quickstart_equivalence.py runs the same comparison.
 
     .venv/bin/python benchmarks/quickstart_equivalence.py [--record]
 """

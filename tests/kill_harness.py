@@ -1,6 +1,6 @@
 """Kill harness: K ``fftnas run`` processes on one study, one SIGKILLed mid-trial.
 
-Used by tests/test_distributed.py and by benchmarks/kill_repeats.py (repeated runs).
+Used by tests/nas/engine/test_distributed.py and by benchmarks/kill_repeats.py (repeated runs).
 """
 
 from __future__ import annotations

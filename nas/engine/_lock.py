@@ -23,6 +23,7 @@ import fcntl
 import hashlib
 import threading
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from optuna.storages.journal._file import BaseJournalFileLock
 
@@ -158,4 +159,11 @@ class RedisLock:
         self._client.close()
 
 
-from typing import Protocol
+def schema_lock(url: str) -> SqlLock:
+    """The lock that serialises creating or upgrading Optuna's tables in the database of ``url``
+    (a SQLAlchemy URL of PostgreSQL or MySQL; not yet held: use it as ``with lock:``).
+
+    PostgreSQL's advisory locks are per database already; MySQL's ``GET_LOCK`` names are
+    server-wide, so the database's name is part of the key.
+    """
+    return SqlLock(url, urlsplit(url).path.lstrip("/"), scope="schema")

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.pool import NullPool
 
 from nas import resolve_storage
-from nas._storage import driver_url, open_storage
+from nas.engine._storage import driver_url, open_storage
 from nas.cli import main
 from tests.helpers import write_tiny_experiment
 from tests.services import MYSQL_URL, POSTGRES_URL, require_service

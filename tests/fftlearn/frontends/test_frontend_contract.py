@@ -3,7 +3,7 @@ kinds and installed plugins): a kind is tested by being registered.
 
 ``FrontEndContract`` is the reusable suite (after Optuna's ``BasicSamplerTestCase``): a test class
 that subclasses it and provides a ``kind`` fixture runs every check on that kind
-(tests/test_plugin.py does so for a kind registered from Python). The candidates are drawn from
+(tests/fftlearn/frontends/test_plugin.py does so for a kind registered from Python). The candidates are drawn from
 the kind's default subspace by a seeded random sampler, at 640-sample frames and 16 kHz; draws
 whose front-end costs more than ``MAX_MACS`` per frame are skipped to keep the tests small.
 """

@@ -29,7 +29,7 @@ from fftlearn import ConfigError, FrontEnd
 from fftlearn.frontends import FRONTENDS, FrameShape
 from searchspace import FrontEndSpace, suggest_candidate
 from tests.helpers import REPO, edit_experiment, write_tiny_experiment
-from tests.test_frontend_contract import FrontEndContract
+from tests.fftlearn.frontends.test_frontend_contract import FrontEndContract
 
 PLUGIN = REPO / "examples" / "sinc_frontend_plugin"
 TIMEOUT = 900.0  # seconds: a safety net against a hung subprocess, not a speed check
@@ -74,7 +74,7 @@ def test_the_installed_plugin_is_a_registered_kind(plugin_env: dict[str, str]) -
 
 
 def test_the_contract_suite_covers_the_installed_plugin(plugin_env: dict[str, str]) -> None:
-    run = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_frontend_contract.py", "-k", "sinc"]
+    run = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/fftlearn/frontends/test_frontend_contract.py", "-k", "sinc"]
     output = python(*run, env=plugin_env).stdout
     n_checks = len([name for name in dir(FrontEndContract) if name.startswith("test_")])
     assert f"{n_checks} passed" in output and "skipped" not in output, output
