@@ -95,26 +95,28 @@ def train_classifier(
     devices = [device] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):  # stochastic layers (Gumbel) draw from `seed` too
         torch.manual_seed(seed)
-        return _train(
-            model, data, optimizer=optimizer, budget=budget, seed=seed, device=device, max_steps=max_steps
+        model.to(device).train()
+        frames = torch.from_numpy(data.frames).to(device)  # (n, N)
+        labels = torch.from_numpy(data.labels).to(device)  # (n,)
+        opt = make_optimizer(model, optimizer)
+        shuffle = torch.Generator().manual_seed(seed)  # the batch order
+        return _run_epochs(
+            model, frames, labels, opt=opt, shuffle=shuffle, budget=budget, max_steps=max_steps
         )
 
 
-def _train(
+def _run_epochs(
     model: nn.Module,
-    data: LabelledFrames,
+    frames: torch.Tensor,
+    labels: torch.Tensor,
     *,
-    optimizer: OptimizerConfig,
+    opt: torch.optim.Optimizer,
+    shuffle: torch.Generator,
     budget: TrainConfig,
-    seed: int,
-    device: torch.device,
     max_steps: int | None,
 ) -> TrainResult:
-    model.to(device).train()
-    frames = torch.from_numpy(data.frames).to(device)  # (n, N)
-    labels = torch.from_numpy(data.labels).to(device)  # (n,)
-    opt = make_optimizer(model, optimizer)
-    shuffle = torch.Generator().manual_seed(seed)
+    """Mini-batch steps over ``frames`` ``(n, N)`` / ``labels`` ``(n,)`` until the budget ends."""
+    device = frames.device
     loss_fn = nn.CrossEntropyLoss()
     start = time.perf_counter()
     steps, epoch_loss, stopped = 0, float("nan"), False

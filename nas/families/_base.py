@@ -83,6 +83,14 @@ class ExperimentFamily(abc.ABC):
         """Raise ``ConfigError`` if data the experiment needs is missing (no-op here)."""
 
 
+def check_same_config(trial: optuna.trial.FrozenTrial, config_json: str) -> None:
+    """Raise unless ``config_json`` (rebuilt from the trial's params) is the trial's stored config."""
+    if config_json != trial.user_attrs["config"]:
+        raise ConfigError(
+            "--trial", trial.number, "its params no longer give its stored config (search space code changed)"
+        )
+
+
 FAMILIES: dict[str, ExperimentFamily] = {}
 
 

@@ -11,7 +11,7 @@ import torch
 from fftlearn import ConfigError, config_to_json, to_dict
 
 from ..._params import config_from_params
-from .._base import ExperimentFamily, OneOff, Reproduction, register_family
+from .._base import ExperimentFamily, OneOff, Reproduction, check_same_config, register_family
 from ._experiment import FACTORIZATION_METRICS, FactorizationExperiment
 from ._objective import FactorizationObjective, fit_metrics, fitter_for, run_fit
 
@@ -54,12 +54,7 @@ class FactorizationFamily(ExperimentFamily):
         fixed = optuna.trial.FixedTrial(trial.params)
         fitter = fitter_for(fixed, experiment, seed=int(trial.user_attrs["seed"]))
         config = config_to_json(fitter)
-        if config != trial.user_attrs["config"]:
-            raise ConfigError(
-                "--trial",
-                trial.number,
-                "its params no longer give its stored config (search space code changed)",
-            )
+        check_same_config(trial, config)
         reproduced = fit_metrics(run_fit(experiment, fitter))
         return Reproduction(trial.number, dict(trial.user_attrs["metrics"]), reproduced, config, "refit")
 

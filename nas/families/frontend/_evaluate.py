@@ -105,3 +105,17 @@ def evaluate_candidate(
     test, metrics = measure(model, test_data, device=device)
     metrics["train_seconds"] = trained.seconds
     return Evaluation(model=model, train=trained, test=test, metrics=metrics)
+
+
+def evaluate_in(
+    experiment: FrontEndExperiment, candidate: CandidateConfig, *, seed: int, device: torch.device
+) -> Evaluation:
+    """``evaluate_candidate`` on the experiment's task, budget and data seed."""
+    return evaluate_candidate(
+        candidate,
+        task=experiment.task,
+        budget=experiment.budget,
+        seed=seed,
+        data_seed=experiment.study.seed,
+        device=device,
+    )

@@ -15,9 +15,9 @@ from fftlearn import CandidateConfig, ConfigError, config_to_json, load_checkpoi
 from fftlearn.data import check_sources
 
 from ..._params import config_from_params
-from .._base import ExperimentFamily, OneOff, Reproduction, register_family
+from .._base import ExperimentFamily, OneOff, Reproduction, check_same_config, register_family
 from ._analysis import analyze
-from ._evaluate import Evaluation, evaluate_candidate, measure, suggest_for, task_data
+from ._evaluate import Evaluation, evaluate_candidate, evaluate_in, measure, suggest_for, task_data
 from ._experiment import FRONTEND_METRICS, FrontEndExperiment
 from ._objective import TRAIN_STEPS_ATTR, WEIGHTS_ATTR, FrontEndObjective
 
@@ -39,14 +39,7 @@ class FrontEndFamily(ExperimentFamily):
         self, experiment: FrontEndExperiment, params: dict[str, Any], *, seed: int, device: torch.device
     ) -> OneOff:
         candidate = config_from_params(params, lambda trial: suggest_for(trial, experiment), what="candidate")
-        evaluation = evaluate_candidate(
-            candidate,
-            task=experiment.task,
-            budget=experiment.budget,
-            seed=seed,
-            data_seed=experiment.study.seed,
-            device=device,
-        )
+        evaluation = evaluate_in(experiment, candidate, seed=seed, device=device)
         what = f"{experiment.task.name} ({experiment.task.data.kind})"
         return OneOff(candidate, evaluation.metrics, what, learned(experiment, evaluation, device=device))
 
@@ -65,12 +58,7 @@ class FrontEndFamily(ExperimentFamily):
         accuracy comes back exactly; or with ``from_weights`` evaluate the saved weights."""
         candidate = suggest_for(optuna.trial.FixedTrial(trial.params), experiment)
         config = config_to_json(candidate)
-        if config != trial.user_attrs["config"]:
-            raise ConfigError(
-                "--trial",
-                trial.number,
-                "its params no longer give its stored config (search space code changed)",
-            )
+        check_same_config(trial, config)
         target = resolve_device(device)
         stored = dict(trial.user_attrs["metrics"])
         if from_weights:

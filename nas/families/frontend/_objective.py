@@ -15,7 +15,7 @@ from fftlearn import NonFiniteLossError, config_to_json, save_checkpoint
 
 from .._trial import package_versions, seed_trial_number, trial_seed, upload
 from ._analysis import analyze
-from ._evaluate import evaluate_candidate, suggest_for, task_data
+from ._evaluate import evaluate_in, suggest_for, task_data
 from ._experiment import FrontEndExperiment
 
 WEIGHTS_ATTR = "artifact.weights"
@@ -53,14 +53,7 @@ class FrontEndObjective:
             trial.set_user_attr(key, value)
         start = time.perf_counter()
         try:
-            evaluation = evaluate_candidate(
-                candidate,
-                task=experiment.task,
-                budget=experiment.budget,
-                seed=seed,
-                data_seed=experiment.study.seed,
-                device=self.device,
-            )
+            evaluation = evaluate_in(experiment, candidate, seed=seed, device=self.device)
         except NonFiniteLossError as error:
             trial.set_user_attr("fail_reason", str(error))
             raise
