@@ -15,6 +15,7 @@ registry. Third-party kinds register the same way, or through the entry-point gr
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -142,3 +143,9 @@ def check_n_fft(lengths: tuple[int, ...], frame_length: int) -> None:
     for index, n_fft in enumerate(lengths):
         if n_fft > frame_length:
             raise ConfigError(f"n_fft[{index}]", n_fft, f"must be <= the frame length {frame_length}")
+
+
+def gaussian_kernels(n_kernels: int, length: int, *, generator: torch.Generator | None) -> torch.Tensor:
+    """``(n_kernels, length)`` Gaussian kernels of variance ``1 / length`` (unit expected norm):
+    the random initialisation of learned kernel banks."""
+    return torch.randn(n_kernels, length, generator=generator) / math.sqrt(length)

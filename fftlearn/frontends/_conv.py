@@ -26,7 +26,7 @@ from .._space import (
     check_within,
 )
 from .._validate import check_int
-from ._base import FrameShape, FrontEnd, register_frontend
+from ._base import FrameShape, FrontEnd, gaussian_kernels, register_frontend
 
 POOLINGS = ("max", "mean", "l2")
 INITS = ("random", "dft", "dft_pairs")
@@ -179,8 +179,7 @@ class ConvFrontEnd(FrontEnd):
         elif config.init == "dft_pairs":
             weight = stft_pair_filters(config.n_filters, config.filter_length)
         else:
-            weight = torch.randn(config.n_filters, config.filter_length, generator=generator)
-            weight /= math.sqrt(config.filter_length)
+            weight = gaussian_kernels(config.n_filters, config.filter_length, generator=generator)
         self.weight = nn.Parameter(weight)  # (M, L)
 
     def responses(self, frames: torch.Tensor) -> torch.Tensor:

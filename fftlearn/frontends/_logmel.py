@@ -22,7 +22,7 @@ from .._space import (
 )
 from .._validate import check_float, check_int
 from ._base import FrameShape, FrontEnd, check_n_fft, register_frontend
-from ._stft import rfft_macs
+from ._stft import rfft_macs, suggest_fft_and_hop
 
 
 @dataclass(frozen=True)
@@ -100,13 +100,14 @@ class LogMelSpace:
         check_n_fft(self.n_fft, frame_length)
 
     def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> LogMelConfig:
-        n_fft = trial.suggest_categorical(f"{prefix}n_fft", list(self.n_fft))
-        fraction = trial.suggest_categorical(f"{prefix}hop_fraction", list(self.hop_fraction))
+        n_fft, hop = suggest_fft_and_hop(
+            trial, prefix=prefix, n_fft=self.n_fft, hop_fraction=self.hop_fraction
+        )
         return LogMelConfig(
             frame_length=shape.frame_length,
             sample_rate=shape.sample_rate,
             n_fft=n_fft,
-            hop=max(1, round(fraction * n_fft)),
+            hop=hop,
             n_mels=trial.suggest_categorical(f"{prefix}n_mels", list(self.n_mels)),
             f_max=shape.sample_rate / 2,
         )

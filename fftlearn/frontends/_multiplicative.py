@@ -22,7 +22,7 @@ from .._space import (
     check_within,
 )
 from .._validate import check_int
-from ._base import FrameShape, FrontEnd, register_frontend
+from ._base import FrameShape, FrontEnd, gaussian_kernels, register_frontend
 
 MAX_KERNELS = 8192
 
@@ -112,8 +112,7 @@ class MultiplicativeFrontEnd(FrontEnd):
         if config.init == "dft":
             weight = dft_kernels(config.n_kernels, config.frame_length)
         else:
-            weight = torch.randn(config.n_kernels, config.frame_length, generator=generator)
-            weight /= math.sqrt(config.frame_length)
+            weight = gaussian_kernels(config.n_kernels, config.frame_length, generator=generator)
         self.weight = nn.Parameter(weight)  # (K, N)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:

@@ -59,6 +59,15 @@ class STFTConfig:
         return self.n_windows * self.n_bins
 
 
+def suggest_fft_and_hop(
+    trial: TrialLike, *, prefix: str, n_fft: tuple[int, ...], hop_fraction: tuple[float, ...]
+) -> tuple[int, int]:
+    """``(n_fft, hop)`` from the choice lists; ``hop = max(1, round(fraction * n_fft))`` samples."""
+    size = trial.suggest_categorical(f"{prefix}n_fft", list(n_fft))
+    fraction = trial.suggest_categorical(f"{prefix}hop_fraction", list(hop_fraction))
+    return size, max(1, round(fraction * size))
+
+
 def rfft_macs(n: int) -> int:
     """MACs of a real-input FFT of length ``n``: half the radix-2 complex count.
 
@@ -89,14 +98,11 @@ class STFTSpace:
         check_n_fft(self.n_fft, frame_length)
 
     def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> STFTConfig:
-        n_fft = trial.suggest_categorical(f"{prefix}n_fft", list(self.n_fft))
-        fraction = trial.suggest_categorical(f"{prefix}hop_fraction", list(self.hop_fraction))
-        return STFTConfig(
-            frame_length=shape.frame_length,
-            n_fft=n_fft,
-            hop=max(1, round(fraction * n_fft)),
-            window=trial.suggest_categorical(f"{prefix}window", list(self.window)),
+        n_fft, hop = suggest_fft_and_hop(
+            trial, prefix=prefix, n_fft=self.n_fft, hop_fraction=self.hop_fraction
         )
+        window = trial.suggest_categorical(f"{prefix}window", list(self.window))
+        return STFTConfig(frame_length=shape.frame_length, n_fft=n_fft, hop=hop, window=window)
 
 
 class STFTFrontEnd(FrontEnd):
