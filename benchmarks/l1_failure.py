@@ -33,20 +33,22 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO))
-from _results import append_results  # noqa: E402
+from _results import append_results
 
-from fftlearn.butterfly._butterfly import (  # noqa: E402
+from fftlearn.butterfly._butterfly import (
     bit_reversal_permutation,
     butterfly_dense_matrix,
     butterfly_nonzeros,
     log2_exact,
 )
-from fftlearn.factorize._hierarchical import hierarchical_butterfly  # noqa: E402
-from fftlearn.factorize._kronecker import butterfly_chain, chain_masks  # noqa: E402
-from fftlearn.factorize._product import SparseFactorization, relative_error  # noqa: E402
-from fftlearn.factorize._search import recover_butterfly  # noqa: E402
-from fftlearn.factorize._sparse import fit_fixed_support, fit_iht, fit_l1_stages  # noqa: E402
-from fftlearn.factorize._targets import TargetConfig, make_target  # noqa: E402
+from fftlearn.factorize._fixed_support import fit_fixed_support
+from fftlearn.factorize._hierarchical import hierarchical_butterfly
+from fftlearn.factorize._iht import fit_iht
+from fftlearn.factorize._kronecker import butterfly_chain, chain_masks
+from fftlearn.factorize._l1_prune import fit_l1_stages
+from fftlearn.factorize._product import SparseFactorization, relative_error
+from fftlearn.factorize._search import recover_butterfly
+from fftlearn.factorize._targets import TargetConfig, make_target
 
 SUCCESS_ERROR = 1e-9
 MATRICES = ("dft", "hadamard", "random butterfly", "legendre", "random")

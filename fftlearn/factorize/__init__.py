@@ -13,21 +13,16 @@ Third-party fitters: ``register_fitter`` or the entry-point group ``fftnas.fitte
 from . import fitters as _builtin_fitters  # noqa: F401  (registers the built-in fitter kinds)
 from ._exact import dct2_factorization, fft_factorization, hadamard_factorization
 from ._fitter import Fitter, fit_factorization, fitter_of, get_fitter, register_fitter, registered_fitters
+from ._fixed_support import fit_fixed_support
+from ._flops import dense_flops, radix2_flops, split_radix_flops
 from ._gradient import GradientFitConfig
-from ._graph import (
-    dataflow_graph,
-    dense_flops,
-    is_radix2_fft_graph,
-    operation_count,
-    radix2_flops,
-    split_radix_flops,
-)
+from ._graph import dataflow_graph, is_radix2_fft_graph
 from ._hierarchical import hierarchical_butterfly
 from ._kronecker import KroneckerPattern, butterfly_chain, butterfly_pattern, monarch_patterns, support_mask
+from ._operation_count import operation_count
 from ._product import SparseFactorization, relative_error, rmse_per_real_entry
 from ._score import FitResult, make_fit_result
 from ._search import recover_butterfly
-from ._sparse import fit_fixed_support
 from ._sparse_configs import FixedSupportConfig, IHTConfig, L1Config
 from ._targets import TARGET_NAMES, Target, TargetConfig, make_target
 from .fitters._baseline import BaselineFitConfig

@@ -252,7 +252,6 @@ def gradient_butterfly(
     n = target.shape[0]
     real = not np.iscomplexobj(target)
     stage = config.output_stage == "hermitian_pairs" or (config.output_stage == "auto" and real)
-    dtype = torch.complex128 if config.dtype == "float64" else torch.complex64
     tolerance = config.resolved_tolerance
     goal = tolerance / 100  # polish a little past "solved"; tests ask for 1e-10 by a smaller tolerance
     fixed = None if config.permutation == "learn" else fixed_permutation(n, config.permutation)
@@ -261,18 +260,7 @@ def gradient_butterfly(
     rounds = 0
     for round_index in range(config.restarts):
         rounds += 1
-        generator = torch.Generator().manual_seed(config.seed * 100_003 + round_index)
-        model = ButterflyModel(
-            n,
-            dtype=dtype,
-            tied=config.tied_twiddles,
-            init=config.init,
-            generator=generator,
-            fixed_input=fixed,
-            stage=stage,
-            share_logits=config.share_logits,
-        )
-        loss = _Loss(target, probes=config.probe_count(n), generator=generator, dtype=dtype)
+        model, loss, generator = _new_round(target, config, round_index, stage=stage, fixed=fixed)
         relaxed = model.input_relaxed is not None or stage
         if config.adam_steps:
             _adam(model, loss, config)
@@ -310,6 +298,32 @@ def gradient_butterfly(
         "probes": config.probe_count(n),
     }
     return model.factorization(label), details
+
+
+def _new_round(
+    target: np.ndarray,
+    config: GradientFitConfig,
+    round_index: int,
+    *,
+    stage: bool,
+    fixed: np.ndarray | None,
+) -> tuple[ButterflyModel, _Loss, torch.Generator]:
+    """Round ``round_index``'s generator (from ``config.seed``), fresh model and probe loss."""
+    n = target.shape[0]
+    dtype = torch.complex128 if config.dtype == "float64" else torch.complex64
+    generator = torch.Generator().manual_seed(config.seed * 100_003 + round_index)
+    model = ButterflyModel(
+        n,
+        dtype=dtype,
+        tied=config.tied_twiddles,
+        init=config.init,
+        generator=generator,
+        fixed_input=fixed,
+        stage=stage,
+        share_logits=config.share_logits,
+    )
+    loss = _Loss(target, probes=config.probe_count(n), generator=generator, dtype=dtype)
+    return model, loss, generator
 
 
 def _without_stage(

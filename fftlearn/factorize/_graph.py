@@ -1,34 +1,10 @@
-"""Is it an FFT? The dataflow graph of a factorization, its real operation count, and a test
-whether its structure is the radix-2 Cooley–Tukey graph.
+"""Is it an FFT? The dataflow graph of a factorization and a test whether its structure is the
+radix-2 Cooley–Tukey graph (its operation count: ``_operation_count``).
 
 **Dataflow graph.** One node ``(k, i)`` per value: ``(0, i)`` is entry ``i`` of the permuted
 input ``x[input_permutation]``, ``(k + 1, i)`` is entry ``i`` of ``F[k] @ (values of layer k)``.
 Edge ``(k, j) -> (k + 1, i)`` for every weight ``F[k][i, j]`` kept; a weight is dropped when
 ``|w| <= tol · max|F[k]|``. Permutations only relabel values and cost nothing.
-
-**Operation count** (real additions + real multiplications, one vector, trivial ones removed).
-Every value is tracked as having a real part, an imaginary part, or both (a real input has no
-imaginary part). Per factor:
-
-1. *Products.* In each column ``j``, weights equal up to a factor ±1, ±i (``w`` and ``-w`` of a
-   butterfly) share one product ``w · x_j``. A product needs one real multiplication per
-   partial product (weight component × value component) whose weight component is not ±1, and
-   ``P - 1`` additions to combine the ``P`` partials of each of its parts. So complex × complex
-   = 4 multiplications + 2 additions = 6; real × complex = 2; ±1 and ±i are free (a sign or a
-   swap of parts); an exact 0 is no weight at all.
-2. *Sums.* Output ``i`` adds its terms: ``(r - 1) + (m - 1)`` additions when ``r`` terms have a
-   real part and ``m`` an imaginary part (complex ± complex = 2, real + complex = 1).
-3. *Scale.* A factor may be written ``c · F'`` with ``c > 0`` the most frequent magnitude among
-   its weights' real and imaginary parts (if it occurs at least twice): whichever of ``F`` and
-   ``F'`` costs less is counted. All such scales multiply into one global constant, which is not
-   counted, as in every published FFT count (a unitary and an unnormalized FFT cost the same).
-
-A dense complex matrix on a complex vector (all weights generic) costs ``8n² − 2n``
-(``dense_flops``). The exact radix-2 FFT (``fft_factorization``, normalized or not) costs
-``radix2_flops(n) = 5 n log2 n − 9 n + 12``: ``2n`` per factor for the additions, plus 6 per
-butterfly whose twiddle is not ±1, ±i; there are ``(log2 n − 3) n/2 + 2`` of those. (Treating
-``(±1 ± i)/sqrt 2`` with 2 multiplications would give the textbook ``5 n log2 n − 10 n + 16``;
-split radix needs ``4 n log2 n − 6 n + 8``.)
 
 **Radix-2 structure.** The radix-2 Cooley–Tukey graph of ``n = 2^L`` has ``L + 1`` layers of
 ``n`` nodes; node ``(k, x)`` (``x`` an ``L``-bit address) feeds ``(k + 1, x)`` and
@@ -50,32 +26,12 @@ import scipy.sparse.csgraph
 
 from .._errors import ConfigError
 from ..butterfly._butterfly import bit_reversal_permutation, butterfly_factor_indices
+from ._flops import checked_log2
 from ._product import SparseFactorization
 
 # method="auto" asks networkx VF2++ up to this n and uses the address certificate above: the
 # radix-2 graph has a huge automorphism group, and VF2 already needs seconds to minutes at n = 16
 VF2_MAX_N = 8
-
-
-def dense_flops(n: int) -> int:
-    """Real flops of a dense complex ``(n, n)`` matrix times a complex vector: ``8n² − 2n``
-    (``n²`` complex multiplications of 6, ``n(n − 1)`` complex additions of 2)."""
-    return 8 * n * n - 2 * n
-
-
-def radix2_flops(n: int) -> int:
-    """Real flops of the radix-2 FFT with ±1, ±i twiddles skipped: ``5 n log2 n − 9 n + 12``.
-
-    Equals ``operation_count(fft_factorization(n))`` (see the module docstring for the rule).
-    """
-    levels = _log2(n)
-    return 5 * n * levels - 9 * n + 12
-
-
-def split_radix_flops(n: int) -> int:
-    """Real flops of the split-radix FFT: ``4 n log2 n − 6 n + 8`` (n >= 2)."""
-    levels = _log2(n)
-    return 4 * n * levels - 6 * n + 8
 
 
 def kept_factors(factorization: SparseFactorization, *, tol: float = 1e-12) -> list[scipy.sparse.csr_matrix]:
@@ -112,7 +68,7 @@ def radix2_graph(n: int) -> nx.DiGraph:
     """The radix-2 Cooley–Tukey graph of ``n``: nodes ``(layer, index)`` with attribute ``layer``,
     edges ``(k, a) -> (k + 1, a)``, ``(k, a) -> (k + 1, a XOR 2^k)`` (the FFT's butterflies)."""
     transitions = []
-    for level in range(_log2(n)):
+    for level in range(checked_log2(n)):
         rows, cols = butterfly_factor_indices(n, level)  # (n/2, 2, 2) each
         ends = (rows.ravel(), cols.ravel())
         transitions.append(scipy.sparse.coo_matrix((np.ones(2 * n), ends), shape=(n, n)))
@@ -130,91 +86,6 @@ def _layered_graph(n: int, transitions: list[scipy.sparse.coo_matrix], *, weight
         else:
             graph.add_edges_from(((k, j), (k + 1, i)) for i, j, _ in ends)
     return graph
-
-
-def operation_count(
-    factorization: SparseFactorization, *, tol: float = 1e-12, complex_input: bool | None = None
-) -> int:
-    """Real operations to apply ``factorization`` to one vector (rule: module docstring).
-
-    ``complex_input``: whether the input vector is complex; default: complex when any factor has
-    a complex dtype (the DFT, also the DCT through the FFT), real otherwise (real factors).
-    """
-    kept = kept_factors(factorization, tol=tol)
-    if complex_input is None:
-        complex_input = any(np.iscomplexobj(factor.data) for factor in factorization.factors)
-    has_real = np.ones(factorization.n, dtype=bool)
-    has_imag = np.full(factorization.n, bool(complex_input))
-    total = 0
-    for factor in kept:
-        ops, has_real, has_imag = _factor_operations(factor, has_real, has_imag, tol)
-        total += ops
-    return total
-
-
-def _factor_operations(
-    factor: scipy.sparse.csr_matrix, has_real: np.ndarray, has_imag: np.ndarray, tol: float
-) -> tuple[int, np.ndarray, np.ndarray]:
-    """Cost of one factor given which parts its inputs have; and which parts its outputs have."""
-    n = factor.shape[0]
-    if factor.nnz == 0:
-        return 0, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    coo = factor.tocoo()
-    weights = coo.data.astype(np.complex128)
-    best = _operations_at_scale(coo.row, coo.col, weights, has_real, has_imag, tol, n)
-    parts = np.abs(np.concatenate([weights.real, weights.imag]))
-    parts = parts[parts > tol * np.abs(weights).max()]  # nonzero real and imaginary parts
-    _, first, counts = np.unique(_quantize(parts, tol * parts.max()), return_index=True, return_counts=True)
-    if counts.size and counts.max() >= 2:  # the most frequent magnitude, smallest on ties
-        scale = float(parts[first[np.argmax(counts)]])
-        scaled = _operations_at_scale(coo.row, coo.col, weights / scale, has_real, has_imag, tol, n)
-        best = min(best, scaled, key=lambda result: result[0])
-    return best
-
-
-def _quantize(values: np.ndarray, step: float) -> np.ndarray:
-    return np.round(values / step) if step > 0 else values
-
-
-def _operations_at_scale(
-    rows: np.ndarray,
-    cols: np.ndarray,
-    weights: np.ndarray,
-    has_real: np.ndarray,
-    has_imag: np.ndarray,
-    tol: float,
-    n: int,
-) -> tuple[int, np.ndarray, np.ndarray]:
-    threshold = tol * np.abs(weights).max()
-    real, imag = _snap(weights.real, threshold), _snap(weights.imag, threshold)
-    # canonical representative of w up to ±1, ±i: rotate into re > 0, im >= 0
-    quadrant = [(real > 0) & (imag >= 0), (real <= 0) & (imag > 0), (real < 0) & (imag <= 0)]
-    rep_real = np.select(quadrant, [real, imag, -real], default=-imag)
-    rep_imag = np.select(quadrant, [imag, -real, -imag], default=real)
-    x_real, x_imag = has_real[cols], has_imag[cols]
-    x_parts = x_real.astype(np.int64) + x_imag
-    w_imag = rep_imag != 0
-    trivial = (rep_real == 1) & ~w_imag
-    multiplies = (rep_real != 1) * x_parts + (w_imag & (rep_imag != 1)) * x_parts
-    partial_real = x_real.astype(np.int64) + (w_imag & x_imag)
-    partial_imag = x_imag.astype(np.int64) + (w_imag & x_real)
-    inner_adds = np.maximum(partial_real - 1, 0) + np.maximum(partial_imag - 1, 0)
-    cost = np.where(trivial, 0, multiplies + inner_adds)
-    keys = np.stack([cols, _quantize(rep_real, threshold), _quantize(rep_imag, threshold)], axis=1)
-    _, first = np.unique(keys, axis=0, return_index=True)  # one product per (column, class)
-    products = int(cost[first].sum())
-    term_real = ((real != 0) & x_real) | ((imag != 0) & x_imag)  # parts of the value w · x_j
-    term_imag = ((real != 0) & x_imag) | ((imag != 0) & x_real)
-    count_real = np.bincount(rows, weights=term_real, minlength=n).astype(np.int64)
-    count_imag = np.bincount(rows, weights=term_imag, minlength=n).astype(np.int64)
-    sums = int(np.maximum(count_real - 1, 0).sum() + np.maximum(count_imag - 1, 0).sum())
-    return products + sums, count_real > 0, count_imag > 0
-
-
-def _snap(part: np.ndarray, threshold: float) -> np.ndarray:
-    """Parts within ``threshold`` of 0 become 0, within ``threshold`` of ±1 become ±1."""
-    snapped = np.where(np.abs(part) <= threshold, 0.0, part)
-    return np.where(np.abs(np.abs(snapped) - 1) <= threshold, np.sign(snapped), snapped)
 
 
 def is_radix2_fft_graph(
@@ -353,9 +224,3 @@ def _tree_addresses(patterns: list[scipy.sparse.csr_matrix], n: int) -> list[np.
         second[order[1::2]] = 1
         bits[stage] = bits[stage + 1][parent_of] | (second << stage)
     return [bits[k][labels[k][k * n : (k + 1) * n]] for k in range(levels + 1)]
-
-
-def _log2(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2 or n & (n - 1):
-        raise ConfigError("n", n, "must be a power of two >= 2")
-    return n.bit_length() - 1

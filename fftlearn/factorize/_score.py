@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._graph import is_radix2_fft_graph, operation_count
+from ._graph import is_radix2_fft_graph
+from ._operation_count import operation_count
 from ._product import SparseFactorization, relative_error, rmse_per_real_entry
 
 
@@ -38,7 +39,7 @@ def make_fit_result(
     details: dict[str, object] | None = None,
 ) -> FitResult:
     """The ``FitResult`` of ``factorization`` against ``target``: errors, nonzeros, the real
-    operation count and the FFT-structure verdict (both from ``fftlearn.factorize._graph``).
+    operation count (``_operation_count``) and the FFT-structure verdict (``_graph``).
 
     ``recovered_fft_structure`` needs both: a dataflow graph isomorphic to the radix-2
     Cooley-Tukey graph AND a relative error <= ``RECOVERY_TOLERANCE`` (a control fitted on the

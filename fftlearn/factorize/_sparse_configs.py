@@ -1,4 +1,5 @@
-"""Configs of the sparse-support fitters in ``_sparse``: fixed support, L1 + pruning, IHT."""
+"""Configs of the sparse-support fitters: fixed support (``_fixed_support``), L1 + pruning
+(``_l1_prune``), IHT (``_iht``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ Precision = Literal["float64", "float32"]
 def _check_int(name: str, value: object, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ConfigError(name, value, f"must be an integer >= {low}")
+
+
+def _check_int_up_to(name: str, value: object, high: int) -> None:
+    """``value`` is an int (not a bool) in ``[1, high]``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        raise ConfigError(name, value, f"must be an integer in [1, {high}]")
 
 
 def _check_float(name: str, value: object, *, low: float, positive: bool) -> None:

@@ -1,5 +1,5 @@
 """Fitter ``iht``: iterative hard thresholding to the top k entries per row of every factor
-(``.._sparse``)."""
+(``.._iht``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from ..._space import FloatRange, IntRange, TrialLike, check_within
 from ..._validate import check_int
 from ...butterfly._butterfly import log2_exact
 from .._fitter import Fitter, register_fitter
+from .._iht import fit_iht
 from .._product import SparseFactorization
-from .._sparse import fit_iht
 from .._sparse_configs import IHTConfig
 
 

@@ -1,5 +1,5 @@
 """Fitter ``l1``: dense factors with an L1 penalty, pruned to the budget and re-fitted (Nye &
-Saxe, arXiv 1807.06399: deep learning does not find the FFT this way); ``.._sparse``."""
+Saxe, arXiv 1807.06399: deep learning does not find the FFT this way); ``.._l1_prune``."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from ..._space import FloatRange, IntRange, TrialLike, check_within
 from ..._validate import check_int
 from ...butterfly._butterfly import butterfly_nonzeros, log2_exact
 from .._fitter import Fitter, register_fitter
+from .._l1_prune import fit_l1
 from .._product import SparseFactorization
-from .._sparse import fit_l1
 from .._sparse_configs import L1Config
 
 

@@ -1,5 +1,5 @@
 """Fitter ``patterns``: a chain of Kronecker-sparse supports ``I_a ⊗ 1_{b×b} ⊗ I_d`` (one per
-factor: butterfly, Monarch-like or block-diagonal), fitted by gradient (``.._sparse``)."""
+factor: butterfly, Monarch-like or block-diagonal), fitted by gradient (``.._fixed_support``)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from ..._space import FloatRange, IntRange, TrialLike, check_choices, check_with
 from ..._validate import check_choice, check_int
 from ...butterfly._butterfly import bit_reversal_permutation
 from .._fitter import Fitter, register_fitter
+from .._fixed_support import fit_fixed_support
 from .._kronecker import KroneckerPattern, butterfly_chain, chain_masks
 from .._product import SparseFactorization
-from .._sparse import fit_fixed_support
 from .._sparse_configs import FixedSupportConfig
 from .._targets import TargetConfig, make_target
 

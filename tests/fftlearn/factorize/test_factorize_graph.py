@@ -11,16 +11,9 @@ import scipy.sparse
 from fftlearn._errors import ConfigError
 from fftlearn.factorize._baselines import low_rank_baseline, top_entries_baseline
 from fftlearn.factorize._exact import dct2_factorization, fft_factorization, hadamard_factorization
-from fftlearn.factorize._graph import (
-    VF2_MAX_N,
-    dataflow_graph,
-    dense_flops,
-    is_radix2_fft_graph,
-    operation_count,
-    radix2_flops,
-    radix2_graph,
-    split_radix_flops,
-)
+from fftlearn.factorize._flops import dense_flops, radix2_flops, split_radix_flops
+from fftlearn.factorize._graph import VF2_MAX_N, dataflow_graph, is_radix2_fft_graph, radix2_graph
+from fftlearn.factorize._operation_count import operation_count
 from fftlearn.factorize._product import SparseFactorization
 from fftlearn.factorize._score import make_fit_result
 from fftlearn.factorize._targets import TargetConfig, make_target

@@ -19,7 +19,6 @@ from fftlearn.butterfly._butterfly import (
     random_unitary_twiddles,
 )
 from fftlearn.factorize import HierarchicalFitConfig, fit_factorization
-from fftlearn.factorize._graph import operation_count
 from fftlearn.factorize._hierarchical import (
     RANK_ONE_TOL,
     TREES,
@@ -29,6 +28,7 @@ from fftlearn.factorize._hierarchical import (
     hierarchical_butterfly,
     hierarchical_butterfly_reference,
 )
+from fftlearn.factorize._operation_count import operation_count
 from fftlearn.factorize._product import relative_error, rmse_per_real_entry
 from fftlearn.factorize._score import FitResult
 

@@ -14,6 +14,8 @@ from fftlearn.butterfly._butterfly import (
     butterfly_factor_indices,
     butterfly_nonzeros,
 )
+from fftlearn.factorize._fixed_support import fit_fixed_support
+from fftlearn.factorize._iht import _top_k_rows_torch, fit_iht, top_k_per_row_mask
 from fftlearn.factorize._kronecker import (
     KroneckerPattern,
     block_diagonal_pattern,
@@ -26,19 +28,9 @@ from fftlearn.factorize._kronecker import (
     support_mask,
     support_mask_reference,
 )
+from fftlearn.factorize._l1_prune import fit_l1, fit_l1_stages, prune_to_budget
 from fftlearn.factorize._product import relative_error
-from fftlearn.factorize._sparse import (
-    FixedSupportConfig,
-    IHTConfig,
-    L1Config,
-    _top_k_rows_torch,
-    fit_fixed_support,
-    fit_iht,
-    fit_l1,
-    fit_l1_stages,
-    prune_to_budget,
-    top_k_per_row_mask,
-)
+from fftlearn.factorize._sparse_configs import FixedSupportConfig, IHTConfig, L1Config
 from tests.matrices import dft, factor_supports
 
 # ---------------------------------------------------------------- Kronecker patterns
