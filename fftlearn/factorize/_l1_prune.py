@@ -1,4 +1,4 @@
-"""Sparse factors by L1 penalty then pruning (Nye & Saxe, arXiv 1807.06399): ``fit_l1``.
+"""Sparse factors by L1 penalty then pruning (Nye & Saxe, arXiv 1807.06399): ``fit_l1_stages``.
 
 Dense factors are trained with an L1 penalty (``_sparse_problem``: Adam then L-BFGS), pruned to
 a nonzero budget (the largest entries in total or per factor), then re-fitted on the kept
@@ -20,7 +20,7 @@ from ._sparse_problem import FactorProblem, adam, lbfgs, masked_fit
 
 @dataclass(frozen=True)
 class L1Stages:
-    """The three stages of ``fit_l1``: after the penalised phase, after pruning, after re-fit."""
+    """The three stages of ``fit_l1_stages``: after the penalised phase, after pruning, after re-fit."""
 
     dense: SparseFactorization  # the trained dense factors (every entry stored)
     pruned: SparseFactorization  # the budget's largest entries, others dropped, no re-fit
@@ -93,26 +93,3 @@ def fit_l1_stages(
         pruned=problem.to_factorization(pruned_weights, f"{tag}, pruned"),
         refitted=problem.to_factorization(refitted, f"{tag}, pruned and re-fitted"),
     )
-
-
-def fit_l1(
-    matrix: np.ndarray,
-    *,
-    n_factors: int,
-    budget: int,
-    config: L1Config | None = None,
-    seed: int = 0,
-    input_permutation: np.ndarray | None = None,
-    output_permutation: np.ndarray | None = None,
-) -> SparseFactorization:
-    """The re-fitted result of ``fit_l1_stages`` (at most ``budget`` nonzeros)."""
-    stages = fit_l1_stages(
-        matrix,
-        n_factors=n_factors,
-        budget=budget,
-        config=config,
-        seed=seed,
-        input_permutation=input_permutation,
-        output_permutation=output_permutation,
-    )
-    return stages.refitted

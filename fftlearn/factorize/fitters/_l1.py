@@ -13,7 +13,7 @@ from ..._space import FloatRange, IntRange, TrialLike, check_within
 from ..._validate import check_int
 from ...butterfly._butterfly import butterfly_nonzeros, log2_exact
 from .._fitter import Fitter, register_fitter
-from .._l1_prune import fit_l1
+from .._l1_prune import fit_l1_stages
 from .._product import SparseFactorization
 from .._sparse_configs import L1Config
 
@@ -69,13 +69,14 @@ class L1Fitter(Fitter):
     def fit(self, matrix: np.ndarray) -> SparseFactorization:
         n = matrix.shape[0] if matrix.ndim == 2 else 0
         levels = max(1, n.bit_length() - 1)
-        return fit_l1(
+        stages = fit_l1_stages(
             matrix,
             n_factors=self.config.n_factors or levels,
             budget=self.config.budget or 2 * n * levels,
             config=self.config.settings,
             seed=self.config.seed,
         )
+        return stages.refitted
 
     def nnz_budget(self, n: int) -> int:
         return self.config.budget or butterfly_nonzeros(n)

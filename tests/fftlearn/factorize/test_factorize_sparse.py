@@ -28,7 +28,7 @@ from fftlearn.factorize._kronecker import (
     support_mask,
     support_mask_reference,
 )
-from fftlearn.factorize._l1_prune import fit_l1, fit_l1_stages, prune_to_budget
+from fftlearn.factorize._l1_prune import fit_l1_stages, prune_to_budget
 from fftlearn.factorize._product import relative_error
 from fftlearn.factorize._sparse_configs import FixedSupportConfig, IHTConfig, L1Config
 from tests.matrices import dft, factor_supports
@@ -178,7 +178,7 @@ def test_l1_then_pruning_fails_on_the_dft_at_the_butterfly_budget() -> None:
     assert dense < 0.05
     assert pruned > 0.3 and refitted > 0.3
     assert stages.refitted.nnz <= 48 and stages.pruned.nnz <= 48 and stages.dense.nnz > 48
-    again = fit_l1(dft(8), n_factors=3, budget=48, config=config)
+    again = fit_l1_stages(dft(8), n_factors=3, budget=48, config=config).refitted
     assert relative_error(again.to_dense(), dft(8)) == pytest.approx(refitted, rel=1e-9)  # seeded
 
 
@@ -194,7 +194,7 @@ def test_sparse_configs_and_arguments_are_validated() -> None:
     with pytest.raises(ConfigError, match=r"^lr: got 0; must be a finite number > 0.0$"):
         FixedSupportConfig(lr=0)
     with pytest.raises(ConfigError, match=r"^budget: got 200; must be an integer in \[1, 192\]$"):
-        fit_l1(dft(8), n_factors=3, budget=200)
+        fit_l1_stages(dft(8), n_factors=3, budget=200)
     with pytest.raises(ConfigError, match=r"^k_per_row: got 9; must be an integer in \[1, 8\]$"):
         fit_iht(dft(8), n_factors=3, k_per_row=9)
     with pytest.raises(ConfigError, match=r"^supports\[0\]: got \(4, 4\); must be \(8, 8\)$"):

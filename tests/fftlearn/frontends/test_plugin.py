@@ -28,8 +28,8 @@ import fftlearn
 from fftlearn import ConfigError, FrontEnd
 from fftlearn.frontends import FRONTENDS, FrameShape
 from searchspace import FrontEndSpace, suggest_candidate
-from tests.helpers import REPO, edit_experiment, write_tiny_experiment
 from tests.fftlearn.frontends.test_frontend_contract import FrontEndContract
+from tests.helpers import REPO, edit_experiment, write_tiny_experiment
 
 PLUGIN = REPO / "examples" / "sinc_frontend_plugin"
 TIMEOUT = 900.0  # seconds: a safety net against a hung subprocess, not a speed check

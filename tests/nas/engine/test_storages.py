@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.pool import NullPool
 
 from nas import resolve_storage
-from nas.engine._storage import driver_url, open_storage
 from nas.cli import main
+from nas.engine._storage import driver_url, open_storage
 from tests.helpers import write_tiny_experiment
 from tests.services import MYSQL_URL, POSTGRES_URL, require_service
 
