@@ -18,7 +18,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import append_results  # noqa: E402
+from _timing import seconds
 
 from fftlearn.frontends._butterfly import ButterflyConfig, ButterflyFrontEnd  # noqa: E402
 from fftlearn.frontends._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd  # noqa: E402
@@ -51,15 +51,7 @@ def time_ms(step: Callable[[], None], *, repeats: int, device: torch.device) -> 
     """Minimum and median wall milliseconds of ``step()`` over ``repeats`` runs after 3 warm-ups."""
     for _ in range(3):
         step()
-    times = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        step()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append((time.perf_counter() - start) * 1000)
+    times = [seconds(step, device=device) * 1000 for _ in range(repeats)]
     return min(times), statistics.median(times)
 
 

@@ -26,6 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _results import append_results  # noqa: E402
+from _timing import seconds
 
 from fftlearn.frontends._concentration import spectrogram_entropy  # noqa: E402
 from fftlearn.frontends._dstft import DSTFTConfig, DSTFTFrontEnd  # noqa: E402
@@ -72,15 +73,24 @@ SIGNALS: dict[str, tuple[Callable[[], np.ndarray], float | None]] = {  # name: (
 }
 
 
-def frontend(win_length: float, device: torch.device) -> DSTFTFrontEnd:
-    n_windows = int((N_SAMPLES - 1 - N_FFT) // HOP) + 1
+def frontend(
+    win_length: float,
+    device: torch.device,
+    *,
+    frame_length: int = N_SAMPLES,
+    n_fft: int = N_FFT,
+    hop: float = HOP,
+) -> DSTFTFrontEnd:
+    """A float64 DSTFT on ``device`` whose window length (samples) alone learns: windows every
+    ``hop`` samples from ``n_fft / 2`` while a whole FFT fits in the ``frame_length``-sample frame."""
+    n_windows = int((frame_length - 1 - n_fft) // hop) + 1
     config = DSTFTConfig(
-        frame_length=N_SAMPLES,
-        n_fft=N_FFT,
+        frame_length=frame_length,
+        n_fft=n_fft,
         n_windows=n_windows,
         win_length=win_length,
-        hop=HOP,
-        position=N_FFT / 2,
+        hop=hop,
+        position=n_fft / 2,
         learn_hop=False,
         learn_position=False,
         log_compress=False,
@@ -108,11 +118,11 @@ def search_one(signal: torch.Tensor, steps: int, lr: float, device: torch.device
         entropy(model, signal).backward()
         optimizer.step()
         schedule.step()
-    seconds = time.perf_counter() - start
+    elapsed = time.perf_counter() - start
     end = model.win_lengths[0].item()
     with torch.no_grad():
         gap = entropy(model, signal).item() - losses[best_index]
-    return {"best": best, "start": 4 * best, "end": end, "gap": gap, "seconds": seconds}
+    return {"best": best, "start": 4 * best, "end": end, "gap": gap, "seconds": elapsed}
 
 
 def _theory_ratio(best: float, rate: float | None) -> str:
@@ -149,17 +159,9 @@ def window_search_table(steps: int, lr: float, device: torch.device) -> tuple[st
 def _time(fn: Callable[[], object], device: torch.device, repeats: int, number: int) -> float:
     """Median over ``repeats`` of the mean milliseconds of ``number`` calls."""
     fn()
-    times = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append((time.perf_counter() - start) / number * 1e3)
-    return statistics.median(times)
+    return statistics.median(
+        [seconds(fn, device=device, number=number) / number * 1e3 for _ in range(repeats)]
+    )
 
 
 def _speed_row(n_fft: int, hop: int, frames: torch.Tensor, repeats: int, number: int) -> str:

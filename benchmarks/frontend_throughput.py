@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -20,6 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _results import append_results  # noqa: E402
+from _timing import seconds
 
 import fftlearn  # noqa: E402
 
@@ -56,23 +56,11 @@ def measure(name: str, frontend: object, *, device: torch.device, batch: int, st
     model.train()
     for _ in range(3):  # warm-up
         train_step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        train_step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    train_rate = steps * batch / (time.perf_counter() - start)
+    train_rate = steps * batch / seconds(train_step, device=device, number=steps)
     model.eval()
     with torch.no_grad():
         model(frames)
-        start = time.perf_counter()
-        for _ in range(steps):
-            model(frames)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        infer_rate = steps * batch / (time.perf_counter() - start)
+        infer_rate = steps * batch / seconds(lambda: model(frames), device=device, number=steps)
     return [
         name,
         f"{train_rate:,.0f}",

@@ -47,8 +47,8 @@ def _experiment_edit(pattern: str, replacement: str):
     return make
 
 
-def _flags(*args: str):
-    return lambda workdir: [a.replace("{dir}", str(workdir)) for a in args]
+def _command_line(line: str):
+    return lambda workdir: [a.replace("{dir}", str(workdir)) for a in line.split()]
 
 
 def _missing_file(workdir: Path) -> list[str]:
@@ -60,78 +60,68 @@ def _broken_toml(workdir: Path) -> list[str]:
     return ["run", str(workdir / "broken.toml")]
 
 
-# (case id, argv maker, text that must appear in the one error line)
-CASES = [
-    ("missing experiment file", _missing_file, "experiment: got"),
-    ("invalid TOML", _broken_toml, "is not valid TOML"),
-    ("unknown top-level key", _experiment_edit(r"^\[budget\]$", "[budgett]"), "budgett: got"),
-    ("unknown nested key", _experiment_edit(r"^depth = ", "dept = "), "space.head.dept: got"),
-    (
-        "wrong type",
-        _experiment_edit(r"^trials = 2$", 'trials = "two"'),
-        "study.trials: got 'two'; must be an integer",
-    ),
-    (
-        "out of range",
-        _experiment_edit(r"^frame_length = 256$", "frame_length = 4"),
-        "task.data.frame_length: got 4",
-    ),
-    (
-        "unknown sampler",
-        _experiment_edit(r'^name = "tpe"$', 'name = "cmaes"'),
-        "sampler.name: got 'cmaes'; must be one of",
-    ),
-    (
-        "unknown metric",
-        _experiment_edit(r'^metric = "macs"$', 'metric = "flops"'),
-        "objectives[1].metric: got 'flops'",
-    ),
+# (case id, regex for one line of the stored experiment, its replacement, text in the one error line)
+EXPERIMENT_EDITS = [
+    ("unknown top-level key", r"^\[budget\]$", "[budgett]", "budgett: got"),
+    ("unknown nested key", r"^depth = ", "dept = ", "space.head.dept: got"),
+    ("wrong type", r"^trials = 2$", 'trials = "two"', "study.trials: got 'two'; must be an integer"),
+    ("out of range", r"^frame_length = 256$", "frame_length = 4", "task.data.frame_length: got 4"),
+    ("unknown sampler", r'^name = "tpe"$', 'name = "cmaes"', "sampler.name: got 'cmaes'; must be one of"),
+    ("unknown metric", r'^metric = "macs"$', 'metric = "flops"', "objectives[1].metric: got 'flops'"),
     (
         "inverted range",
-        _experiment_edit(r"^n_kernels = .*$", "n_kernels = { low = 64, high = 4 }"),
+        r"^n_kernels = .*$",
+        "n_kernels = { low = 64, high = 4 }",
         "space.multiplicative.n_kernels.high: got 4; must be >= low (64)",
     ),
     (
         "window longer than frame",
-        _experiment_edit(r"^n_fft = .*$", "n_fft = [64, 512]"),
+        r"^n_fft = .*$",
+        "n_fft = [64, 512]",
         "space.stft.n_fft[1]: got 512; must be <= the frame length 256",
     ),
     (
         "unknown front-end",
-        _experiment_edit(r"^frontends = .*$", 'frontends = ["wavelet"]'),
+        r"^frontends = .*$",
+        'frontends = ["wavelet"]',
         "space.frontends[0]: got 'wavelet'",
     ),
     (
         "same metric twice",
-        _experiment_edit(r'^metric = "macs"$', 'metric = "accuracy"'),
+        r'^metric = "macs"$',
+        'metric = "accuracy"',
         "objectives: got ['accuracy', 'accuracy']",
     ),
-    ("resume with another space", _experiment_edit(r"^epochs = 2$", "epochs = 3"), "budget: got"),
-    ("zero trials", _flags("run", "{dir}/tiny.toml", "--trials", "0"), "--trials: got 0"),
-    ("zero workers", _flags("run", "{dir}/tiny.toml", "--workers", "0"), "--workers: got 0"),
+    ("resume with another space", r"^epochs = 2$", "epochs = 3", "budget: got"),
+]
+
+# (case id, command line split at spaces, {dir} standing for the study's directory, text in the one error line)
+COMMAND_LINES = [
+    ("zero trials", "run {dir}/tiny.toml --trials 0", "--trials: got 0"),
+    ("zero workers", "run {dir}/tiny.toml --workers 0", "--workers: got 0"),
     (
         "non-integer trials",
-        _flags("run", "{dir}/tiny.toml", "--trials", "many"),
+        "run {dir}/tiny.toml --trials many",
         "argument --trials: invalid int value: 'many'",
     ),
-    ("unknown device", _flags("run", "{dir}/tiny.toml", "--device", "gpu"), "--devices: got 'gpu'"),
-    (
-        "missing CUDA device",
-        _flags("run", "{dir}/tiny.toml", "--device", "cuda:7"),
-        "--devices: got 'cuda:7'",
-    ),
-    (
-        "storage scheme",
-        _flags("run", "{dir}/tiny.toml", "--storage", "ftp://host/x"),
-        "storage: got 'ftp://host/x'",
-    ),
-    ("bare sqlite path", _flags("pareto", "--storage", "{dir}/study.db"), "write sqlite:///"),
-    ("missing storage file", _flags("pareto", "--storage", "{dir}/nothing.journal"), "no such file"),
-    ("unknown study", _flags("pareto", "--study", "nope"), "--study: got 'nope'; no such study; known: tiny"),
-    ("unknown format", _flags("pareto", "--format", "xml"), "argument --format: invalid choice: 'xml'"),
-    ("unknown trial", _flags("reproduce", "--trial", "99"), "--trial: got 99; no such trial"),
-    ("bad port", _flags("dashboard", "--port", "70000"), "--port: got 70000"),
-    ("unknown command", _flags("train"), "invalid choice: 'train'"),
+    ("unknown device", "run {dir}/tiny.toml --device gpu", "--devices: got 'gpu'"),
+    ("missing CUDA device", "run {dir}/tiny.toml --device cuda:7", "--devices: got 'cuda:7'"),
+    ("storage scheme", "run {dir}/tiny.toml --storage ftp://host/x", "storage: got 'ftp://host/x'"),
+    ("bare sqlite path", "pareto --storage {dir}/study.db", "write sqlite:///"),
+    ("missing storage file", "pareto --storage {dir}/nothing.journal", "no such file"),
+    ("unknown study", "pareto --study nope", "--study: got 'nope'; no such study; known: tiny"),
+    ("unknown format", "pareto --format xml", "argument --format: invalid choice: 'xml'"),
+    ("unknown trial", "reproduce --trial 99", "--trial: got 99; no such trial"),
+    ("bad port", "dashboard --port 70000", "--port: got 70000"),
+    ("unknown command", "train", "invalid choice: 'train'"),
+]
+
+# (case id, argv maker, text that must appear in the one error line)
+CASES = [
+    ("missing experiment file", _missing_file, "experiment: got"),
+    ("invalid TOML", _broken_toml, "is not valid TOML"),
+    *((name, _experiment_edit(regex, text), expected) for name, regex, text, expected in EXPERIMENT_EDITS),
+    *((name, _command_line(line), expected) for name, line, expected in COMMAND_LINES),
 ]
 
 

@@ -6,23 +6,13 @@ and held-out metrics of the seeded quick-start study, made before the issue-9 re
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
-from tests.helpers import REPO
-
-
-def _equivalence_module():
-    spec = importlib.util.spec_from_file_location(
-        "quickstart_equivalence", REPO / "benchmarks" / "quickstart_equivalence.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import load_benchmark
 
 
 def test_seeded_quickstart_gives_the_recorded_params_configs_and_metrics() -> None:
-    equivalence = _equivalence_module()
+    equivalence = load_benchmark("quickstart_equivalence")
     recorded = json.loads(equivalence.RECORD.read_text())
     now = json.loads(json.dumps(equivalence.seeded_quickstart_trials()))
     assert len(recorded) == 20

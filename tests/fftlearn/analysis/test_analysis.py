@@ -11,18 +11,8 @@ import scipy.linalg
 import torch
 
 import fftlearn
+from fftlearn import analysis
 from fftlearn._errors import ConfigError
-from fftlearn.analysis._frames import (
-    FrameBounds,
-    frame_bounds_convolutional,
-    frame_bounds_matrix,
-    frame_bounds_strided,
-    plot_frame_response,
-    predicted_condition,
-    random_filterbank,
-)
-from fftlearn.analysis._harmonic import harmonic_score
-from fftlearn.analysis._routing import RouterUsage, plot_router_usage, router_usage
 from nas.families.frontend._analysis import _bounds
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -38,12 +28,12 @@ def field_of(error: pytest.ExceptionInfo[ConfigError]) -> str:
 
 def test_identity_and_unitary_dft_are_tight_with_bound_one() -> None:
     for matrix in (np.eye(8), scipy.linalg.dft(16, scale="sqrtn")):
-        bounds = frame_bounds_matrix(matrix)
+        bounds = analysis.frame_bounds_matrix(matrix)
         assert bounds.lower == pytest.approx(1.0, abs=1e-12)
         assert bounds.upper == pytest.approx(1.0, abs=1e-12)
         assert bounds.condition == pytest.approx(1.0, abs=1e-12)
         assert bounds.kind == "matrix" and bounds.freqs is None
-    unnormalised = frame_bounds_matrix(scipy.linalg.dft(16))  # W^H W = 16 I
+    unnormalised = analysis.frame_bounds_matrix(scipy.linalg.dft(16))  # W^H W = 16 I
     assert (unnormalised.lower, unnormalised.upper) == pytest.approx((16.0, 16.0), rel=1e-12)
 
 
@@ -54,12 +44,12 @@ def test_orthonormal_real_dft_basis_has_bounds_one() -> None:
     for k in range(1, n // 2):
         rows.append(math.sqrt(2 / n) * np.cos(2 * np.pi * k * t / n))
         rows.append(math.sqrt(2 / n) * np.sin(2 * np.pi * k * t / n))
-    bounds = frame_bounds_matrix(np.stack(rows))
+    bounds = analysis.frame_bounds_matrix(np.stack(rows))
     np.testing.assert_allclose(bounds.response, np.ones(n), atol=1e-12)
 
 
 def test_fewer_kernels_than_samples_lose_a_signal() -> None:
-    bounds = frame_bounds_matrix(np.eye(6)[:4] * 3.0)
+    bounds = analysis.frame_bounds_matrix(np.eye(6)[:4] * 3.0)
     assert bounds.lower == 0.0 and bounds.upper == pytest.approx(9.0)
     assert bounds.condition == math.inf
     np.testing.assert_allclose(bounds.response, [0, 0, 9, 9, 9, 9], atol=1e-12)
@@ -68,7 +58,7 @@ def test_fewer_kernels_than_samples_lose_a_signal() -> None:
 def test_matrix_bounds_are_the_extreme_eigenvalues_of_gram() -> None:
     w = np.random.default_rng(0).normal(size=(12, 8))
     eigenvalues = np.linalg.eigvalsh(w.T @ w)
-    bounds = frame_bounds_matrix(w)
+    bounds = analysis.frame_bounds_matrix(w)
     assert bounds.lower == pytest.approx(eigenvalues[0], rel=1e-10)
     assert bounds.upper == pytest.approx(eigenvalues[-1], rel=1e-10)
     assert bounds.condition == pytest.approx(np.linalg.cond(w) ** 2, rel=1e-9)
@@ -78,16 +68,16 @@ def test_matrix_bounds_are_the_extreme_eigenvalues_of_gram() -> None:
 
 
 def test_dirac_filterbank_and_identity_are_tight() -> None:
-    single = frame_bounds_convolutional(np.array([[0.0, 0.0, 1.0, 0.0]]))
+    single = analysis.frame_bounds_convolutional(np.array([[0.0, 0.0, 1.0, 0.0]]))
     assert (single.lower, single.upper, single.condition) == pytest.approx((1.0, 1.0, 1.0), abs=1e-12)
-    delays = frame_bounds_convolutional(np.eye(6))  # six Diracs at six delays
+    delays = analysis.frame_bounds_convolutional(np.eye(6))  # six Diracs at six delays
     assert (delays.lower, delays.upper) == pytest.approx((6.0, 6.0), abs=1e-12)
     assert delays.kind == "convolutional"
 
 
 def test_two_tap_filter_matches_its_closed_form_response() -> None:
     a = 0.6
-    bounds = frame_bounds_convolutional(np.array([[1.0, a]]), n_fft=256)
+    bounds = analysis.frame_bounds_convolutional(np.array([[1.0, a]]), n_fft=256)
     np.testing.assert_allclose(
         bounds.response, 1 + a * a + 2 * a * np.cos(2 * np.pi * bounds.freqs), atol=1e-12
     )
@@ -108,18 +98,18 @@ def test_stft_like_cosine_sine_filterbank_is_tight_with_closed_form_bound() -> N
             window * np.sin(2 * np.pi * np.outer(np.arange(length), t) / length),
         ]
     )  # (2T, T)
-    bounds = frame_bounds_convolutional(filters)
+    bounds = analysis.frame_bounds_convolutional(filters)
     expected = length * float(np.sum(window**2))
     assert bounds.lower == pytest.approx(expected, rel=1e-10)
     assert bounds.upper == pytest.approx(expected, rel=1e-10)
     # Half the frequencies (one of cos/sin only) is no longer tight.
-    assert frame_bounds_convolutional(filters[: length // 2]).condition > 2
+    assert analysis.frame_bounds_convolutional(filters[: length // 2]).condition > 2
 
 
 @pytest.mark.parametrize("n_fft", [7, 9, 13, 16, 100])
 def test_response_on_any_grid_equals_the_direct_dft_sum(n_fft: int) -> None:
     filters = np.random.default_rng(1).normal(size=(5, 7))
-    bounds = frame_bounds_convolutional(filters, n_fft=n_fft)
+    bounds = analysis.frame_bounds_convolutional(filters, n_fft=n_fft)
     direct = (np.abs(np.fft.rfft(filters, n=n_fft, axis=1)) ** 2).sum(axis=0)  # reference twin
     np.testing.assert_allclose(bounds.response, direct, rtol=1e-10, atol=1e-12)
     assert bounds.lower == pytest.approx(direct.min()) and bounds.upper == pytest.approx(direct.max())
@@ -127,8 +117,8 @@ def test_response_on_any_grid_equals_the_direct_dft_sum(n_fft: int) -> None:
 
 def test_default_grid_is_within_its_documented_error_bound() -> None:
     filters = np.random.default_rng(2).normal(size=(3, 16))
-    coarse = frame_bounds_convolutional(filters)  # default: 1024 points for T = 16
-    fine = frame_bounds_convolutional(filters, n_fft=1 << 18)
+    coarse = analysis.frame_bounds_convolutional(filters)  # default: 1024 points for T = 16
+    fine = analysis.frame_bounds_convolutional(filters, n_fft=1 << 18)
     slack = 0.5 * (math.pi * 15 / 1024) ** 2 * fine.upper
     assert 0 <= fine.upper - coarse.upper <= slack
     assert 0 <= coarse.lower - fine.lower <= slack
@@ -138,13 +128,13 @@ def test_default_grid_is_within_its_documented_error_bound() -> None:
 
 
 def test_random_filterbank_is_seeded_and_energy_preserving_on_average() -> None:
-    bank = random_filterbank(64, 128, seed=3)
+    bank = analysis.random_filterbank(64, 128, seed=3)
     assert bank.shape == (64, 128)
-    np.testing.assert_array_equal(bank, random_filterbank(64, 128, seed=3))
-    assert not np.allclose(bank, random_filterbank(64, 128, seed=4))
+    np.testing.assert_array_equal(bank, analysis.random_filterbank(64, 128, seed=3))
+    assert not np.allclose(bank, analysis.random_filterbank(64, 128, seed=4))
     assert bank.var() * 64 * 128 == pytest.approx(1.0, rel=0.05)
     # Parseval: the mean of Σ_j |H_j|² over frequency is Σ_j ||h_j||², about 1 at this variance.
-    bounds = frame_bounds_convolutional(bank, n_fft=128)
+    bounds = analysis.frame_bounds_convolutional(bank, n_fft=128)
     assert np.mean(np.concatenate([bounds.response, bounds.response[1:-1]])) == pytest.approx(
         np.sum(bank**2), rel=1e-10
     )
@@ -152,10 +142,12 @@ def test_random_filterbank_is_seeded_and_energy_preserving_on_average() -> None:
 
 def test_predicted_condition_closed_form_and_domain() -> None:
     deviation = 2 * math.sqrt(math.log(128) / 64)
-    assert predicted_condition(64, 128) == pytest.approx((1 + deviation) / (1 - deviation), rel=1e-12)
-    assert predicted_condition(5, 1) == 1.0  # ln 1 = 0: one-tap filters are always tight
+    assert analysis.predicted_condition(64, 128) == pytest.approx(
+        (1 + deviation) / (1 - deviation), rel=1e-12
+    )
+    assert analysis.predicted_condition(5, 1) == 1.0  # ln 1 = 0: one-tap filters are always tight
     with pytest.raises(ConfigError) as error:
-        predicted_condition(19, 128)  # 4·ln 128 = 19.4
+        analysis.predicted_condition(19, 128)  # 4·ln 128 = 19.4
     assert field_of(error) == "n_filters" and "19.41" in str(error.value)
 
 
@@ -163,27 +155,35 @@ def test_predicted_condition_closed_form_and_domain() -> None:
 def test_random_banks_follow_the_law_within_20_percent_for_many_filters(n_filters: int, length: int) -> None:
     # benchmarks/RESULTS.md: within 20 % from J >= 256 (T <= 128) and J >= 512 (T >= 256).
     kappas = [
-        frame_bounds_convolutional(random_filterbank(n_filters, length, seed=s)).condition for s in range(5)
+        analysis.frame_bounds_convolutional(analysis.random_filterbank(n_filters, length, seed=s)).condition
+        for s in range(5)
     ]
-    assert np.median(kappas) / predicted_condition(n_filters, length) - 1 == pytest.approx(0.0, abs=0.2)
+    assert np.median(kappas) / analysis.predicted_condition(n_filters, length) - 1 == pytest.approx(
+        0.0, abs=0.2
+    )
 
 
 def test_the_law_overestimates_near_its_edge_with_a_constant_nearer_1_25_than_2() -> None:
     n_filters, length = 32, 256  # J = 5.8·ln T, just inside the formula's domain
     kappas = [
-        frame_bounds_convolutional(random_filterbank(n_filters, length, seed=s)).condition for s in range(5)
+        analysis.frame_bounds_convolutional(analysis.random_filterbank(n_filters, length, seed=s)).condition
+        for s in range(5)
     ]
     kappa = float(np.median(kappas))
-    assert kappa < 0.5 * predicted_condition(n_filters, length)
+    assert kappa < 0.5 * analysis.predicted_condition(n_filters, length)
     fitted = math.sqrt(n_filters / math.log(length)) * (kappa - 1) / (kappa + 1)  # the paper's constant is 2
     assert 1.0 < fitted < 1.5
 
 
 def test_frame_response_pictures_are_png(tmp_path) -> None:
-    conv = plot_frame_response(
-        frame_bounds_convolutional(random_filterbank(16, 32, seed=0)), tmp_path / "c.png", title="c"
+    conv = analysis.plot_frame_response(
+        analysis.frame_bounds_convolutional(analysis.random_filterbank(16, 32, seed=0)),
+        tmp_path / "c.png",
+        title="c",
     )
-    matrix = plot_frame_response(frame_bounds_matrix(np.eye(4)[:3]), tmp_path / "m.png", title="m")
+    matrix = analysis.plot_frame_response(
+        analysis.frame_bounds_matrix(np.eye(4)[:3]), tmp_path / "m.png", title="m"
+    )
     for path in (conv, matrix):
         assert path.read_bytes()[:8] == PNG
 
@@ -207,9 +207,9 @@ def test_strided_bounds_of_the_default_conv_bank_say_it_is_not_a_frame() -> None
     # J = 64 filters of T = 400 taps at stride 160 in a 640-sample frame: 2 positions, so 128
     # responses for 640 samples. The stride-1 bounds call this bank a frame (B/A about 2).
     filters = np.random.default_rng(0).normal(size=(64, 400)) / 20.0
-    strided = frame_bounds_strided(filters, stride=160, frame_length=640)
+    strided = analysis.frame_bounds_strided(filters, stride=160, frame_length=640)
     assert strided.kind == "strided" and strided.lower == 0.0 and strided.condition == math.inf
-    assert frame_bounds_convolutional(filters).condition < 3.0  # what was reported before
+    assert analysis.frame_bounds_convolutional(filters).condition < 3.0  # what was reported before
     singular = np.linalg.svd(conv_operator(filters, stride=160, frame_length=640), compute_uv=False)
     assert singular.size == 128  # rank at most 128 < 640
     assert strided.upper == pytest.approx(singular[0] ** 2, rel=1e-5)  # the front-end runs in float32
@@ -222,7 +222,7 @@ def test_strided_bounds_match_the_svd_of_the_explicit_operator(
 ) -> None:
     frame_length = length + 6 * stride  # every sample lies under some filter position
     filters = np.random.default_rng(length).normal(size=(n_filters, length))
-    bounds = frame_bounds_strided(filters, stride=stride, frame_length=frame_length)
+    bounds = analysis.frame_bounds_strided(filters, stride=stride, frame_length=frame_length)
     rows = []  # the operator built by hand, in float64: one row per (filter, position)
     for h in filters:
         for start in range(0, frame_length - length + 1, stride):
@@ -244,10 +244,12 @@ def test_strided_bounds_match_the_svd_of_the_explicit_operator(
 
 def test_samples_no_filter_position_covers_make_the_strided_map_rank_deficient() -> None:
     filters = np.random.default_rng(3).normal(size=(12, 16))
-    covered = frame_bounds_strided(filters, stride=4, frame_length=64)  # positions 0..48 cover 0..63
-    uncovered = frame_bounds_strided(filters, stride=4, frame_length=66)  # 64, 65 never seen
+    covered = analysis.frame_bounds_strided(filters, stride=4, frame_length=64)  # positions 0..48 cover 0..63
+    uncovered = analysis.frame_bounds_strided(filters, stride=4, frame_length=66)  # 64, 65 never seen
     assert covered.lower > 0.0 and uncovered.lower == 0.0 and uncovered.condition == math.inf
-    gap = frame_bounds_strided(filters[:, :4], stride=8, frame_length=68)  # taps 4..7 of each hop unseen
+    gap = analysis.frame_bounds_strided(
+        filters[:, :4], stride=8, frame_length=68
+    )  # taps 4..7 of each hop unseen
     assert gap.lower == 0.0
 
 
@@ -266,24 +268,27 @@ def test_trial_attribute_reports_the_strided_map_as_plain_json() -> None:
 
 def test_frame_bound_errors_name_the_field() -> None:
     cases = [
-        (lambda: frame_bounds_convolutional(np.ones(4)), "filters"),
-        (lambda: frame_bounds_convolutional(np.ones((2, 4), dtype=complex)), "filters"),
-        (lambda: frame_bounds_convolutional(np.array([[1.0, np.nan]])), "filters"),
-        (lambda: frame_bounds_convolutional(np.ones((2, 8)), n_fft=4), "n_fft"),
-        (lambda: frame_bounds_matrix(np.zeros((0, 3))), "kernels"),
-        (lambda: frame_bounds_strided(np.ones((2, 8)), stride=1, frame_length=4), "frame_length"),
-        (lambda: frame_bounds_strided(np.ones((2, 8)), stride=0, frame_length=16), "stride"),
-        (lambda: frame_bounds_strided(np.ones((2, 4), dtype=complex), stride=1, frame_length=8), "filters"),
-        (lambda: random_filterbank(0, 8, seed=0), "n_filters"),
-        (lambda: random_filterbank(4, 8, seed=-1), "seed"),
-        (lambda: predicted_condition(4, 0), "length"),
-        (lambda: plot_frame_response("not bounds", "x.png", title="t"), "bounds"),  # type: ignore[arg-type]
+        (lambda: analysis.frame_bounds_convolutional(np.ones(4)), "filters"),
+        (lambda: analysis.frame_bounds_convolutional(np.ones((2, 4), dtype=complex)), "filters"),
+        (lambda: analysis.frame_bounds_convolutional(np.array([[1.0, np.nan]])), "filters"),
+        (lambda: analysis.frame_bounds_convolutional(np.ones((2, 8)), n_fft=4), "n_fft"),
+        (lambda: analysis.frame_bounds_matrix(np.zeros((0, 3))), "kernels"),
+        (lambda: analysis.frame_bounds_strided(np.ones((2, 8)), stride=1, frame_length=4), "frame_length"),
+        (lambda: analysis.frame_bounds_strided(np.ones((2, 8)), stride=0, frame_length=16), "stride"),
+        (
+            lambda: analysis.frame_bounds_strided(np.ones((2, 4), dtype=complex), stride=1, frame_length=8),
+            "filters",
+        ),
+        (lambda: analysis.random_filterbank(0, 8, seed=0), "n_filters"),
+        (lambda: analysis.random_filterbank(4, 8, seed=-1), "seed"),
+        (lambda: analysis.predicted_condition(4, 0), "length"),
+        (lambda: analysis.plot_frame_response("not bounds", "x.png", title="t"), "bounds"),  # type: ignore[arg-type]
     ]
     for call, field in cases:
         with pytest.raises(ConfigError) as error:
             call()
         assert field_of(error) == field
-    assert isinstance(frame_bounds_matrix(np.eye(2)), FrameBounds)
+    assert isinstance(analysis.frame_bounds_matrix(np.eye(2)), analysis.FrameBounds)
 
 
 # ---------------------------------------------------------------- harmonic scores
@@ -305,7 +310,9 @@ def harmonics(f0: float, amplitudes: list[float], length: int = 640) -> np.ndarr
 def test_m_tap_comb_scores_its_closed_form_at_the_right_f0() -> None:
     # ρ = (M-1)/M · (1 - f0/fs): the autocorrelation at lag P less the band below f0/2.
     period = 32  # f0 = 500 Hz, on the 4096-point bin grid
-    result = harmonic_score(np.stack([comb(m, period) for m in (2, 3, 4, 16)]), sample_rate=RATE, n_fft=4096)
+    result = analysis.harmonic_score(
+        np.stack([comb(m, period) for m in (2, 3, 4, 16)]), sample_rate=RATE, n_fft=4096
+    )
     expected = [(m - 1) / m * (1 - 1 / period) for m in (2, 3, 4, 16)]
     np.testing.assert_allclose(result.score, expected, rtol=1e-9)
     np.testing.assert_allclose(result.f0_hz, 500.0)
@@ -320,7 +327,7 @@ def test_feedforward_comb_and_harmonic_sums_find_f0_within_a_bin() -> None:
             harmonics(220.0, [1, 1]),
         ]
     )
-    result = harmonic_score(kernels, sample_rate=RATE)  # n_fft 4096: bins of 3.9 Hz
+    result = analysis.harmonic_score(kernels, sample_rate=RATE)  # n_fft 4096: bins of 3.9 Hz
     bin_hz = RATE / 4096
     assert abs(result.f0_hz[0] - RATE / 55) < 1e-9 and result.score[0] == pytest.approx(
         0.5 * (1 - 1 / 55), abs=2e-3
@@ -342,35 +349,40 @@ def test_tones_band_pass_noise_and_random_kernels_score_low() -> None:
             *rng.normal(size=(8, 640)),  # random Gaussian kernels
         ]
     )
-    result = harmonic_score(kernels, sample_rate=RATE)
+    result = analysis.harmonic_score(kernels, sample_rate=RATE)
     assert np.all(result.score[:2] < 0.1)  # pure tones
     assert np.all(result.score[2:] < 0.25)
-    noise = harmonic_score(rng.normal(size=(4, 2048)), sample_rate=RATE)  # longer white noise
+    noise = analysis.harmonic_score(rng.normal(size=(4, 2048)), sample_rate=RATE)  # longer white noise
     assert np.all(noise.score < 0.15)
 
 
 def test_score_falls_as_noise_is_added_and_zero_kernel_scores_zero() -> None:
     clean = harmonics(300.0, [1, 0.8, 0.6, 0.4])
     noise = np.random.default_rng(5).normal(size=640) * np.std(clean)
-    result = harmonic_score(
+    result = analysis.harmonic_score(
         np.stack([clean + level * noise for level in (0, 0.5, 1, 2, 4)]), sample_rate=RATE
     )
     assert np.all(np.diff(result.score) < 0)
-    zero = harmonic_score(np.zeros((1, 64)), sample_rate=RATE)
+    zero = analysis.harmonic_score(np.zeros((1, 64)), sample_rate=RATE)
     assert zero.score[0] == 0.0 and np.isnan(zero.f0_hz[0])
 
 
 def test_harmonic_score_errors_name_the_field() -> None:
     kernels = np.ones((2, 64))
     cases = [
-        (lambda: harmonic_score(np.ones(64), sample_rate=RATE), "kernels"),
-        (lambda: harmonic_score(np.ones((2, 64), dtype=complex), sample_rate=RATE), "kernels"),
-        (lambda: harmonic_score(kernels, sample_rate=0), "sample_rate"),
-        (lambda: harmonic_score(kernels, sample_rate=RATE, f0_max_hz=5000.0), "f0_max_hz"),
-        (lambda: harmonic_score(kernels, sample_rate=RATE, f0_min_hz=900.0, f0_max_hz=800.0), "f0_min_hz"),
-        (lambda: harmonic_score(kernels, sample_rate=RATE, n_fft=100), "n_fft"),
+        (lambda: analysis.harmonic_score(np.ones(64), sample_rate=RATE), "kernels"),
+        (lambda: analysis.harmonic_score(np.ones((2, 64), dtype=complex), sample_rate=RATE), "kernels"),
+        (lambda: analysis.harmonic_score(kernels, sample_rate=0), "sample_rate"),
+        (lambda: analysis.harmonic_score(kernels, sample_rate=RATE, f0_max_hz=5000.0), "f0_max_hz"),
         (
-            lambda: harmonic_score(kernels, sample_rate=RATE, f0_min_hz=3010.0, f0_max_hz=3100.0, n_fft=128),
+            lambda: analysis.harmonic_score(kernels, sample_rate=RATE, f0_min_hz=900.0, f0_max_hz=800.0),
+            "f0_min_hz",
+        ),
+        (lambda: analysis.harmonic_score(kernels, sample_rate=RATE, n_fft=100), "n_fft"),
+        (
+            lambda: analysis.harmonic_score(
+                kernels, sample_rate=RATE, f0_min_hz=3010.0, f0_max_hz=3100.0, n_fft=128
+            ),
             "n_fft",
         ),
     ]
@@ -385,11 +397,11 @@ def test_harmonic_score_errors_name_the_field() -> None:
 
 def test_perfect_routing_has_purity_one_and_even_load() -> None:
     labels = np.repeat(np.arange(4), 5)
-    usage = router_usage(labels.copy(), labels, n_experts=4, n_classes=4)
+    usage = analysis.router_usage(labels.copy(), labels, n_experts=4, n_classes=4)
     assert usage.purity == 1.0 and usage.n_examples == 20
     np.testing.assert_array_equal(usage.counts, 5 * np.eye(4, dtype=np.int64))
     np.testing.assert_allclose(usage.load, [0.25] * 4)
-    shared = router_usage(labels // 2, labels, n_experts=4, n_classes=4)  # two classes per expert
+    shared = analysis.router_usage(labels // 2, labels, n_experts=4, n_classes=4)  # two classes per expert
     assert shared.purity == 1.0
     np.testing.assert_allclose(shared.load, [0.5, 0.5, 0.0, 0.0])
 
@@ -397,7 +409,7 @@ def test_perfect_routing_has_purity_one_and_even_load() -> None:
 def test_uniform_routing_has_purity_one_over_n_experts() -> None:
     labels = np.repeat(np.arange(3), 8)
     experts = np.tile(np.arange(4), 6)  # every class spread evenly over 4 experts
-    usage = router_usage(experts, labels, n_experts=4, n_classes=3)
+    usage = analysis.router_usage(experts, labels, n_experts=4, n_classes=3)
     assert usage.purity == pytest.approx(0.25)
     np.testing.assert_allclose(usage.fractions, np.full((3, 4), 0.25))
 
@@ -405,7 +417,7 @@ def test_uniform_routing_has_purity_one_over_n_experts() -> None:
 def test_hand_made_assignment_counts_fractions_and_purity() -> None:
     experts = torch.tensor([0, 0, 1, 1, 1, 2])
     labels = torch.tensor([0, 0, 0, 1, 1, 1])
-    usage = router_usage(experts, labels, n_experts=3, n_classes=3)
+    usage = analysis.router_usage(experts, labels, n_experts=3, n_classes=3)
     np.testing.assert_array_equal(usage.counts, [[2, 1, 0], [0, 2, 1], [0, 0, 0]])
     np.testing.assert_allclose(usage.fractions, [[2 / 3, 1 / 3, 0], [0, 2 / 3, 1 / 3], [0, 0, 0]])
     np.testing.assert_allclose(usage.load, [2 / 6, 3 / 6, 1 / 6])
@@ -413,32 +425,36 @@ def test_hand_made_assignment_counts_fractions_and_purity() -> None:
 
 
 def test_router_usage_picture_is_png(tmp_path) -> None:
-    usage = router_usage(np.array([0, 1, 1, 0]), np.array([0, 1, 1, 1]), n_experts=2, n_classes=2)
-    path = plot_router_usage(usage, tmp_path / "r.png", title="router", class_names=["a", "b"])
+    usage = analysis.router_usage(np.array([0, 1, 1, 0]), np.array([0, 1, 1, 1]), n_experts=2, n_classes=2)
+    path = analysis.plot_router_usage(usage, tmp_path / "r.png", title="router", class_names=["a", "b"])
     assert path.read_bytes()[:8] == PNG
-    assert isinstance(usage, RouterUsage)
+    assert isinstance(usage, analysis.RouterUsage)
 
 
 def test_router_usage_errors_name_the_field(tmp_path) -> None:
     ok = np.array([0, 1, 1])
-    usage = router_usage(ok, ok, n_experts=2, n_classes=2)
+    usage = analysis.router_usage(ok, ok, n_experts=2, n_classes=2)
     cases = [
-        (lambda: router_usage(np.array([0, 2, 1]), ok, n_experts=2, n_classes=2), "expert_of_example", 2),
-        (lambda: router_usage(ok, np.array([0, -1, 1]), n_experts=2, n_classes=2), "labels", -1),
-        (lambda: router_usage(ok, np.array([0, 1]), n_experts=2, n_classes=2), "labels", (2,)),
         (
-            lambda: router_usage(ok.astype(float), ok, n_experts=2, n_classes=2),
+            lambda: analysis.router_usage(np.array([0, 2, 1]), ok, n_experts=2, n_classes=2),
+            "expert_of_example",
+            2,
+        ),
+        (lambda: analysis.router_usage(ok, np.array([0, -1, 1]), n_experts=2, n_classes=2), "labels", -1),
+        (lambda: analysis.router_usage(ok, np.array([0, 1]), n_experts=2, n_classes=2), "labels", (2,)),
+        (
+            lambda: analysis.router_usage(ok.astype(float), ok, n_experts=2, n_classes=2),
             "expert_of_example",
             "float64",
         ),
         (
-            lambda: router_usage(np.array([], dtype=int), ok, n_experts=2, n_classes=2),
+            lambda: analysis.router_usage(np.array([], dtype=int), ok, n_experts=2, n_classes=2),
             "expert_of_example",
             (0,),
         ),
-        (lambda: router_usage(ok, ok, n_experts=0, n_classes=2), "n_experts", 0),
+        (lambda: analysis.router_usage(ok, ok, n_experts=0, n_classes=2), "n_experts", 0),
         (
-            lambda: plot_router_usage(usage, tmp_path / "x.png", title="t", class_names=["a"]),
+            lambda: analysis.plot_router_usage(usage, tmp_path / "x.png", title="t", class_names=["a"]),
             "class_names",
             1,
         ),

@@ -3,6 +3,7 @@ config round trip and errors, concentration losses, and the window-length search
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -15,12 +16,22 @@ from fftlearn._errors import ConfigError
 from fftlearn.frontends import DSTFTConfig, DSTFTFrontEnd, dstft, window_function
 from fftlearn.frontends._concentration import spectrogram_entropy, spectrogram_kurtosis
 from fftlearn.frontends._stft import STFTConfig, STFTFrontEnd
+from tests.helpers import load_benchmark
 
 ALIGNED = DSTFTConfig(frame_length=256, n_fft=64, n_windows=7, win_length=64, hop=32, position=32)
 
 
 def _frames(batch: int, length: int, seed: int = 0, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     return torch.randn(batch, length, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+
+
+def _double_frontend(config: DSTFTConfig, *, win_lengths: list[float] | None = None) -> DSTFTFrontEnd:
+    """``config``'s front-end in float64; ``win_lengths`` (samples, one a window) replace its learned lengths."""
+    frontend = DSTFTFrontEnd(config).double()
+    if win_lengths is not None:
+        with torch.no_grad():
+            frontend.raw_win_length.copy_(torch.tensor(win_lengths) / config.n_fft)
+    return frontend
 
 
 def _chirp(length: int, *, rate: float, f0: float = 500.0, sample_rate: int = 16000) -> torch.Tensor:
@@ -32,16 +43,7 @@ def _chirp(length: int, *, rate: float, f0: float = 500.0, sample_rate: int = 16
 @pytest.mark.parametrize("window", ["hann", "hamming", "blackman"])
 @pytest.mark.parametrize("log_compress", [False, True])
 def test_full_length_aligned_windows_are_the_plain_stft(window: str, log_compress: bool) -> None:
-    config = DSTFTConfig(
-        frame_length=256,
-        n_fft=64,
-        n_windows=7,
-        win_length=64,
-        hop=32,
-        position=32,
-        window=window,
-        log_compress=log_compress,
-    )
+    config = dataclasses.replace(ALIGNED, window=window, log_compress=log_compress)
     stft = STFTFrontEnd(
         STFTConfig(frame_length=256, n_fft=64, hop=32, window=window, log_compress=log_compress)
     )
@@ -98,9 +100,7 @@ def test_generic_fractional_windows_match_the_slow_reference(window: str) -> Non
         window=window,
         time_varying=True,
     )
-    frontend = DSTFTFrontEnd(config).double()
-    with torch.no_grad():
-        frontend.raw_win_length.copy_(torch.tensor([12.6, 21.3, 30.0, 7.9]) / 32)
+    frontend = _double_frontend(config, win_lengths=[12.6, 21.3, 30.0, 7.9])
     frame = _frames(1, 96, seed=5, dtype=torch.float64)
     ours = frontend.spectrogram(frame)[0].detach().numpy()
     reference = _reference_dstft(
@@ -147,10 +147,7 @@ def test_module_gradients_match_central_differences(time_varying: bool, window: 
         window=window,
         time_varying=time_varying,
     )
-    frontend = DSTFTFrontEnd(config).double()
-    if time_varying:
-        with torch.no_grad():
-            frontend.raw_win_length.copy_(torch.tensor([37.3, 22.9, 51.4, 30.35, 44.7]) / 64)
+    frontend = _double_frontend(config, win_lengths=[37.3, 22.9, 51.4, 30.35, 44.7] if time_varying else None)
     frames = _frames(2, 160, seed=2, dtype=torch.float64) + _chirp(160, rate=2e5)
     _module_loss(frontend, frames).backward()
     step = 1e-7  # relative units: no centre or window edge crosses a sample
@@ -281,19 +278,12 @@ def test_entropy_descent_from_four_times_the_best_length_ends_within_ten_percent
     n, n_fft, hop = 1024, 512, 8.0
     signal = _chirp(n, rate=1e5)  # 500 Hz rising 100 kHz/s: interior optimum near 100 samples
 
-    def frontend(win_length: float) -> DSTFTFrontEnd:
-        config = DSTFTConfig(
-            frame_length=n,
-            n_fft=n_fft,
-            n_windows=64,
-            win_length=win_length,
-            hop=hop,
-            position=n_fft / 2,
-            learn_hop=False,
-            learn_position=False,
-            log_compress=False,
-        )
-        return DSTFTFrontEnd(config).double()
+    window_search = load_benchmark("dstft_window_search")
+
+    def frontend(win_length: float) -> DSTFTFrontEnd:  # 64 windows; only the length learns
+        model = window_search.frontend(win_length, torch.device("cpu"), frame_length=n, n_fft=n_fft, hop=hop)
+        assert model.config.n_windows == 64
+        return model
 
     with torch.no_grad():
         grid = np.arange(16.0, n_fft / 4 + 1, 1.0)

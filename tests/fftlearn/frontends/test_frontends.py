@@ -16,17 +16,15 @@ def _frames(n: int = 3, length: int = 256, seed: int = 0) -> torch.Tensor:
     return torch.randn(n, length, generator=torch.Generator().manual_seed(seed))
 
 
+def _linear_conv_256(pooling: str, **sizes: object) -> ConvConfig:
+    """A convolutional front-end on 256-sample frames without log compression, so that its
+    features compare directly with linear references."""
+    return ConvConfig(frame_length=256, pooling=pooling, log_compress=False, **sizes)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("pooling", ["max", "mean", "l2"])
 def test_conv_frontend_matches_scipy_correlation(pooling: str) -> None:
-    config = ConvConfig(
-        frame_length=256,
-        n_filters=5,
-        filter_length=32,
-        stride=8,
-        pooling=pooling,
-        pool_windows=3,
-        log_compress=False,
-    )
+    config = _linear_conv_256(pooling, n_filters=5, filter_length=32, stride=8, pool_windows=3)
     frontend = fftlearn.frontends.ConvFrontEnd(config)
     frames = _frames()
     ours = frontend(frames).detach().numpy().reshape(3, 5, 3)
@@ -172,16 +170,14 @@ def test_logmel_mac_count_is_the_dense_product_it_runs() -> None:
 
 def _stft_slice_config(pooling: str = "max") -> ConvConfig:
     # bins = 33 of a 64-point DFT; one pool window per position keeps every STFT frame
-    return ConvConfig(
-        frame_length=256,
+    return _linear_conv_256(
+        pooling,
         n_filters=66,
         filter_length=64,
         stride=16,
-        pooling=pooling,
         pool_windows=13,
         init="dft_pairs",
         pair_magnitude=True,
-        log_compress=False,
     )
 
 
