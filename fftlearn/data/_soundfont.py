@@ -145,7 +145,8 @@ class SoundfontNotesConfig(DataSet):
                 )
 
     def make_frames(self, *, split: SplitName, seed: int) -> FrameSet:
-        return make_soundfont_notes(self, split=split, seed=seed)
+        # rendered once and cached (cached_frames), then augmented (noise, gain) by the seed
+        return cached_and_augmented(self, split=split, seed=seed, render=render_soundfont_notes)
 
     def pitch_range(self) -> tuple[int, int]:
         return self.midi_low, self.midi_high
@@ -164,14 +165,8 @@ class SoundfontNotesConfig(DataSet):
         )
 
 
-def make_soundfont_notes(config: SoundfontNotesConfig, *, split: SplitName, seed: int) -> FrameSet:
-    """The ``split`` of the note frames for ``seed``, augmented (noise, gain); the same
-    arguments give the same arrays. The clean rendering is cached (see ``cached_frames``)."""
-    return cached_and_augmented(config, split=split, seed=seed, render=render_soundfont_notes)
-
-
 def render_soundfont_notes(config: SoundfontNotesConfig, *, split: SplitName, seed: int) -> FrameSet:
-    """The ``split`` rendered now, without the cache and without augmentation (raw levels)."""
+    """The ``split``'s notes rendered by FluidSynth now: no cache, no augmentation (raw levels)."""
     stream = check_split(split, seed)
     config.check_sources()
     notes = [
@@ -275,3 +270,7 @@ def check_note_frames(config: object, *, end_field: str) -> None:
 
 
 register_dataset(SoundfontNotesConfig)
+
+make_soundfont_notes = (
+    SoundfontNotesConfig.make_frames
+)  # make_soundfont_notes(config, *, split, seed): the same, as a function

@@ -141,7 +141,8 @@ class EspeakSpeechConfig(DataSet):
             )
 
     def make_frames(self, *, split: SplitName, seed: int) -> FrameSet:
-        return make_espeak_speech(self, split=split, seed=seed)
+        # rendered once and cached (cached_frames), then augmented (noise, gain) by the seed
+        return cached_and_augmented(self, split=split, seed=seed, render=render_espeak_speech)
 
     @classmethod
     def example(cls, *, root: Path) -> EspeakSpeechConfig:
@@ -156,14 +157,8 @@ class EspeakSpeechConfig(DataSet):
         )
 
 
-def make_espeak_speech(config: EspeakSpeechConfig, *, split: SplitName, seed: int) -> FrameSet:
-    """The ``split`` of the speech frames for ``seed``, augmented (noise, gain); the same
-    arguments give the same arrays. The clean rendering is cached (see ``cached_frames``)."""
-    return cached_and_augmented(config, split=split, seed=seed, render=render_espeak_speech)
-
-
 def render_espeak_speech(config: EspeakSpeechConfig, *, split: SplitName, seed: int) -> FrameSet:
-    """The ``split`` rendered now, without the cache and without augmentation (raw levels)."""
+    """The ``split``'s utterances spoken by espeak-ng now: no cache, no augmentation (raw levels)."""
     stream = check_split(split, seed)
     config.check_sources()
     train_texts, test_texts = split_pool(SENTENCES, test_fraction=config.test_fraction, seed=seed)
@@ -220,3 +215,7 @@ def speak(
 
 
 register_dataset(EspeakSpeechConfig)
+
+make_espeak_speech = (
+    EspeakSpeechConfig.make_frames
+)  # make_espeak_speech(config, *, split, seed): the same, as a function

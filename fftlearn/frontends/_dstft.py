@@ -95,12 +95,9 @@ class DSTFTConfig:
                 object.__setattr__(self, field.name, float(getattr(self, field.name)))
 
     @property
-    def n_bins(self) -> int:
-        return self.n_fft // 2 + 1
-
-    @property
     def n_features(self) -> int:
-        return self.n_windows * self.n_bins
+        """Magnitudes of the ``n_fft // 2 + 1`` real-FFT bins of every window."""
+        return self.n_windows * (self.n_fft // 2 + 1)
 
 
 @dataclass(frozen=True)
@@ -261,7 +258,7 @@ class DSTFTFrontEnd(FrontEnd):
         config = self.config
         windows = self.windows().double()  # (W, n_fft)
         n = torch.arange(config.n_fft, dtype=torch.float64)
-        k = torch.arange(config.n_bins, dtype=torch.float64)
+        k = torch.arange(config.n_fft // 2 + 1, dtype=torch.float64)
         phase = 2 * math.pi * k[:, None] * n[None, :] / config.n_fft  # (bins, n_fft)
         waves = torch.stack([torch.cos(phase), torch.sin(phase)], dim=1).reshape(-1, config.n_fft)
         rows = windows[:, None, :] * waves[None]  # (W, 2 * bins, n_fft)
@@ -273,7 +270,7 @@ class DSTFTFrontEnd(FrontEnd):
         The window values themselves are computed once per batch, not per example.
         """
         config = self.config
-        per_window = config.n_fft + rfft_macs(config.n_fft) + 2 * config.n_bins
+        per_window = config.n_fft + rfft_macs(config.n_fft) + 2 * (config.n_fft // 2 + 1)
         return config.n_windows * per_window
 
 
