@@ -1,4 +1,30 @@
-"""How comb-like is a learned kernel? A harmonic score per kernel (arXiv 2308.10388 saw comb filters)."""
+"""How comb-like is a learned kernel? A harmonic score per kernel (arXiv 2308.10388 saw comb filters).
+
+Candidate fundamentals are the bins ``sample_rate·m/n_fft`` and the integer periods
+``sample_rate/P`` (P samples) within ``[f0_min_hz, f0_max_hz]``. For each, with the power
+spectrum ``S(f) = |rfft(kernel, n_fft)|²``:
+
+- **periodicity** ``ρ(f0) = max(0, Σ_{|f| >= f0/2} S(f)·cos(2πf/f0) / Σ_f S(f))`` (sums over
+  the two-sided spectrum): how much of the spectral energy lines up with a cosine comb of
+  teeth at k·f0, k >= 1. Without the band below f0/2 (left out so that a low-pass kernel
+  does not count as the tooth at k = 0) it would be the kernel's normalised autocorrelation
+  at the lag 1/f0. An M-tap comb ``Σ_{m<M} δ[n-mP]`` has ρ = (M-1)/M·(1 - 1/P) at
+  f0 = sample_rate/P (``x[n] + x[n-P]`` with P = 32: 0.484; a 16-tap comb: 0.908); a
+  long sum of harmonics approaches 1; a flat band-pass 1.5·f0 wide gets at most
+  1/(1.5π) = 0.21. Random Gaussian kernels (white noise) reach ρ by chance alignment:
+  median 0.11, maximum 0.18 over 2048 kernels of 640 samples at 16 kHz; 0.07 at 4096.
+- **spread** ``min(1, N_eff - 1)`` where ``N_eff = (Σ_k e_k)² / Σ_k e_k²`` is the effective
+  number of harmonics, ``e_k`` the energy within ±f0/4 of k·f0 for k = 1, 2, ... below
+  Nyquist. One peak (a pure tone, a band-pass: ρ can be 1 at f0 = f/k) gives N_eff ≈ 1 and
+  spread ≈ 0; two equal harmonics or more give 1; harmonics with energies 1 : 0.25 give
+  N_eff = 1.47, spread 0.47.
+
+The score is ``max over f0 of ρ·spread`` and ``f0_hz`` the f0 that attains it, within one
+bin ``sample_rate/n_fft`` (exact for an integer period) for the cases above. Monotone-ish:
+more comb taps, more equal harmonics or less added noise raise the score. Fundamentals with
+``sample_rate/f0 >= N`` (less than one period in the kernel) cannot score: the
+autocorrelation is 0 there.
+"""
 
 from __future__ import annotations
 
@@ -32,30 +58,7 @@ def harmonic_score(
 ) -> HarmonicScores:
     """Best fundamental f0 and a comb score in [0, 1] for each kernel of ``kernels`` ``(K, N)``.
 
-    Candidate fundamentals are the bins ``sample_rate·m/n_fft`` and the integer periods
-    ``sample_rate/P`` (P samples) within ``[f0_min_hz, f0_max_hz]``. For each, with the power
-    spectrum ``S(f) = |rfft(kernel, n_fft)|²``:
-
-    - **periodicity** ``ρ(f0) = max(0, Σ_{|f| >= f0/2} S(f)·cos(2πf/f0) / Σ_f S(f))`` (sums over
-      the two-sided spectrum): how much of the spectral energy lines up with a cosine comb of
-      teeth at k·f0, k >= 1. Without the band below f0/2 (left out so that a low-pass kernel
-      does not count as the tooth at k = 0) it would be the kernel's normalised autocorrelation
-      at the lag 1/f0. An M-tap comb ``Σ_{m<M} δ[n-mP]`` has ρ = (M-1)/M·(1 - 1/P) at
-      f0 = sample_rate/P (``x[n] + x[n-P]`` with P = 32: 0.484; a 16-tap comb: 0.908); a
-      long sum of harmonics approaches 1; a flat band-pass 1.5·f0 wide gets at most
-      1/(1.5π) = 0.21. Random Gaussian kernels (white noise) reach ρ by chance alignment:
-      median 0.11, maximum 0.18 over 2048 kernels of 640 samples at 16 kHz; 0.07 at 4096.
-    - **spread** ``min(1, N_eff - 1)`` where ``N_eff = (Σ_k e_k)² / Σ_k e_k²`` is the effective
-      number of harmonics, ``e_k`` the energy within ±f0/4 of k·f0 for k = 1, 2, ... below
-      Nyquist. One peak (a pure tone, a band-pass: ρ can be 1 at f0 = f/k) gives N_eff ≈ 1 and
-      spread ≈ 0; two equal harmonics or more give 1; harmonics with energies 1 : 0.25 give
-      N_eff = 1.47, spread 0.47.
-
-    The score is ``max over f0 of ρ·spread`` and ``f0_hz`` the f0 that attains it, within one
-    bin ``sample_rate/n_fft`` (exact for an integer period) for the cases above. Monotone-ish:
-    more comb taps, more equal harmonics or less added noise raise the score. Fundamentals with
-    ``sample_rate/f0 >= N`` (less than one period in the kernel) cannot score: the
-    autocorrelation is 0 there.
+    The score and its f0 are defined in the module docstring.
 
     ``f0_max_hz`` defaults to (and may not exceed) ``sample_rate/4`` so that a second harmonic
     fits below Nyquist; ``n_fft`` defaults to the smallest power of two >= 4·N and must be

@@ -257,9 +257,7 @@ def gradient_butterfly(
     fixed = None if config.permutation == "learn" else fixed_permutation(n, config.permutation)
     best: tuple[float, ButterflyModel, _Setting] | None = None
     log: list[tuple[int, str, float, float]] = []
-    rounds = 0
     for round_index in range(config.restarts):
-        rounds += 1
         model, loss, generator = _new_round(target, config, round_index, stage=stage, fixed=fixed)
         relaxed = model.input_relaxed is not None or stage
         if config.adam_steps:
@@ -288,7 +286,7 @@ def gradient_butterfly(
     model = dropped or model
     label = f"butterfly, permutation {config.permutation}" + (", Hermitian-pair stage" if model.stage else "")
     details: dict[str, object] = {
-        "rounds": rounds,
+        "rounds": round_index + 1,
         "hardenings_polished": len(log),
         "polish_log": log,
         "permutation_choices": list(setting.choices),

@@ -150,6 +150,33 @@ def fail_and_requeue(study: optuna.Study, trial: optuna.Trial, reason: str) -> N
     retry_callback(max_retry=None)(study, before)
 
 
+def _run_claimed(
+    study: optuna.Study,
+    trial: optuna.Trial,
+    objective: Callable[[optuna.Trial], tuple[float, ...]],
+    *,
+    guard: SignalGuard,
+    heartbeat_interval: float,
+) -> None:
+    """Run ``objective`` on a claimed trial with heartbeats (where the storage has them), tell it."""
+    storage = study._storage
+    beats = isinstance(storage, BaseHeartbeat)
+    with HeartbeatThread(storage, trial._trial_id, heartbeat_interval) if beats else nullcontext():
+        values = objective(trial)
+    with guard.critical():
+        study.tell(trial, values)
+
+
+def _warn_failed_as_stale(trial: optuna.Trial) -> None:
+    """Another worker failed this trial as stale (its heartbeats came later than the grace
+    period: an overloaded host, a paused process) and queued it; the re-run counts."""
+    print(
+        f"fftnas: warning: trial {trial.number} was failed by another worker because its "
+        "heartbeat was late; its re-run counts instead (raise --grace-period?)",
+        file=sys.stderr,
+    )
+
+
 def run_worker(
     study: optuna.Study,
     objective: Callable[[optuna.Trial], tuple[float, ...]],
@@ -171,7 +198,6 @@ def run_worker(
     """
     finished = 0
     poll = max(0.2, min(5.0, heartbeat_interval))
-    storage = study._storage
     while True:
         trial = None
         try:
@@ -184,19 +210,9 @@ def run_worker(
                     on_wait(running)
                 time.sleep(poll)
                 continue
-            beats = isinstance(storage, BaseHeartbeat)
-            with HeartbeatThread(storage, trial._trial_id, heartbeat_interval) if beats else nullcontext():
-                values = objective(trial)
-            with guard.critical():
-                study.tell(trial, values)
+            _run_claimed(study, trial, objective, guard=guard, heartbeat_interval=heartbeat_interval)
         except UpdateFinishedTrialError:
-            # Another worker failed this trial as stale (its heartbeats came later than the grace
-            # period: an overloaded host, a paused process) and queued it; the re-run counts.
-            print(
-                f"fftnas: warning: trial {trial.number} was failed by another worker because its "
-                "heartbeat was late; its re-run counts instead (raise --grace-period?)",
-                file=sys.stderr,
-            )
+            _warn_failed_as_stale(trial)
             continue
         except NonFiniteLossError:
             with guard.critical():
