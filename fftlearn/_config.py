@@ -43,21 +43,8 @@ class OneOf:
     config_attribute: str = ""  # attribute of the registry's entry that is the config class ("" = the entry)
 
     def config_class(self, kind: object, path: str) -> type:
-        entry = self.registry.get(kind, field=_join(path, "kind"))
+        entry = self.registry.get(kind, field=join_field(path, "kind"))
         return getattr(entry, self.config_attribute) if self.config_attribute else entry
-
-    def check(self, value: object, path: str) -> None:
-        """Raise unless ``value`` is a config of one of the registry's kinds."""
-        kind = getattr(type(value), "kind", None)
-        if not isinstance(value, self.config_class(kind, path)):
-            raise ConfigError(
-                path, type(value).__name__, f"must be a config of one of {', '.join(self.registry.names())}"
-            )
-
-
-def registered_kind(kind: object) -> type | None:
-    """The config class registered under ``kind``, or None."""
-    return _KINDS.get(kind) if isinstance(kind, str) else None
 
 
 def to_dict(config: object) -> dict[str, Any]:
@@ -116,12 +103,12 @@ def from_mapping(cls: type[T], data: object, *, path: str = "") -> T:
     for key, value in data.items():
         if key == "kind" and isinstance(kind, str):
             if value != kind:
-                raise ConfigError(_join(path, "kind"), value, f"must be {kind!r}")
+                raise ConfigError(join_field(path, "kind"), value, f"must be {kind!r}")
             continue
         if key not in fields:
             allowed = ", ".join(sorted(fields))
-            raise ConfigError(_join(path, str(key)), value, f"unknown key; allowed: {allowed}")
-        kwargs[key] = _convert(hints[key], value, _join(path, key))
+            raise ConfigError(join_field(path, str(key)), value, f"unknown key; allowed: {allowed}")
+        kwargs[key] = _convert(hints[key], value, join_field(path, key))
     missing = [
         name
         for name, f in fields.items()
@@ -130,14 +117,15 @@ def from_mapping(cls: type[T], data: object, *, path: str = "") -> T:
         and f.default_factory is dataclasses.MISSING
     ]
     if missing:
-        raise ConfigError(_join(path, missing[0]), None, "is required")
+        raise ConfigError(join_field(path, missing[0]), None, "is required")
     try:
         return cls(**kwargs)
     except ConfigError as error:
         raise error.under(path) from None
 
 
-def _join(path: str, key: str) -> str:
+def join_field(path: str, key: str) -> str:
+    """``path.key``, or ``key`` at the top (the dotted field names of error messages)."""
     return f"{path}.{key}" if path else key
 
 
@@ -177,7 +165,7 @@ def _convert_kind_union(members: list[type], value: object, path: str) -> object
     by_kind = {m.kind: m for m in members}  # type: ignore[attr-defined]
     kind = value.get("kind") if isinstance(value, Mapping) else None
     if kind not in by_kind:
-        raise ConfigError(_join(path, "kind"), kind, f"must be one of {', '.join(by_kind)}")
+        raise ConfigError(join_field(path, "kind"), kind, f"must be one of {', '.join(by_kind)}")
     return from_mapping(by_kind[kind], value, path=path)
 
 

@@ -56,12 +56,17 @@ class Registry(Generic[T]):
         self._entries[name] = entry
         return entry
 
+    def find(self, name: object) -> T | None:
+        """The entry called ``name``, or None."""
+        self.load_plugins()
+        return self._entries.get(name) if isinstance(name, str) else None
+
     def get(self, name: object, *, field: str) -> T:
         """The entry called ``name``; else ``ConfigError(field, name, 'must be one of ...')``."""
-        self.load_plugins()
-        if not isinstance(name, str) or name not in self._entries:
+        entry = self.find(name)
+        if entry is None:
             raise ConfigError(field, name, f"must be one of {', '.join(self._entries)}")
-        return self._entries[name]
+        return entry
 
     def names(self) -> tuple[str, ...]:
         self.load_plugins()
@@ -70,6 +75,10 @@ class Registry(Generic[T]):
     def entries(self) -> tuple[T, ...]:
         self.load_plugins()
         return tuple(self._entries.values())
+
+    def peek(self) -> dict[str, T]:
+        """The entries registered so far, without loading plugins (for registering functions)."""
+        return dict(self._entries)
 
     def __contains__(self, name: object) -> bool:
         self.load_plugins()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from fftlearn import CandidateConfig, ConfigError, HeadConfig, ModelConfig, OptimizerConfig
-from fftlearn._config import from_mapping, to_dict
+from fftlearn._config import from_mapping, join_field, to_dict
 from fftlearn._space import FloatRange, IntRange, TrialLike, check_choices, check_within
 from fftlearn.frontends import FRONTENDS, FrameShape
 from fftlearn.model._head import MAX_DEPTH, MAX_WIDTH
@@ -86,27 +86,26 @@ class FrontEndSpace:
     @classmethod
     def from_plain(cls, data: Mapping[str, Any], *, path: str = "") -> FrontEndSpace:
         """Read the table strictly: an unknown key is an error that lists the allowed ones."""
-        prefix = f"{path}." if path else ""
         allowed = ("frontends", *FRONTENDS.names(), "head", "optimizer")
         settings: dict[str, Any] = {}
         subspaces = []
         if data.get("kind", cls.kind) != cls.kind:
-            raise ConfigError(f"{prefix}kind", data["kind"], f"must be {cls.kind!r}")
+            raise ConfigError(join_field(path, "kind"), data["kind"], f"must be {cls.kind!r}")
         for key, value in data.items():
             if key == "kind":
                 continue
             if key not in allowed:
                 raise ConfigError(
-                    f"{prefix}{key}", value, f"unknown key; allowed: {', '.join(sorted(allowed))}"
+                    join_field(path, key), value, f"unknown key; allowed: {', '.join(sorted(allowed))}"
                 )
             if key in ("head", "optimizer"):
                 space_class = HeadSpace if key == "head" else OptimizerSpace
-                settings[key] = from_mapping(space_class, value, path=f"{prefix}{key}")
+                settings[key] = from_mapping(space_class, value, path=join_field(path, key))
             elif key == "frontends":
-                settings[key] = _choices(value, f"{prefix}frontends")
+                settings[key] = _choices(value, join_field(path, "frontends"))
             else:
-                space_class = FRONTENDS.get(key, field=f"{prefix}{key}").space_class
-                subspaces.append((key, from_mapping(space_class, value, path=f"{prefix}{key}")))
+                space_class = FRONTENDS.get(key, field=join_field(path, key)).space_class
+                subspaces.append((key, from_mapping(space_class, value, path=join_field(path, key))))
         try:
             return cls(subspaces=tuple(subspaces), **settings)
         except ConfigError as error:

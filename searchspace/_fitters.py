@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from fftlearn import ConfigError, from_mapping, to_dict
+from fftlearn._config import join_field
 from fftlearn._space import TrialLike, check_choices
 from fftlearn.factorize import registered_fitters
 
@@ -73,14 +74,14 @@ class FactorizationSpace:
         """Read a ``[space]`` table strictly (errors name ``space.<method>.<field>``); the
         ``LEGACY_KEYS`` spellings are read into their fitter's table."""
         if data.get("kind", cls.kind) != cls.kind:
-            raise ConfigError(_join(path, "kind"), data["kind"], f"must be {cls.kind!r}")
+            raise ConfigError(join_field(path, "kind"), data["kind"], f"must be {cls.kind!r}")
         tables = {key: value for key, value in data.items() if key not in ("kind", "methods", *LEGACY_KEYS)}
         for key, (method, name) in LEGACY_KEYS.items():
             if key in data:
                 table = dict(tables.get(method, {}))
                 if name in table:
                     raise ConfigError(
-                        _join(path, key), data[key], f"give only one of {key} and {method}.{name}"
+                        join_field(path, key), data[key], f"give only one of {key} and {method}.{name}"
                     )
                 tables[method] = {**table, name: data[key]}
         fitters = registered_fitters()
@@ -88,19 +89,15 @@ class FactorizationSpace:
         for method, table in tables.items():
             if method not in fitters:
                 allowed = f"unknown key; allowed: methods and a table per fitter: {', '.join(fitters)}"
-                raise ConfigError(_join(path, method), table, allowed)
-            subspaces[method] = from_mapping(fitters[method].space_type, table, path=_join(path, method))
+                raise ConfigError(join_field(path, method), table, allowed)
+            subspaces[method] = from_mapping(fitters[method].space_type, table, path=join_field(path, method))
         methods = data.get("methods", tuple(fitters))
         if not isinstance(methods, (list, tuple)) or not all(isinstance(m, str) for m in methods):
-            raise ConfigError(_join(path, "methods"), methods, "must be a list of fitter names")
+            raise ConfigError(join_field(path, "methods"), methods, "must be a list of fitter names")
         try:
             return cls(methods=tuple(methods), subspaces=subspaces)
         except ConfigError as error:
             raise error.under(path) from None
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def suggest_fitter(trial: TrialLike, *, space: FactorizationSpace, n: int, seed: int) -> object:

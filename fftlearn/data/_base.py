@@ -58,9 +58,8 @@ def register_dataset(config_class: type[DataSet]) -> type[DataSet]:
     if not (isinstance(config_class, type) and issubclass(config_class, DataSet)):
         raise ConfigError("dataset", config_class, "must be a fftlearn.data.DataSet subclass")
     kind = getattr(config_class, "kind", None)
-    if DATASETS._entries.get(kind) is not config_class:  # type: ignore[arg-type]
-        DATASETS.add(kind, config_class)  # type: ignore[arg-type]
-        register_kind(config_class)
+    register_kind(config_class)  # both are no-ops when the same class registers again
+    DATASETS.add(kind, config_class)  # type: ignore[arg-type]
     return config_class
 
 

@@ -28,7 +28,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._config import register_kind, registered_kind
+from .._config import register_kind
 from .._errors import ConfigError
 from .._registry import Registry
 from ._product import SparseFactorization
@@ -87,28 +87,28 @@ class Fitter(abc.ABC):
         return None
 
 
-def _register_loaded(loaded: object) -> None:
-    """What a ``fftnas.fitters`` entry point names: a Fitter class is registered once."""
-    if loaded not in FITTERS._entries.values():
-        register_fitter(loaded)  # type: ignore[arg-type]
-
-
 FITTERS: Registry[type[Fitter]] = Registry(
-    what="fitter", group=ENTRY_POINT_GROUP, register_loaded=_register_loaded
+    what="fitter",
+    group=ENTRY_POINT_GROUP,
+    register_loaded=lambda obj: register_fitter(obj),  # type: ignore[arg-type]
 )
 
 
 def register_fitter(cls: type[Fitter]) -> type[Fitter]:
     """Add the fitter kind ``cls`` (usable as a class decorator); registers its config kind for
     ``config_from_json`` too. ``TypeError`` for a class that breaks the contract or a method
-    name or config kind already taken."""
+    name or config kind already taken by another class (registering the same class again is a
+    no-op)."""
     if not (isinstance(cls, type) and issubclass(cls, Fitter)) or getattr(cls, "__abstractmethods__", None):
         raise TypeError(f"{cls!r} must be a concrete subclass of fftlearn.factorize.Fitter")
     method = getattr(cls, "method", None)
     if not isinstance(method, str) or not _METHOD_NAME.match(method):
         raise TypeError(f"{cls.__name__}.method must be a lowercase name like 'gradient', got {method!r}")
-    if method in FITTERS._entries:
-        raise TypeError(f"fitter method {method!r} is taken by {FITTERS._entries[method].__name__}")
+    known = FITTERS.peek()
+    if known.get(method) is cls:
+        return cls
+    if method in known:
+        raise TypeError(f"fitter method {method!r} is taken by {known[method].__name__}")
     for name in ("config_type", "space_type"):
         value = getattr(cls, name, None)
         if not (isinstance(value, type) and dataclasses.is_dataclass(value)):
@@ -117,11 +117,10 @@ def register_fitter(cls: type[Fitter]) -> type[Fitter]:
         raise TypeError(f"{cls.__name__}.space_type must have suggest(trial, *, n, seed)")
     if not isinstance(getattr(cls, "summary", None), str) or not cls.summary:
         raise TypeError(f"{cls.__name__}.summary must be a one-line description")
-    taken = [other for other in FITTERS._entries.values() if other.config_type is cls.config_type]
+    taken = [other for other in known.values() if other.config_type is cls.config_type]
     if taken:
         raise TypeError(f"{cls.config_type.__name__} is the config of fitter {taken[0].method!r} already")
-    if registered_kind(getattr(cls.config_type, "kind", None)) is not cls.config_type:
-        register_kind(cls.config_type)  # TypeError when the kind is missing or another class's
+    register_kind(cls.config_type)  # TypeError when the kind is missing or another class's
     FITTERS.add(method, cls)
     return cls
 

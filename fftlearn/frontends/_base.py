@@ -116,16 +116,14 @@ def register_frontend(frontend_class: type[FrontEnd]) -> type[FrontEnd]:
             frontend_class.__name__,
             "needs a config_class with a `kind` and a space_class with suggest()",
         )
-    if FRONTENDS._entries.get(kind) is not frontend_class:
-        FRONTENDS.add(kind, frontend_class)
-        register_kind(config_class)
+    register_kind(config_class)  # both are no-ops when the same class registers again
+    FRONTENDS.add(kind, frontend_class)
     return frontend_class
 
 
 def frontend_class_for(config: object, *, field: str = "frontend") -> type[FrontEnd]:
     """The registered ``FrontEnd`` subclass whose config is ``config``."""
-    kind = getattr(type(config), "kind", None)
-    frontend_class = FRONTENDS.get(kind, field=field) if kind in FRONTENDS else None
+    frontend_class = FRONTENDS.find(getattr(type(config), "kind", None))
     if frontend_class is None or not isinstance(config, frontend_class.config_class):
         raise ConfigError(
             field, type(config).__name__, f"must be a config of one of {', '.join(FRONTENDS.names())}"

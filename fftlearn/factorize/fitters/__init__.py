@@ -3,10 +3,6 @@
 new built-in fitter is one new module and nothing else; third-party fitters come through the
 ``fftnas.fitters`` entry points (``fftlearn.factorize._fitter``)."""
 
-from __future__ import annotations
+from ..._registry import import_modules
 
-import importlib
-import pkgutil
-
-for _module in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
-    importlib.import_module(f"{__name__}.{_module.name}")
+import_modules(__name__, __path__)
