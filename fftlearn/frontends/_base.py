@@ -78,6 +78,12 @@ class FrontEnd(nn.Module, abc.ABC):
         """The kernels it applies, ``(K, n)`` detached on the CPU, for analysis; None if none."""
         return None
 
+    def kernel_stride(self) -> int | None:
+        """Samples between positions when the kernels slide over the frame (a strided
+        convolution: the frame bounds are then those of that strided map); None when each
+        kernel applies to the whole frame, as rows of a matrix."""
+        return None
+
     def filterbanks(self) -> list[FrontEnd]:
         """The filterbanks whose frame bounds describe it (the experts: each expert)."""
         return [self]

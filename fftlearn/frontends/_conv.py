@@ -182,6 +182,9 @@ class ConvFrontEnd(FrontEnd):
             weight = gaussian_kernels(config.n_filters, config.filter_length, generator=generator)
         self.weight = nn.Parameter(weight)  # (M, L)
 
+    def kernel_stride(self) -> int:
+        return self.config.stride
+
     def responses(self, frames: torch.Tensor) -> torch.Tensor:
         """Filter outputs at every position, ``(B, M, positions)``."""
         return nn.functional.conv1d(frames[:, None, :], self.weight[:, None, :], stride=self.config.stride)

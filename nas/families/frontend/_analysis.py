@@ -20,6 +20,7 @@ import torch
 
 from fftlearn import FrontEndClassifier
 from fftlearn.analysis import (
+    FrameBounds,
     frame_bounds_matrix,
     frame_bounds_strided,
     harmonic_score,
@@ -30,19 +31,19 @@ from fftlearn.analysis import (
     router_usage,
 )
 from fftlearn.data import LabelledFrames
-from fftlearn.frontends import ConvFrontEnd
+from fftlearn.frontends import FrontEnd
 
 MAX_SCORED = 256  # kernels scored for harmonicity per trial (evenly picked)
+ROUTING_BATCH = 1024  # test frames routed per forward pass
 
 
-def _bounds(frontend: torch.nn.Module) -> tuple[dict[str, object], object]:
-    """The frame bounds of the map ``frontend`` applies to one frame, and their JSON summary."""
-    kernels = frontend.kernels().numpy()
-    if isinstance(frontend, ConvFrontEnd):
-        config = frontend.config
-        bounds = frame_bounds_strided(kernels, stride=config.stride, frame_length=config.frame_length)
-    else:
+def _bounds(bank: FrontEnd) -> tuple[dict[str, object], FrameBounds]:
+    """The frame bounds of the map ``bank`` applies to one frame, and their JSON summary."""
+    kernels, stride = bank.kernels().numpy(), bank.kernel_stride()
+    if stride is None:
         bounds = frame_bounds_matrix(kernels)
+    else:
+        bounds = frame_bounds_strided(kernels, stride=stride, frame_length=bank.config.frame_length)
     summary = {
         "kind": bounds.kind,
         "lower": bounds.lower,
@@ -62,26 +63,48 @@ def analyze(
     label: str,
 ) -> tuple[dict[str, object], dict[str, Path]]:
     """``(attributes, pictures)`` for a trained model: pictures by name (``kernel_spectra``,
-    ``frame_response``, ``router_usage``), written into ``folder``; ``label`` titles them."""
-    frontend = model.frontend
-    kind = model.config.frontend.kind
-    kernels = frontend.kernels().numpy()  # (K, n)
-    pictures = {
-        "kernel_spectra": plot_kernel_spectra(
-            kernel_spectra(kernels, sample_rate=sample_rate, n_fft=max(1024, kernels.shape[1])),
-            folder / "kernel-spectra.png",
-            title=f"{label}: {kind} kernels, sorted by peak frequency",
+    ``frame_response``, ``router_usage``), written into ``folder``; ``label`` titles them. A
+    front-end without kernels (``kernels()`` is None) gets no kernel attributes or pictures."""
+    frontend, title = model.frontend, f"{label}: {model.config.frontend.kind}"
+    attributes: dict[str, object] = {}
+    pictures: dict[str, Path] = {}
+    if frontend.kernels() is not None:
+        _kernel_analysis(
+            frontend, sample_rate=sample_rate, folder=folder, title=title, into=(attributes, pictures)
         )
-    }
+    model.to(device).eval()
+    with torch.no_grad():
+        first = frontend.routing(torch.from_numpy(test_data.frames[:ROUTING_BATCH]).to(device))
+        if first is not None:  # a content-adaptive kind: route the rest of the test set too
+            rest = [
+                frontend.routing(torch.from_numpy(test_data.frames[i : i + ROUTING_BATCH]).to(device))
+                for i in range(ROUTING_BATCH, len(test_data.labels), ROUTING_BATCH)
+            ]
+            chosen = torch.cat([first, *rest]).cpu().numpy()
+            _routing_analysis(
+                chosen, frontend, test_data, folder=folder, title=title, into=(attributes, pictures)
+            )
+    return attributes, pictures
+
+
+def _kernel_analysis(
+    frontend: FrontEnd, *, sample_rate: int, folder: Path, title: str, into: tuple[dict, dict]
+) -> None:
+    """Kernel spectra, harmonic scores and frame bounds (with the frame response of a strided bank)."""
+    attributes, pictures = into
+    kernels = frontend.kernels().numpy()  # (K, n)
+    pictures["kernel_spectra"] = plot_kernel_spectra(
+        kernel_spectra(kernels, sample_rate=sample_rate, n_fft=max(1024, kernels.shape[1])),
+        folder / "kernel-spectra.png",
+        title=f"{title} kernels, sorted by peak frequency",
+    )
     picked = kernels[np.linspace(0, len(kernels) - 1, min(len(kernels), MAX_SCORED)).round().astype(int)]
     scores = harmonic_score(picked, sample_rate=sample_rate).score
-    attributes: dict[str, object] = {
-        "harmonic_score": {
-            "mean": float(scores.mean()),
-            "p90": float(np.quantile(scores, 0.9)),
-            "share_above_0.5": float(np.mean(scores > 0.5)),
-            "kernels_scored": int(len(picked)),
-        }
+    attributes["harmonic_score"] = {
+        "mean": float(scores.mean()),
+        "p90": float(np.quantile(scores, 0.9)),
+        "share_above_0.5": float(np.mean(scores > 0.5)),
+        "kernels_scored": int(len(picked)),
     }
     banks = frontend.filterbanks()
     summaries = []
@@ -90,24 +113,29 @@ def analyze(
         summaries.append(summary)
         if bounds.kind == "strided" and index == 0:
             pictures["frame_response"] = plot_frame_response(
-                bounds, folder / "frame-response.png", title=f"{label}: {kind} frame response"
+                bounds, folder / "frame-response.png", title=f"{title} frame response"
             )
     attributes["frame_bounds"] = summaries[0] if banks == [frontend] else summaries
-    model.to(device).eval()
-    with torch.no_grad():
-        routed = [
-            frontend.routing(torch.from_numpy(test_data.frames[i : i + 1024]).to(device))
-            for i in range(0, len(test_data.labels), 1024)
-        ]
-    if routed and routed[0] is not None:
-        chosen = np.concatenate([batch.cpu().numpy() for batch in routed])
-        usage = router_usage(chosen, test_data.labels, n_experts=len(banks), n_classes=test_data.n_classes)
-        attributes["expert_share"] = [float(x) for x in usage.load]
-        attributes["routing_purity"] = float(usage.purity)
-        pictures["router_usage"] = plot_router_usage(
-            usage,
-            folder / "router-usage.png",
-            title=f"{label}: router usage per class",
-            class_names=test_data.class_names if test_data.n_classes <= 24 else None,
-        )
-    return attributes, pictures
+
+
+def _routing_analysis(
+    chosen: np.ndarray,
+    frontend: FrontEnd,
+    test_data: LabelledFrames,
+    *,
+    folder: Path,
+    title: str,
+    into: tuple[dict, dict],
+) -> None:
+    """Each kernel set's share of the test frames, routing purity, and router usage per class."""
+    attributes, pictures = into
+    n_sets = len(frontend.filterbanks())
+    usage = router_usage(chosen, test_data.labels, n_experts=n_sets, n_classes=test_data.n_classes)
+    attributes["expert_share"] = [float(x) for x in usage.load]
+    attributes["routing_purity"] = float(usage.purity)
+    pictures["router_usage"] = plot_router_usage(
+        usage,
+        folder / "router-usage.png",
+        title=f"{title} router usage per class",
+        class_names=test_data.class_names if test_data.n_classes <= 24 else None,
+    )
