@@ -6,11 +6,12 @@ with no other edit.
 """
 
 from .._registry import import_modules
+from ._augment import augment
 from ._base import DATASETS, DataSet, check_sources, make_frames, pitch_range, register_dataset
-from ._frameset import FrameSet, augment, cached_frames, concatenate
+from ._frameset import FrameSet, cached_frames, concatenate
 from ._music_speech import MusicSpeechConfig, make_music_speech
 from ._nsynth import NSynthConfig, make_nsynth
-from ._pitch import hz_to_cents, midi_to_hz, raw_pitch_accuracy
+from ._pitch import hz_to_cents, local_average_f0, midi_to_hz, raw_chroma_accuracy, raw_pitch_accuracy
 from ._soundfont import SoundfontNotesConfig, make_soundfont_notes
 from ._speech import EspeakSpeechConfig, make_espeak_speech
 from ._tasks import LabelledFrames, TaskConfig, label_frames, make_task_data
@@ -19,31 +20,33 @@ from ._tones import HarmonicTonesConfig, make_harmonic_tones
 __all__ = [
     "DATASETS",
     "DataSet",
-    "check_sources",
-    "make_frames",
-    "pitch_range",
-    "register_dataset",
+    "EspeakSpeechConfig",
     "FrameSet",
+    "HarmonicTonesConfig",
+    "LabelledFrames",
+    "MusicSpeechConfig",
+    "NSynthConfig",
+    "SoundfontNotesConfig",
+    "TaskConfig",
     "augment",
     "cached_frames",
+    "check_sources",
     "concatenate",
-    "HarmonicTonesConfig",
-    "make_harmonic_tones",
-    "SoundfontNotesConfig",
-    "make_soundfont_notes",
-    "EspeakSpeechConfig",
-    "make_espeak_speech",
-    "NSynthConfig",
-    "make_nsynth",
-    "MusicSpeechConfig",
-    "make_music_speech",
     "hz_to_cents",
-    "midi_to_hz",
-    "raw_pitch_accuracy",
-    "LabelledFrames",
-    "TaskConfig",
     "label_frames",
+    "local_average_f0",
+    "make_espeak_speech",
+    "make_frames",
+    "make_harmonic_tones",
+    "make_music_speech",
+    "make_nsynth",
+    "make_soundfont_notes",
     "make_task_data",
+    "midi_to_hz",
+    "pitch_range",
+    "raw_chroma_accuracy",
+    "raw_pitch_accuracy",
+    "register_dataset",
 ]
 
 import_modules(__name__, __path__)

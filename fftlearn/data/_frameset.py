@@ -8,7 +8,6 @@ the cache is only a speed-up: deleting it changes nothing but the time of the ne
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import tempfile
@@ -24,7 +23,7 @@ from scipy.signal import resample_poly
 
 from .._config import config_to_json
 from .._errors import ConfigError
-from .._validate import check_int
+from .._validate import check_float, check_fraction, check_int
 
 # Bump when the rendering or the file layout changes: old cache files are then never read.
 FORMAT_VERSION = 1
@@ -108,20 +107,6 @@ def concatenate(a: FrameSet, b: FrameSet) -> FrameSet:
         sample_rate=a.sample_rate,
         family_names=a.family_names or b.family_names,
     )
-
-
-def augment(frames: np.ndarray, *, noise_std: float, gain_db: float, rng: np.random.Generator) -> np.ndarray:
-    """A new array: each frame peak-normalised to 1, scaled by a gain uniform in
-    ``[-gain_db, 0]`` dB, plus white Gaussian noise of std ``noise_std`` (re peak 1).
-
-    ``frames (n, T)`` -> ``(n, T) float32``; an all-zero frame stays zero before the noise.
-    """
-    x = np.asarray(frames, dtype=np.float64)  # (n, T)
-    peak = np.abs(x).max(axis=1, keepdims=True)  # (n, 1)
-    x = x / np.maximum(peak, 1e-12)
-    x = x * 10.0 ** (-rng.uniform(0.0, gain_db, size=(len(x), 1)) / 20.0)
-    x = x + rng.normal(0.0, noise_std, size=x.shape)
-    return x.astype(np.float32)
 
 
 def labelled(
@@ -284,16 +269,23 @@ def gather(
     min_level_db: float,
     rng: np.random.Generator,
     field: str,
-) -> tuple[np.ndarray, np.ndarray]:
+    context_length: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n`` frames: ``render`` the items of ``pool`` in order, ``per_item`` loud frames each
     (``pick_offsets``), until ``n`` are collected.
 
-    Returns ``frames (n, frame_length) float64`` and ``item (n,) int64``, the pool index each
-    frame came from. Running out of items is a ``ConfigError`` on ``field`` (the count asked for).
+    Returns ``frames (n, frame_length) float64``, ``item (n,) int64`` (the pool index each frame
+    came from) and ``offset (n,) int64`` (its first sample in the rendered clip). With
+    ``context_length`` C >= ``frame_length`` the frames are C samples long instead, centred on
+    the same frames (``(C - frame_length) // 2`` samples before each), zero outside the clip;
+    which frames are picked does not depend on C. Running out of items is a ``ConfigError`` on
+    ``field`` (the count asked for).
     """
+    length = frame_length if context_length is None else context_length
+    lead = (length - frame_length) // 2
     frames: list[np.ndarray] = []
     items: list[int] = []
-    ramp = np.arange(frame_length)
+    starts: list[np.ndarray] = []
     for index, item in enumerate(pool):
         if len(items) >= n:
             break
@@ -301,8 +293,10 @@ def gather(
         offsets = pick_offsets(
             audio, frame_length=frame_length, count=per_item, start=start, min_level_db=min_level_db, rng=rng
         )[: n - len(items)]
-        frames.extend(audio[offsets[:, None] + ramp[None, :]])
+        padded = np.pad(audio, (lead, length))  # room for the context either side
+        frames.extend(padded[offsets[:, None] + np.arange(length)[None, :]])
         items.extend([index] * len(offsets))
+        starts.append(offsets)
     if len(items) < n:
         raise ConfigError(
             field,
@@ -310,24 +304,27 @@ def gather(
             f"is more than the {len(items)} loud frames that this split's {len(pool)} clips give; "
             "lower it, or take more frames per clip or widen the ranges",
         )
-    return np.array(frames, dtype=np.float64).reshape(n, frame_length), np.array(items, dtype=np.int64)
-
-
-def cached_and_augmented(
-    config: T, *, split: SplitName, seed: int, render: Callable[..., FrameSet]
-) -> FrameSet:
-    """The ``split`` of a rendered data set for ``seed``: the clean frames from the cache (made by
-    ``render(config, split=, seed=)`` the first time; the key leaves out ``noise_std``,
-    ``gain_db`` and ``cache_dir``), then augmented with the config's noise and gain."""
-    stream = check_split(split, seed)
-    clean_config = dataclasses.replace(config, noise_std=0.0, gain_db=0.0, cache_dir="")  # type: ignore[type-var]
-    clean = cached_frames(
-        clean_config,
-        split=split,
-        seed=seed,
-        cache_dir=config.cache_dir,  # type: ignore[attr-defined]
-        make=lambda: render(config, split=split, seed=seed),
+    return (
+        np.array(frames, dtype=np.float64).reshape(n, length),
+        np.array(items, dtype=np.int64),
+        np.concatenate(starts).astype(np.int64),
     )
-    rng = np.random.default_rng([seed, stream, 2])
-    frames = augment(clean.frames, noise_std=config.noise_std, gain_db=config.gain_db, rng=rng)  # type: ignore[attr-defined]
-    return dataclasses.replace(clean, frames=frames)
+
+
+def check_note_frames(config: object, *, end_field: str) -> None:
+    """The frame settings every note data set shares (soundfont, NSynth): counts, the window
+    of each note frames are cut from (``attack_seconds`` .. ``end_field``), levels, augmentation."""
+    c = config
+    check_int("n_train", c.n_train, low=1, high=10_000_000)  # type: ignore[attr-defined]
+    check_int("n_test", c.n_test, low=1, high=10_000_000)  # type: ignore[attr-defined]
+    check_int("frames_per_note", c.frames_per_note, low=1, high=10_000)  # type: ignore[attr-defined]
+    check_fraction("test_fraction", c.test_fraction)  # type: ignore[attr-defined]
+    check_int("frame_length", c.frame_length, low=8, high=1 << 16)  # type: ignore[attr-defined]
+    check_float("attack_seconds", c.attack_seconds, low=0.0, high=60.0)  # type: ignore[attr-defined]
+    end = getattr(c, end_field)
+    check_float(end_field, end, low=0.0, high=60.0, low_open=True)
+    if (end - c.attack_seconds) * c.sample_rate < c.frame_length:  # type: ignore[attr-defined]
+        raise ConfigError(end_field, end, "must leave one frame_length after attack_seconds")
+    check_float("min_level_db", c.min_level_db, low=0.0, high=120.0, low_open=True)  # type: ignore[attr-defined]
+    check_float("noise_std", c.noise_std, low=0.0, high=10.0)  # type: ignore[attr-defined]
+    check_float("gain_db", c.gain_db, low=0.0, high=120.0)  # type: ignore[attr-defined]

@@ -23,12 +23,13 @@ from scipy.io import wavfile
 
 from .._errors import ConfigError
 from .._validate import check_int
+from ._augment import cached_and_augmented
 from ._base import DataSet, register_dataset
 from ._frameset import (
     MUSIC,
     FrameSet,
     SplitName,
-    cached_and_augmented,
+    check_note_frames,
     check_split,
     gather,
     labelled,
@@ -36,7 +37,6 @@ from ._frameset import (
     split_pool,
 )
 from ._pitch import midi_to_hz
-from ._soundfont import check_note_frames
 
 NSYNTH_FAMILY_NAMES = (
     "bass",
@@ -184,7 +184,7 @@ def read_nsynth(config: NSynthConfig, *, split: SplitName, seed: int) -> FrameSe
         audio = audio.mean(axis=1) if audio.ndim == 2 else audio
         return resample(audio, int(rate), config.sample_rate)[:n_keep]
 
-    frames, item = gather(
+    frames, item, _ = gather(
         pool,
         render,
         n=config.n_train if split == "train" else config.n_test,

@@ -11,6 +11,14 @@ offsets after ``attack_seconds``; notes are drawn in the shuffled order until ``
 ``n_test``) frames are collected. Labels: f0 = 440 * 2 ** ((midi - 69) / 12), the MIDI note,
 and the GM family = program // 8.
 
+Harder pitch (all off by default): ``detune_cents`` detunes each note by an offset uniform in
++-``detune_cents`` and ``vibrato_cents`` adds a sinusoidal vibrato at ``vibrato_hz`` (random
+phase), both played on FluidSynth's pitch wheel (+-200 cents, 0.05-cent steps), so f0 is
+continuous: a frame's f0 is the mean of its pitch track in cents, and ``midi`` the nearest
+note. ``noise_types`` adds white, pink or babble noise (espeak-ng speech, 4 talkers) at an SNR
+uniform in ``snr_db``; the test split may differ (``test_noise_types``, ``test_snr_db``).
+``split_by`` holds out whole programs or GM families instead of single notes.
+
 The default programs are two per GM family for families 0-13 whose sound has the written
 pitch as its fundamental in both FluidR3_GM and TimGM6mb (checked with a YIN estimate over
 C2-C6). Left out: families 14 (percussive, 112-119) and 15 (sound effects, 120-127), which have
@@ -21,22 +29,26 @@ no pitch or not the written one; and, for the same reason, 9 glockenspiel, 14 tu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import math
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 
 from .._errors import ConfigError
-from .._validate import check_float, check_fraction, check_int, check_int_list
+from .._validate import check_float, check_int, check_int_list
+from ._augment import NoiseSpec, cached_and_augmented, check_noise
+from ._babble import babble_length, babble_speech
 from ._base import DataSet, register_dataset
+from ._fluidsynth import BEND_RANGE_CENTS, MAX_RENDER_RATE, pitch_track, render_note, synthesizer
 from ._frameset import (
     MUSIC,
     FrameSet,
     SplitName,
-    cached_and_augmented,
+    check_note_frames,
     check_split,
     gather,
     labelled,
@@ -82,8 +94,7 @@ DEFAULT_PROGRAMS = (
     107, 110,  # koto, fiddle
 )  # fmt: skip
 
-SYNTH_GAIN = 0.5  # FluidSynth's master gain: no clipping at velocity 127 for the default programs
-MAX_RENDER_RATE = 96_000  # Hz, FluidSynth's highest sample rate
+SPLITS_BY = ("note", "program", "family")
 
 
 @dataclass(frozen=True)
@@ -110,10 +121,19 @@ class SoundfontNotesConfig(DataSet):
     oversample: int = 3  # render at oversample * sample_rate, then low-pass and decimate
     noise_std: float = 0.05  # std of white noise added to each peak-1 frame
     gain_db: float = 12.0  # frames are scaled by a gain uniform in [-gain_db, 0] dB
+    detune_cents: float = 0.0  # each note detuned by an offset uniform in +-detune_cents (cents)
+    vibrato_cents: float = 0.0  # vibrato depth, cents either side (0 = none)
+    vibrato_hz: float = 5.5  # vibrato rate (Hz)
+    split_by: Literal["note", "program", "family"] = "note"  # what test_fraction holds out whole
+    noise_types: tuple[str, ...] = ()  # additive noise, one type per frame: "white", "pink", "babble"
+    snr_db: tuple[float, float] = (0.0, 20.0)  # SNR range of that noise (dB, uniform)
+    test_noise_types: tuple[str, ...] | None = None  # the test split's noise; None = noise_types
+    test_snr_db: tuple[float, float] | None = None  # the test split's SNR range; None = snr_db
+    espeak: str = "espeak-ng"  # the espeak-ng program that speaks the babble noise
     cache_dir: str = ""  # where rendered frames are stored; "" = $FFTNAS_CACHE or ~/.cache/fftnas
 
     def __post_init__(self) -> None:
-        for field in ("soundfont", "test_soundfont", "cache_dir"):
+        for field in ("soundfont", "test_soundfont", "cache_dir", "espeak"):
             if not isinstance(getattr(self, field), str):
                 raise ConfigError(field, getattr(self, field), "must be a string (a path)")
         if not self.soundfont:
@@ -128,9 +148,24 @@ class SoundfontNotesConfig(DataSet):
             )
         check_int("midi_low", self.midi_low, low=0, high=127)
         check_int("midi_high", self.midi_high, low=self.midi_low, high=127)
-        if midi_to_hz(self.midi_high + 0.5) >= self.sample_rate / 2:
+        if (
+            midi_to_hz(self.midi_high + 0.5 + (self.detune_cents + self.vibrato_cents) / 100)
+            >= self.sample_rate / 2
+        ):
             raise ConfigError("midi_high", self.midi_high, "must lie below Nyquist")
         check_note_frames(self, end_field="note_seconds")
+        check_float("detune_cents", self.detune_cents, low=0.0, high=BEND_RANGE_CENTS)
+        check_float("vibrato_cents", self.vibrato_cents, low=0.0, high=BEND_RANGE_CENTS - self.detune_cents)
+        check_float("vibrato_hz", self.vibrato_hz, low=0.0, high=50.0, low_open=True)
+        if self.split_by not in SPLITS_BY:
+            raise ConfigError("split_by", self.split_by, f"must be one of {', '.join(SPLITS_BY)}")
+        check_noise("noise_types", self.noise_types, "snr_db", self.snr_db)
+        check_noise(
+            "test_noise_types",
+            self.noise_types if self.test_noise_types is None else self.test_noise_types,
+            "test_snr_db",
+            self.snr_db if self.test_snr_db is None else self.test_snr_db,
+        )
 
     def check_sources(self) -> None:
         """Raise ``ConfigError`` naming the field if a SoundFont file is missing."""
@@ -143,13 +178,52 @@ class SoundfontNotesConfig(DataSet):
                     "is not a file; give a .sf2 SoundFont (Debian: fluid-soundfont-gm, "
                     "timgm6mb-soundfont; scripts/setup.sh installs them)",
                 )
+        if "babble" in self.noise_types + (self.test_noise_types or ()) and shutil.which(self.espeak) is None:
+            raise ConfigError(
+                "espeak", self.espeak, "is not an installed program; babble noise needs espeak-ng"
+            )
 
     def make_frames(self, *, split: SplitName, seed: int) -> FrameSet:
         # rendered once and cached (cached_frames), then augmented (noise, gain) by the seed
-        return cached_and_augmented(self, split=split, seed=seed, render=render_soundfont_notes)
+        return self.context_frames(split=split, seed=seed, context_length=self.frame_length)
+
+    def context_frames(self, *, split: SplitName, seed: int, context_length: int) -> FrameSet:
+        """The frames of ``make_frames`` with ``context_length`` samples of the same notes
+        around them: ``frames (n, context_length)`` whose centre, from sample
+        ``(context_length - frame_length) // 2``, is exactly ``make_frames``' frame (same
+        labels). The audio around it has the same gain and noise of the same type and level."""
+        check_int(
+            "context_length", context_length, low=self.frame_length, high=babble_length(self.frame_length)
+        )
+        noise = self.noise(split)
+        return cached_and_augmented(
+            self,
+            split=split,
+            seed=seed,
+            render=render_soundfont_notes,
+            noise=noise,
+            babble=lambda: babble_speech(
+                sample_rate=self.sample_rate,
+                frame_length=self.frame_length,
+                split=split,
+                seed=seed,
+                cache_dir=self.cache_dir,
+                espeak=self.espeak,
+            ),
+            context_length=None if context_length == self.frame_length else context_length,
+        )
+
+    def noise(self, split: SplitName) -> NoiseSpec:
+        """The additive noise of ``split``."""
+        if split == "test":
+            types = self.noise_types if self.test_noise_types is None else self.test_noise_types
+            return NoiseSpec(types, self.snr_db if self.test_snr_db is None else self.test_snr_db)
+        return NoiseSpec(self.noise_types, self.snr_db)
 
     def pitch_range(self) -> tuple[int, int]:
-        return self.midi_low, self.midi_high
+        """``(midi_low, midi_high)``, widened by the semitones detuning and vibrato can reach."""
+        spread = math.ceil((self.detune_cents + self.vibrato_cents) / 100.0)
+        return self.midi_low - spread, self.midi_high + spread
 
     @classmethod
     def example(cls, *, root: Path) -> SoundfontNotesConfig:
@@ -165,33 +239,43 @@ class SoundfontNotesConfig(DataSet):
         )
 
 
-def render_soundfont_notes(config: SoundfontNotesConfig, *, split: SplitName, seed: int) -> FrameSet:
-    """The ``split``'s notes rendered by FluidSynth now: no cache, no augmentation (raw levels)."""
+def render_soundfont_notes(
+    config: SoundfontNotesConfig, *, split: SplitName, seed: int, context_length: int | None = None
+) -> FrameSet:
+    """The ``split``'s notes rendered by FluidSynth now: no cache, no augmentation (raw levels);
+    with ``context_length``, the same frames with that much audio around them (``gather``)."""
     stream = check_split(split, seed)
     config.check_sources()
-    notes = [
-        (program, midi, velocity)
-        for program in config.programs
-        for midi in range(config.midi_low, config.midi_high + 1)
-        for velocity in config.velocities
-    ]
-    train, test = split_pool(notes, test_fraction=config.test_fraction, seed=seed)
-    pool = train if split == "train" else test
+    pool = note_pool(config, split=split, seed=seed)
+    bends = np.random.default_rng([seed, stream, 5]).uniform(size=(len(pool), 2))  # detune, phase
     field = "test_soundfont" if split == "test" and config.test_soundfont else "soundfont"
     rate = config.sample_rate * config.oversample
     n_render = round((config.note_seconds + 0.01) * rate)  # 10 ms more: the decimator's edge
     n_keep = round(config.note_seconds * config.sample_rate)
-    with _synth(getattr(config, field), rate=rate, field=field) as (synth, font):
+
+    def cents(index: int) -> np.ndarray | None:  # the pitch track of note `index`, per rendered sample
+        if config.detune_cents == 0 and config.vibrato_cents == 0:
+            return None
+        return pitch_track(
+            detune_cents=config.detune_cents * (2.0 * bends[index, 0] - 1.0),
+            vibrato_cents=config.vibrato_cents,
+            vibrato_hz=config.vibrato_hz,
+            phase=2.0 * np.pi * bends[index, 1],
+            n_samples=n_render,
+            rate=rate,
+        )
+
+    with synthesizer(getattr(config, field), rate=rate, field=field) as (synth, font):
         for program in config.programs:
             if synth.program_select(0, font, 0, program) != 0:
                 raise ConfigError("programs", program, f"is not in {field} {getattr(config, field)}")
 
-        def render(note: tuple[int, int, int]) -> np.ndarray:
-            audio = render_note(synth, font, *note, n_samples=n_render)
+        def render(index: int) -> np.ndarray:
+            audio = render_note(synth, font, *pool[index], n_samples=n_render, cents=cents(index))
             return resample(audio, rate, config.sample_rate)[:n_keep]
 
-        frames, item = gather(
-            pool,
+        frames, item, offset = gather(
+            range(len(pool)),
             render,
             n=config.n_train if split == "train" else config.n_test,
             per_item=config.frames_per_note,
@@ -200,73 +284,60 @@ def render_soundfont_notes(config: SoundfontNotesConfig, *, split: SplitName, se
             min_level_db=config.min_level_db,
             rng=np.random.default_rng([seed, stream, 1]),
             field="n_train" if split == "train" else "n_test",
+            context_length=context_length,
         )
     program, midi, _ = np.array(pool, dtype=np.int64).reshape(-1, 3)[item].T  # (n,) each
+    pitch = midi + frame_detune(item, offset, cents=cents, config=config) / 100.0
     return labelled(
         frames,
         sample_rate=config.sample_rate,
         family_names=GM_FAMILY_NAMES,
-        f0_hz=midi_to_hz(midi.astype(np.float64)),
-        midi=midi,
+        f0_hz=midi_to_hz(pitch),
+        midi=np.round(pitch).astype(np.int64),
         family=program // 8,
         source=MUSIC,
     )
 
 
-def render_note(
-    synth: Any, font: int, program: int, midi: int, velocity: int, *, n_samples: int
+def frame_detune(
+    item: np.ndarray,
+    offset: np.ndarray,
+    *,
+    cents: Callable[[int], np.ndarray | None],
+    config: SoundfontNotesConfig,
 ) -> np.ndarray:
-    """One note held for ``n_samples`` at the synth's rate -> ``(n_samples,) float64``, mono
-    (mean of left and right), full scale 1.0. The synth is silent again afterwards."""
-    synth.program_select(0, font, 0, program)
-    synth.noteon(0, midi, velocity)
-    stereo = synth.get_samples(n_samples)  # (2 * n_samples,) int16, interleaved L R
-    synth.noteoff(0, midi)
-    synth.all_sounds_off(0)
-    synth.get_samples(64)  # one block, so the stopped voices are freed before the next note
-    return stereo.reshape(-1, 2).astype(np.float64).mean(axis=1) / 32768.0
+    """Each frame's mean pitch-track value (cents re its written note), ``(n,)``; 0 without a
+    track. Rendered sample ``k * oversample`` lines up with sample ``k`` of the frames."""
+    detune = np.zeros(len(item))
+    for row, (index, first) in enumerate(zip(item, offset)):
+        track = cents(int(index))
+        if track is not None:
+            detune[row] = track[
+                config.oversample * first : config.oversample * (first + config.frame_length)
+            ].mean()
+    return detune
 
 
-@contextmanager
-def _synth(path: str, *, rate: int, field: str) -> Iterator[tuple[Any, int]]:
-    """A FluidSynth synthesizer at ``rate`` Hz (reverb and chorus off) with ``path`` loaded."""
-    if not Path(path).is_file():
-        raise ConfigError(field, path, "is not a file; give a .sf2 SoundFont")
-    try:
-        import fluidsynth
-    except (ImportError, OSError) as error:
-        raise ConfigError(
-            field, path, f"rendering needs pyfluidsynth and Debian's libfluidsynth3 ({error})"
-        ) from None
-    synth = fluidsynth.Synth(gain=SYNTH_GAIN, samplerate=float(rate))
-    try:
-        synth.setting("synth.reverb.active", 0)
-        synth.setting("synth.chorus.active", 0)
-        font = synth.sfload(path)
-        if font < 0:
-            raise ConfigError(field, path, "is not a SoundFont that FluidSynth can load")
-        yield synth, font
-    finally:
-        synth.delete()
-
-
-def check_note_frames(config: object, *, end_field: str) -> None:
-    """The frame settings every note data set shares (soundfont, NSynth): counts, the window
-    of each note frames are cut from (``attack_seconds`` .. ``end_field``), levels, augmentation."""
-    c = config
-    check_int("n_train", c.n_train, low=1, high=10_000_000)  # type: ignore[attr-defined]
-    check_int("n_test", c.n_test, low=1, high=10_000_000)  # type: ignore[attr-defined]
-    check_int("frames_per_note", c.frames_per_note, low=1, high=10_000)  # type: ignore[attr-defined]
-    check_fraction("test_fraction", c.test_fraction)  # type: ignore[attr-defined]
-    check_int("frame_length", c.frame_length, low=8, high=1 << 16)  # type: ignore[attr-defined]
-    check_float("attack_seconds", c.attack_seconds, low=0.0, high=60.0)  # type: ignore[attr-defined]
-    end = getattr(c, end_field)
-    check_float(end_field, end, low=0.0, high=60.0, low_open=True)
-    if (end - c.attack_seconds) * c.sample_rate < c.frame_length:  # type: ignore[attr-defined]
-        raise ConfigError(end_field, end, "must leave one frame_length after attack_seconds")
-    check_float("min_level_db", c.min_level_db, low=0.0, high=120.0, low_open=True)  # type: ignore[attr-defined]
-    check_float("noise_std", c.noise_std, low=0.0, high=10.0)  # type: ignore[attr-defined]
-    check_float("gain_db", c.gain_db, low=0.0, high=120.0)  # type: ignore[attr-defined]
+def note_pool(config: SoundfontNotesConfig, *, split: SplitName, seed: int) -> list[tuple[int, int, int]]:
+    """The ``split``'s (program, MIDI note, velocity) combinations, in the seed's order: the
+    held-out share is of single notes, whole programs or whole GM families (``split_by``)."""
+    notes = [
+        (program, midi, velocity)
+        for program in config.programs
+        for midi in range(config.midi_low, config.midi_high + 1)
+        for velocity in config.velocities
+    ]
+    if config.split_by == "note":
+        train, test = split_pool(notes, test_fraction=config.test_fraction, seed=seed)
+        return train if split == "train" else test
+    group = (lambda note: note[0]) if config.split_by == "program" else (lambda note: note[0] // 8)
+    groups = sorted({group(note) for note in notes})
+    if len(groups) < 2:
+        raise ConfigError("split_by", config.split_by, f"needs programs from at least 2 {config.split_by}s")
+    train_groups, test_groups = split_pool(groups, test_fraction=config.test_fraction, seed=seed)
+    held = set(train_groups if split == "train" else test_groups)
+    chosen = [note for note in notes if group(note) in held]
+    return [chosen[i] for i in np.random.default_rng([seed, 8]).permutation(len(chosen))]
 
 
 register_dataset(SoundfontNotesConfig)

@@ -23,12 +23,12 @@ from scipy.io import wavfile
 
 from .._errors import ConfigError
 from .._validate import check_float, check_fraction, check_int, check_int_list
+from ._augment import cached_and_augmented
 from ._base import DataSet, register_dataset
 from ._frameset import (
     SPEECH,
     FrameSet,
     SplitName,
-    cached_and_augmented,
     check_split,
     gather,
     labelled,
@@ -182,7 +182,7 @@ def render_espeak_speech(config: EspeakSpeechConfig, *, split: SplitName, seed: 
             audio, rate = speak(config.espeak, text, voice=voice, pitch=pitch, speed=speed, wav=wav)
             return resample(audio, rate, config.sample_rate)
 
-        frames, _ = gather(
+        frames, _, _ = gather(
             pool,
             render,
             n=config.n_train if split == "train" else config.n_test,

@@ -1,7 +1,8 @@
 """Tasks: how a set of frames is labelled, and the pitch metric raw pitch accuracy.
 
-- ``pitch``: classes over MIDI notes (``pitch_bins = "midi"``) or finer bins of
-  ``cents_per_bin`` cents (CREPE uses 20) between ``midi_low`` and ``midi_high``;
+- ``pitch``: classes over MIDI notes (``pitch_bins = "midi"``, decoded as the arg-max note) or
+  finer bins of ``cents_per_bin`` cents (CREPE uses 20) between ``midi_low`` and ``midi_high``
+  (decoded as CREPE does: the score-weighted average of the bins around the arg-max);
 - ``timbre``: the instrument family (16 General MIDI families, or NSynth's 11);
 - ``music_speech``: 0 for music, 1 for speech.
 """
@@ -17,7 +18,7 @@ from .._config import OneOf, register_kind
 from .._errors import ConfigError
 from .._validate import check_int
 from ._base import DATASETS, make_frames, pitch_range
-from ._pitch import hz_to_cents, midi_to_hz
+from ._pitch import hz_to_cents, local_average_f0, midi_to_hz
 from ._tones import HarmonicTonesConfig
 
 TASK_NAMES = ("pitch", "timbre", "music_speech")
@@ -84,6 +85,17 @@ class LabelledFrames:
     n_classes: int
     class_names: tuple[str, ...]
     class_f0_hz: np.ndarray | None = None  # (n_classes,) centre frequency of each pitch class
+    pitch_decoding: Literal["argmax", "local_average"] = "argmax"  # how scores become an f0
+
+    def decode_f0(self, probabilities: np.ndarray) -> np.ndarray:
+        """Predicted f0 (Hz) from class probabilities ``(n, n_classes)`` -> ``(n,)``: the
+        arg-max class's centre (MIDI classes), or CREPE's weighted average of the centres
+        around the arg-max (cent bins, ``local_average_f0``). Needs ``class_f0_hz``."""
+        if self.class_f0_hz is None:
+            raise ConfigError("task.name", "pitch", "decoding an f0 needs pitch classes")
+        if self.pitch_decoding == "local_average":
+            return local_average_f0(probabilities, self.class_f0_hz)
+        return self.class_f0_hz[np.asarray(probabilities).argmax(axis=1)]
 
 
 def pitch_class_centres(task: TaskConfig) -> np.ndarray:
@@ -129,7 +141,8 @@ def label_frames(data: Frames, *, task: TaskConfig) -> LabelledFrames:
         raise ConfigError(
             "task", task.name, f"a pitch lies outside midi_low..midi_high ({midi_low}..{midi_high})"
         )
-    return LabelledFrames(data.frames, labels, data.f0_hz, n_classes, names, centres)
+    decoding = "argmax" if task.pitch_bins == "midi" else "local_average"
+    return LabelledFrames(data.frames, labels, data.f0_hz, n_classes, names, centres, decoding)
 
 
 def make_task_data(task: TaskConfig, *, seed: int) -> tuple[LabelledFrames, LabelledFrames]:

@@ -55,6 +55,7 @@ class EvalResult:
     loss: float  # mean cross-entropy (nats)
     seconds: float  # wall-clock time of the whole evaluation pass
     predictions: np.ndarray  # (n,) int64 arg-max class of each frame
+    predicted_f0_hz: np.ndarray | None = None  # (n,) decoded f0 (Hz) when the classes are pitches
 
 
 def make_optimizer(model: FrontEndClassifier, config: OptimizerConfig) -> torch.optim.Optimizer:
@@ -149,17 +150,21 @@ def _run_epochs(
 def evaluate_classifier(
     model: nn.Module, data: LabelledFrames, *, device: torch.device, batch_size: int = 1024
 ) -> EvalResult:
-    """Accuracy and mean cross-entropy of ``model`` on ``data``."""
+    """Accuracy and mean cross-entropy of ``model`` on ``data``, and the decoded f0 of each frame
+    when its classes are pitches (``LabelledFrames.decode_f0``)."""
     model.to(device).eval()
     start = time.perf_counter()
-    loss_sum, predictions = 0.0, []
+    loss_sum, predictions, f0 = 0.0, [], []
     for first in range(0, len(data.labels), batch_size):
         frames = torch.from_numpy(data.frames[first : first + batch_size]).to(device)
         labels = torch.from_numpy(data.labels[first : first + batch_size]).to(device)
         logits = model(frames)  # (b, n_classes)
         loss_sum += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
         predictions.append(logits.argmax(-1).cpu().numpy())
+        if data.class_f0_hz is not None:
+            f0.append(data.decode_f0(torch.softmax(logits.double(), -1).cpu().numpy()))
     predicted = np.concatenate(predictions).astype(np.int64)
     n = len(data.labels)
     accuracy = float(np.mean(predicted == data.labels))
-    return EvalResult(accuracy, loss_sum / n, time.perf_counter() - start, predicted)
+    predicted_f0 = np.concatenate(f0) if f0 else None
+    return EvalResult(accuracy, loss_sum / n, time.perf_counter() - start, predicted, predicted_f0)

@@ -22,7 +22,7 @@ from fftlearn import (
     make_task_data,
     train_classifier,
 )
-from fftlearn.data import LabelledFrames, raw_pitch_accuracy
+from fftlearn.data import LabelledFrames, raw_chroma_accuracy, raw_pitch_accuracy
 from fftlearn.training import EvalResult, TrainResult
 from searchspace import TrialLike, suggest_candidate
 
@@ -60,7 +60,7 @@ def task_data(task: TaskConfig, data_seed: int) -> tuple[LabelledFrames, Labelle
 def measure(
     model: FrontEndClassifier, test_data: LabelledFrames, *, device: torch.device
 ) -> tuple[EvalResult, dict[str, float]]:
-    """Held-out accuracy and loss (and raw pitch accuracy for pitch classes), MACs and
+    """Held-out accuracy and loss (and raw pitch and raw chroma accuracy for pitch classes), MACs and
     parameters per example, inference latency."""
     result = evaluate_classifier(model, test_data, device=device)
     metrics = {
@@ -70,9 +70,9 @@ def measure(
         "params": float(model.n_parameters()),
         "latency_us": 1e6 * result.seconds / len(test_data.labels),
     }
-    if test_data.class_f0_hz is not None:
-        predicted_f0 = test_data.class_f0_hz[result.predictions]
-        metrics["raw_pitch_accuracy"] = raw_pitch_accuracy(predicted_f0, test_data.f0_hz)
+    if result.predicted_f0_hz is not None:
+        metrics["raw_pitch_accuracy"] = raw_pitch_accuracy(result.predicted_f0_hz, test_data.f0_hz)
+        metrics["raw_chroma_accuracy"] = raw_chroma_accuracy(result.predicted_f0_hz, test_data.f0_hz)
     return result, metrics
 
 

@@ -14,6 +14,7 @@ from ..._specs import ExperimentFields, ObjectiveSpec, SamplerSpec, StudySpec, c
 FRONTEND_METRICS: dict[str, tuple[str, str]] = {
     "accuracy": ("fraction of held-out frames", "maximize"),
     "raw_pitch_accuracy": ("fraction of pitched frames within 50 cents", "maximize"),
+    "raw_chroma_accuracy": ("fraction of pitched frames within 50 cents, octave errors forgiven", "maximize"),
     "loss": ("nats, held-out cross-entropy", "minimize"),
     "macs": ("MACs per example", "minimize"),
     "params": ("trainable parameters", "minimize"),
@@ -39,10 +40,9 @@ class FrontEndExperiment(ExperimentFields):
 
     def __post_init__(self) -> None:
         check_objectives(self.objectives, FRONTEND_METRICS, self.family)
-        if "raw_pitch_accuracy" in self.metric_names and self.task.name != "pitch":
-            raise ConfigError(
-                "objectives", "raw_pitch_accuracy", f"needs task.name = 'pitch' (it is {self.task.name!r})"
-            )
+        for metric in ("raw_pitch_accuracy", "raw_chroma_accuracy"):
+            if metric in self.metric_names and self.task.name != "pitch":
+                raise ConfigError("objectives", metric, f"needs task.name = 'pitch' (it is {self.task.name!r})")
         try:
             self.space.check_frame_length(self.task.frame_length)
         except ConfigError as error:

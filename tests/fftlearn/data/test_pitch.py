@@ -79,3 +79,34 @@ def test_neighbouring_40_cent_bin_is_wrong_when_50_cents_away() -> None:
     if errors[0] != 50.0:
         pytest.fail(f"test set-up: the first error is {errors[0]!r} cents, not exactly 50")
     assert fftlearn.data.raw_pitch_accuracy(predicted, true) == mir_eval_rpa(predicted, true) == 0.5
+
+
+def test_raw_chroma_accuracy_agrees_with_mir_eval() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        n = int(rng.integers(10, 200))
+        true = 60.0 * 2.0 ** rng.uniform(0, 5, n)
+        predicted = true * 2.0 ** (rng.integers(-2, 3, n) + rng.normal(0, 60, n) / 1200.0)  # octave errors
+        predicted[rng.random(n) < 0.05] = 0.0
+        times = np.arange(n) * 0.01
+        ref_v, ref_c, est_v, est_c = mir_eval.melody.to_cent_voicing(times, true, times, predicted)
+        expected = float(mir_eval.melody.raw_chroma_accuracy(ref_v, ref_c, est_v, est_c))
+        assert fftlearn.data.raw_chroma_accuracy(predicted, true) == expected
+        assert fftlearn.data.raw_chroma_accuracy(predicted, true) >= fftlearn.data.raw_pitch_accuracy(predicted, true)
+
+
+def test_local_average_decoding_is_crepes() -> None:
+    """CREPE's to_local_average_cents: the arg-max bin and 4 either side, weighted by score."""
+    centres_cents = 1997.3 + 20.0 * np.arange(30)
+    centres = fftlearn.data._pitch.cents_to_hz(centres_cents)
+    rng = np.random.default_rng(2)
+    scores = rng.random((40, 30)) ** 8
+    scores[0] = 0.0
+    scores[0, 0], scores[0, 1] = 1.0, 0.5  # the arg-max at the edge: the window is clipped
+    decoded = fftlearn.data.local_average_f0(scores, centres)
+    for row, f0 in zip(scores, decoded):
+        peak = int(row.argmax())
+        window = slice(max(0, peak - 4), min(30, peak + 5))
+        expected = np.sum(row[window] * centres_cents[window]) / np.sum(row[window])
+        assert fftlearn.data.hz_to_cents(f0) == pytest.approx(expected, abs=1e-9)
+    assert fftlearn.data.hz_to_cents(decoded[0]) == pytest.approx(1997.3 + 20.0 / 3.0)
