@@ -19,6 +19,7 @@ import torch
 from fftlearn import ConfigError, resolve_device, to_dict
 from fftlearn._validate import check_int
 
+from ._budgets import add_budgets_arguments, run_budgets
 from ._dashboard import dashboard_command, serve_dashboard
 from ._experiment import load_experiment
 from ._fit_command import add_fit_arguments, fit_flags, format_fit, run_fit_command
@@ -153,6 +154,12 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_budgets(args: argparse.Namespace) -> int:
+    location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
+    print(run_budgets(load_study(open_storage(location, create=False), args.study), args))
+    return 0
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
     study = load_study(open_storage(location, create=False), args.study)
@@ -255,6 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     pareto.add_argument("--format", choices=("table", "csv", "json"), default="table")
     _add_storage(pareto)
     pareto.set_defaults(handler=cmd_pareto)
+
+    budgets = commands.add_parser("budgets", help="the best score of each front-end kind per MAC budget")
+    add_budgets_arguments(budgets)
+    _add_storage(budgets)
+    budgets.set_defaults(handler=cmd_budgets)
 
     reproduce = commands.add_parser("reproduce", help="retrain a stored trial and compare its metrics")
     reproduce.add_argument("--study", help="study name (optional when the storage holds one)")
