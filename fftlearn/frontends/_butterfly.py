@@ -3,7 +3,9 @@
 The kernel matrix is a product of log2(size) butterfly factors with learned complex 2x2 blocks
 (see ``_butterfly``): O(size log size) MACs instead of the dense front-end's size x kernels.
 Initialised at the unitary DFT it computes ``|rfft(window * frame)| / sqrt(size)``; from there
-(or from a random unitary product) every twiddle is trained by gradient.
+(or from a random unitary product) every twiddle is trained by gradient. With ``pcen`` the
+magnitudes get learnable PCEN (``_pcen.py``: channels are the outputs, one time step, so its
+smoother is the magnitude itself) instead of the log.
 Shapes: ``(batch, frame_length) -> (batch, n_bins)``.
 """
 
@@ -32,6 +34,7 @@ from ..butterfly._butterfly import (
     random_unitary_twiddles,
 )
 from ._base import FrameShape, FrontEnd, register_frontend
+from ._pcen import PCEN, PCENOption, check_pcen, pcen_macs, suggest_pcen
 
 MAX_SIZE = 1 << 14
 WINDOWS = ("hann", "boxcar")
@@ -39,7 +42,7 @@ INITS = ("dft", "random")
 
 
 @dataclass(frozen=True)
-class ButterflyConfig:
+class ButterflyConfig(PCENOption):
     """A learned product of log2(size) butterfly factors applied to the (windowed) frame."""
 
     kind: ClassVar[str] = "butterfly"
@@ -49,6 +52,7 @@ class ButterflyConfig:
     window: Literal["hann", "boxcar"] = "hann"  # periodic window over the kept samples
     n_bins: int = 0  # outputs kept, the first n_bins of the transform; 0 = size // 2 + 1 (DFT bins 0..N/2)
     log_compress: bool = True  # log(1 + |.|) on the magnitudes
+    pcen: bool = False  # learnable PCEN on the magnitudes instead (needs log_compress = false)
 
     def __post_init__(self) -> None:
         check_int("frame_length", self.frame_length, low=8, high=1 << 16)
@@ -59,6 +63,7 @@ class ButterflyConfig:
         check_choice("window", self.window, WINDOWS)
         check_int("n_bins", self.n_bins, low=0, high=self.size)
         check_bool("log_compress", self.log_compress)
+        check_pcen(self.pcen, log_compress=self.log_compress)
 
     @property
     def n_outputs(self) -> int:
@@ -82,6 +87,7 @@ class ButterflySpace:
     size: tuple[int, ...] = (256, 512)  # transform sizes (powers of two); frames are cropped/padded
     init: tuple[str, ...] = ("dft", "random")  # choices: the exact FFT factors, or random unitary
     window: tuple[str, ...] = ("hann",)  # choices among "hann", "boxcar"
+    pcen: tuple[bool, ...] = (False,)  # PCEN instead of the log; asked only when both are listed
 
     def __post_init__(self) -> None:
         check_unique("size", self.size)
@@ -90,13 +96,20 @@ class ButterflySpace:
                 raise ConfigError(f"size[{index}]", size, "must be a power of two in [2, 16384]")
         check_choices("init", self.init, ("dft", "random"))
         check_choices("window", self.window, ("hann", "boxcar"))
+        check_choices("pcen", self.pcen, (True, False))
 
     def suggest(self, trial: TrialLike, *, prefix: str, shape: FrameShape) -> ButterflyConfig:
+        size = trial.suggest_categorical(f"{prefix}size", list(self.size))
+        init = trial.suggest_categorical(f"{prefix}init", list(self.init))
+        window = trial.suggest_categorical(f"{prefix}window", list(self.window))
+        pcen = suggest_pcen(trial, prefix=prefix, choices=self.pcen)
         return ButterflyConfig(
             frame_length=shape.frame_length,
-            size=trial.suggest_categorical(f"{prefix}size", list(self.size)),
-            init=trial.suggest_categorical(f"{prefix}init", list(self.init)),
-            window=trial.suggest_categorical(f"{prefix}window", list(self.window)),
+            size=size,
+            init=init,
+            window=window,
+            log_compress=not pcen,
+            pcen=pcen,
         )
 
 
@@ -125,6 +138,7 @@ class ButterflyFrontEnd(FrontEnd):
         self.crop_start = (config.frame_length - kept) // 2  # first frame sample kept
         self.pad_left = (size - kept) // 2  # buffer zeros before the kept samples
         self.register_buffer("bitrev", torch.from_numpy(bit_reversal_permutation(size)))  # (N,) P
+        self.pcen = PCEN(config.n_outputs) if config.pcen else None
 
     def complex_twiddles(self) -> torch.Tensor:
         """The learned twiddles as complex ``(log2 size, size/2, 2, 2)`` (a view, differentiable)."""
@@ -141,6 +155,8 @@ class ButterflyFrontEnd(FrontEnd):
         buffer = self._buffer(frames)[:, self.bitrev]  # (B, N), bit-reversed order
         spectrum = apply_butterfly(buffer, self.complex_twiddles(), bit_reverse_input=False)  # (B, N)
         magnitude = spectrum[:, : self.config.n_outputs].abs()  # (B, n_bins)
+        if self.pcen is not None:
+            return self.pcen(magnitude[:, :, None])[:, :, 0]  # one time step
         return torch.log1p(magnitude) if self.config.log_compress else magnitude
 
     def transform_matrix(self) -> torch.Tensor:
@@ -171,11 +187,12 @@ class ButterflyFrontEnd(FrontEnd):
 
         Butterfly count: ``butterfly_macs(size, real_input=True, n_outputs=n_bins)``, i.e. 2 real
         MACs per nonzero of the first factor, 4 per nonzero of the others, rows that feed no kept
-        output skipped: about ``8 N log2 N`` (1 MAC = 2 FLOPs).
+        output skipped: about ``8 N log2 N`` (1 MAC = 2 FLOPs). With PCEN, its cost per output.
         """
         config = self.config
         transform = butterfly_macs(config.size, real_input=True, n_outputs=config.n_outputs)
-        return config.n_kept_samples + transform + 2 * config.n_outputs
+        extra = pcen_macs(config.n_outputs, 1) if config.pcen else 0
+        return config.n_kept_samples + transform + 2 * config.n_outputs + extra
 
     def dense_macs_per_example(self) -> int:
         """0: every butterfly factor runs as elementwise products."""

@@ -3,7 +3,10 @@
 With long filters (L = 400 samples = 25 ms) and pooling over the whole frame this is the
 learned STFT slice of Sainath et al. (2015); with short filters (L = 16-40) and a stride of
 L/2 it is a TasNet-style encoder. With ``init = "dft_pairs"`` and ``pair_magnitude`` the bank
-starts as the STFT's windowed cosine/sine pairs and its features are STFT magnitudes. Shapes: ``(batch, frame_length) -> (batch, M * pool_windows)``.
+starts as the STFT's windowed cosine/sine pairs and its features are STFT magnitudes. With
+``pcen`` the pooled features get learnable PCEN (``_pcen.py``: channels are the filters, time
+steps the pool windows) instead of the log. Shapes: ``(batch, frame_length) -> (batch, M *
+pool_windows)``.
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ from .._space import (
 )
 from .._validate import check_int
 from ._base import FrameShape, FrontEnd, gaussian_kernels, register_frontend
+from ._pcen import PCEN, PCENOption, check_pcen, pcen_macs, suggest_pcen
 
 POOLINGS = ("max", "mean", "l2")
 INITS = ("random", "dft", "dft_pairs")
 
 
 @dataclass(frozen=True)
-class ConvConfig:
+class ConvConfig(PCENOption):
     """A bank of learned FIR filters applied by strided convolution."""
 
     kind: ClassVar[str] = "conv"
@@ -46,6 +50,7 @@ class ConvConfig:
     init: Literal["random", "dft", "dft_pairs"] = "random"  # Gaussian, Hann cosines, or cos/sin pairs
     pair_magnitude: bool = False  # combine filters 2j, 2j+1 into one magnitude per position
     log_compress: bool = True  # log(1 + .) on the pooled features
+    pcen: bool = False  # learnable PCEN on the pooled features instead (needs log_compress = false)
 
     def __post_init__(self) -> None:
         check_int("frame_length", self.frame_length, low=8, high=1 << 16)
@@ -59,6 +64,7 @@ class ConvConfig:
             raise ConfigError("init", self.init, f"must be one of {', '.join(INITS)}")
         if self.pair_magnitude and self.n_filters % 2:
             raise ConfigError("n_filters", self.n_filters, "must be even when pair_magnitude is true")
+        check_pcen(self.pcen, log_compress=self.log_compress)
 
     @property
     def n_positions(self) -> int:
@@ -118,6 +124,7 @@ class ConvSpace:
     pool_windows: IntRange = IntRange(1, 4)  # time segments kept (capped at the positions)
     init: tuple[str, ...] = ("random",)  # choices among "random", "dft", "dft_pairs"
     pair_magnitude: tuple[bool, ...] = (False,)  # choices; asked only when not the default (False,)
+    pcen: tuple[bool, ...] = (False,)  # PCEN instead of the log; asked only when both are listed
 
     def __post_init__(self) -> None:
         check_within("n_filters", self.n_filters, 1, 8192)
@@ -127,6 +134,7 @@ class ConvSpace:
         check_within("pool_windows", self.pool_windows, 1, 1024)
         check_choices("init", self.init, INITS)
         check_choices("pair_magnitude", self.pair_magnitude, (True, False))
+        check_choices("pcen", self.pcen, (True, False))
         if True in self.pair_magnitude and self.n_filters.high < 2:
             raise ConfigError(
                 "n_filters.high", self.n_filters.high, "must be >= 2 when pair_magnitude may be true"
@@ -154,15 +162,21 @@ class ConvSpace:
             )
         else:
             n_filters = self.n_filters.suggest(trial, f"{prefix}n_filters")
+        pooling = trial.suggest_categorical(f"{prefix}pooling", list(self.pooling))
+        pool_windows = min(positions, self.pool_windows.suggest(trial, f"{prefix}pool_windows"))
+        init = trial.suggest_categorical(f"{prefix}init", list(self.init))
+        pcen = suggest_pcen(trial, prefix=prefix, choices=self.pcen)
         return ConvConfig(
             frame_length=shape.frame_length,
             n_filters=n_filters,
             filter_length=length,
             stride=stride,
-            pooling=trial.suggest_categorical(f"{prefix}pooling", list(self.pooling)),
-            pool_windows=min(positions, self.pool_windows.suggest(trial, f"{prefix}pool_windows")),
-            init=trial.suggest_categorical(f"{prefix}init", list(self.init)),
+            pooling=pooling,
+            pool_windows=pool_windows,
+            init=init,
             pair_magnitude=paired,
+            log_compress=not pcen,
+            pcen=pcen,
         )
 
 
@@ -181,6 +195,7 @@ class ConvFrontEnd(FrontEnd):
         else:
             weight = gaussian_kernels(config.n_filters, config.filter_length, generator=generator)
         self.weight = nn.Parameter(weight)  # (M, L)
+        self.pcen = PCEN(config.n_channels) if config.pcen else None
 
     def kernel_stride(self) -> int:
         return self.config.stride
@@ -204,7 +219,9 @@ class ConvFrontEnd(FrontEnd):
         elif config.pooling == "mean":
             pooled = segments.abs().mean(-1)
         else:
-            pooled = torch.sqrt(segments.square().mean(-1) + 1e-12)
+            pooled = torch.sqrt(segments.square().mean(-1) + 1e-12)  # (B, C, W)
+        if self.pcen is not None:
+            return self.pcen(pooled).flatten(1)  # (B, C * W)
         features = pooled.flatten(1)  # (B, C * W)
         return torch.log1p(features) if config.log_compress else features
 
@@ -213,12 +230,14 @@ class ConvFrontEnd(FrontEnd):
         return self.weight.detach().cpu()
 
     def macs_per_example(self) -> int:
-        """M·L taps at every position, 2 per pair for pair magnitudes, 1 per response squared for L2."""
+        """M·L taps at every position, 2 per pair for pair magnitudes, 1 per response squared for L2;
+        with PCEN, its cost per pooled feature (``_pcen.py``)."""
         config = self.config
         outputs = config.n_filters * config.n_positions
         pair_macs = outputs if config.pair_magnitude else 0  # a² + b²: 2 per pair per position
         pooled = config.n_channels * config.n_positions
-        return outputs * config.filter_length + pair_macs + (pooled if config.pooling == "l2" else 0)
+        extra = pcen_macs(config.n_channels, config.pool_windows) if config.pcen else 0
+        return outputs * config.filter_length + pair_macs + (pooled if config.pooling == "l2" else 0) + extra
 
     def dense_macs_per_example(self) -> int:
         """The convolution, M·L per position."""

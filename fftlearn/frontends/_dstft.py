@@ -5,6 +5,8 @@ window is a continuous function rescaled inside that support, so the frequency b
 while the window length changes. Shapes: ``(batch, frame_length) -> (batch, n_windows * bins)``.
 
 The transform itself, and how position and length enter differentiably: ``_dstft_transform.py``.
+With ``pcen`` the magnitudes get learnable PCEN (``_pcen.py``; channels are the bins, time steps
+the windows) instead of the log.
 
 Bounds. The learnable values are stored in relative units (length as a fraction of ``n_fft``,
 hop and position as fractions of ``frame_length``) so that one learning rate suits every size:
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 
 from ._base import FrameShape, FrontEnd, check_n_fft, register_frontend
 from ._dstft_transform import MIN_WIN_LENGTH, WINDOWS, dstft, dstft_windows
+from ._pcen import PCEN, PCENOption, channels_last_pcen, check_pcen, pcen_macs, suggest_pcen
 from ._stft import rfft_macs
 
 _BOOL_FIELDS = (
@@ -53,7 +56,7 @@ _BOOL_FIELDS = (
 
 
 @dataclass(frozen=True)
-class DSTFTConfig:
+class DSTFTConfig(PCENOption):
     """STFT magnitudes of one frame with learnable window length, hop and position."""
 
     kind: ClassVar[str] = "dstft"
@@ -70,6 +73,7 @@ class DSTFTConfig:
     time_varying: bool = False  # one length per analysis window instead of one shared
     normalize_window: bool = False  # divide each window by its sum (level independent of length)
     log_compress: bool = True  # log(1 + |.|) on the magnitudes
+    pcen: bool = False  # learnable PCEN on the magnitudes instead (needs log_compress = false)
 
     def __post_init__(self) -> None:
         check_int("frame_length", self.frame_length, low=8, high=1 << 16)
@@ -90,6 +94,7 @@ class DSTFTConfig:
         for name in _BOOL_FIELDS:
             check_bool(name, getattr(self, name))
         check_choice("window", self.window, WINDOWS)
+        check_pcen(self.pcen, log_compress=self.log_compress)
         for field in fields(self):  # an int given for a float field is stored as that float
             if field.type == "float":
                 object.__setattr__(self, field.name, float(getattr(self, field.name)))
@@ -114,6 +119,7 @@ class DSTFTSpace:
     learn_geometry: tuple[bool, ...] = (True,)  # train length, hop and position (else fixed)
     window: tuple[str, ...] = ("hann",)  # choices among hann, hamming, blackman, gaussian
     time_varying: tuple[bool, ...] = (False, True)  # one length per window
+    pcen: tuple[bool, ...] = (False,)  # PCEN instead of the log; asked only when both are listed
 
     def __post_init__(self) -> None:
         check_unique("n_fft", self.n_fft)
@@ -125,6 +131,7 @@ class DSTFTSpace:
         check_choices("learn_geometry", self.learn_geometry, (True, False))
         check_choices("window", self.window, ("hann", "hamming", "blackman", "gaussian"))
         check_choices("time_varying", self.time_varying, (True, False))
+        check_choices("pcen", self.pcen, (True, False))
 
     def check_frame_length(self, frame_length: int) -> None:
         check_n_fft(self.n_fft, frame_length)
@@ -135,6 +142,9 @@ class DSTFTSpace:
         fraction = self.win_length_fraction.suggest(trial, f"{prefix}win_length_fraction")
         learn = trial.suggest_categorical(f"{prefix}learn_geometry", list(self.learn_geometry))
         spacing = shape.frame_length / n_windows
+        window = trial.suggest_categorical(f"{prefix}window", list(self.window))
+        time_varying = trial.suggest_categorical(f"{prefix}time_varying", list(self.time_varying))
+        pcen = suggest_pcen(trial, prefix=prefix, choices=self.pcen)
         return DSTFTConfig(
             frame_length=shape.frame_length,
             n_fft=n_fft,
@@ -145,8 +155,10 @@ class DSTFTSpace:
             learn_win_length=learn,
             learn_hop=learn,
             learn_position=learn,
-            window=trial.suggest_categorical(f"{prefix}window", list(self.window)),
-            time_varying=trial.suggest_categorical(f"{prefix}time_varying", list(self.time_varying)),
+            window=window,
+            time_varying=time_varying,
+            log_compress=not pcen,
+            pcen=pcen,
         )
 
 
@@ -169,12 +181,17 @@ class DSTFTFrontEnd(FrontEnd):
         self._add("raw_hop", torch.tensor(config.hop / config.frame_length), config.learn_hop)
         self._add("raw_position", torch.tensor(config.position / config.frame_length), config.learn_position)
         self.register_buffer("slots", torch.arange(config.n_windows, dtype=torch.float32))  # (W,)
+        self.pcen = PCEN(config.n_fft // 2 + 1) if config.pcen else None
 
     def parameter_groups(self, optimizer: OptimizerConfig) -> list[dict[str, Any]]:
-        """Its only parameters are window geometry, in units of the FFT or frame size: they get
-        ``lr * geometry_lr_scale`` so that they move by samples, not fractions of one."""
-        params = [p for p in self.parameters() if p.requires_grad]
-        return [{"params": params, "lr": optimizer.lr * optimizer.geometry_lr_scale}] if params else []
+        """The window geometry, in units of the FFT or frame size, gets ``lr * geometry_lr_scale``
+        so that it moves by samples, not fractions of one; PCEN's parameters get ``lr``."""
+        geometry = [getattr(self, name) for name in self._bounds]
+        geometry = [p for p in geometry if isinstance(p, nn.Parameter)]
+        groups = [{"params": geometry, "lr": optimizer.lr * optimizer.geometry_lr_scale}] if geometry else []
+        if self.pcen is not None:
+            groups.append({"params": list(self.pcen.parameters()), "lr": optimizer.lr})
+        return groups
 
     def _add(self, name: str, value: torch.Tensor, learn: bool) -> None:
         if learn:
@@ -211,7 +228,10 @@ class DSTFTFrontEnd(FrontEnd):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         magnitude = self.spectrogram(frames).abs()  # (B, W, bins)
-        features = torch.log1p(magnitude) if self.config.log_compress else magnitude
+        if self.pcen is not None:
+            features = channels_last_pcen(self.pcen, magnitude)
+        else:
+            features = torch.log1p(magnitude) if self.config.log_compress else magnitude
         return features.flatten(1)  # (B, W * bins)
 
     @property
@@ -267,11 +287,13 @@ class DSTFTFrontEnd(FrontEnd):
     def macs_per_example(self) -> int:
         """Per window: n_fft window multiplies, the real FFT, 2 MACs per bin for |.|^2.
 
-        The window values themselves are computed once per batch, not per example.
+        The window values themselves are computed once per batch, not per example. With PCEN,
+        its cost per bin and window (``_pcen.py``).
         """
         config = self.config
-        per_window = config.n_fft + rfft_macs(config.n_fft) + 2 * (config.n_fft // 2 + 1)
-        return config.n_windows * per_window
+        bins = config.n_fft // 2 + 1
+        per_window = config.n_fft + rfft_macs(config.n_fft) + 2 * bins
+        return config.n_windows * per_window + (pcen_macs(bins, config.n_windows) if config.pcen else 0)
 
 
 register_frontend(DSTFTFrontEnd)

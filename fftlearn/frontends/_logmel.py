@@ -1,8 +1,10 @@
 """Fixed log-mel front-end: STFT power summed by triangular mel filters, then log.
 
-Not learnable: with the STFT magnitude it is the hand-crafted baseline. Mel scale after
-O'Shaughnessy (HTK): mel = 2595·log10(1 + f / 700). Shapes: ``(batch, frame_length) ->
-(batch, n_windows * n_mels)``.
+Not learnable: with the STFT magnitude it is the hand-crafted baseline, unless ``pcen``
+replaces the log with learnable PCEN of the mel energies (``_pcen.py``; channels are the mel
+bands, time steps the windows; an instance with PCEN says ``learnable`` True, the kind False).
+Mel scale after O'Shaughnessy (HTK): mel = 2595·log10(1 + f / 700). Shapes: ``(batch,
+frame_length) -> (batch, n_windows * n_mels)``.
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ import torch
 from .._errors import ConfigError
 from .._space import (
     TrialLike,
+    check_choices,
     check_fractions,
     check_unique,
 )
 from .._validate import check_float, check_int
 from ._base import FrameShape, FrontEnd, check_n_fft, register_frontend
+from ._pcen import PCEN, PCENOption, channels_last_pcen, check_pcen, pcen_macs, suggest_pcen
 from ._stft import rfft_macs, suggest_fft_and_hop
 
 
 @dataclass(frozen=True)
-class LogMelConfig:
+class LogMelConfig(PCENOption):
     """Log mel-band energies of one frame."""
 
     kind: ClassVar[str] = "logmel"
@@ -37,6 +41,7 @@ class LogMelConfig:
     n_mels: int = 64  # triangular mel bands
     f_min: float = 30.0  # Hz, lower edge of the first band
     f_max: float = 8000.0  # Hz, upper edge of the last band, <= sample_rate / 2
+    pcen: bool = False  # learnable PCEN of the mel energies instead of their log
 
     def __post_init__(self) -> None:
         check_int("frame_length", self.frame_length, low=8, high=1 << 16)
@@ -48,6 +53,7 @@ class LogMelConfig:
         check_float("f_min", self.f_min, low=0.0, high=self.f_max)
         if self.f_min >= self.f_max:
             raise ConfigError("f_min", self.f_min, f"must be < f_max ({self.f_max:g})")
+        check_pcen(self.pcen)
 
     @property
     def n_windows(self) -> int:
@@ -83,11 +89,13 @@ class LogMelSpace:
     n_fft: tuple[int, ...] = (256, 512)  # window / FFT lengths in samples
     hop_fraction: tuple[float, ...] = (0.25,)  # hop = max(1, round(hop_fraction * n_fft))
     n_mels: tuple[int, ...] = (40, 64, 128)  # mel bands
+    pcen: tuple[bool, ...] = (False,)  # PCEN instead of the log; asked only when both are listed
 
     def __post_init__(self) -> None:
         check_unique("n_fft", self.n_fft)
         check_fractions("hop_fraction", self.hop_fraction)
         check_unique("n_mels", self.n_mels)
+        check_choices("pcen", self.pcen, (True, False))
         for index, n_mels in enumerate(self.n_mels):
             if n_mels > min(self.n_fft) // 2 + 1:
                 raise ConfigError(
@@ -110,11 +118,13 @@ class LogMelSpace:
             hop=hop,
             n_mels=trial.suggest_categorical(f"{prefix}n_mels", list(self.n_mels)),
             f_max=shape.sample_rate / 2,
+            pcen=suggest_pcen(trial, prefix=prefix, choices=self.pcen),
         )
 
 
 class LogMelFrontEnd(FrontEnd):
-    """``(B, N) -> (B, windows * n_mels)``: log(1e-6 + mel @ |rfft(window * segment)|^2), fixed."""
+    """``(B, N) -> (B, windows * n_mels)``: log(1e-6 + mel @ |rfft(window * segment)|^2), fixed
+    (or PCEN of the mel energies, learnable)."""
 
     config_class = LogMelConfig
     space_class = LogMelSpace
@@ -132,12 +142,16 @@ class LogMelFrontEnd(FrontEnd):
         )
         self.register_buffer("window", torch.tensor(window, dtype=torch.float32))  # (n_fft,)
         self.register_buffer("mel", torch.tensor(mel, dtype=torch.float32))  # (n_mels, bins)
+        self.pcen = PCEN(config.n_mels) if config.pcen else None
+        self.learnable = config.pcen  # this instance trains its PCEN; the kind stays a fixed baseline
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         config = self.config
         segments = frames.unfold(-1, config.n_fft, config.hop)  # (B, W, n_fft)
         power = torch.fft.rfft(segments * self.window, dim=-1).abs().square()  # (B, W, bins)
         bands = power @ self.mel.T  # (B, W, n_mels)
+        if self.pcen is not None:
+            return channels_last_pcen(self.pcen, bands).flatten(1)  # (B, W * n_mels)
         return torch.log(bands + 1e-6).flatten(1)  # (B, W * n_mels)
 
     def kernels(self) -> torch.Tensor:
@@ -153,11 +167,14 @@ class LogMelFrontEnd(FrontEnd):
         """Per window: window multiplies, the real FFT, |.|^2, then the dense mel product.
 
         The forward multiplies the full ``(n_mels, bins)`` matrix (zeros included), so that is
-        what is counted: ``n_mels * bins`` MACs per window, not the matrix's nonzeros.
+        what is counted: ``n_mels * bins`` MACs per window, not the matrix's nonzeros. With PCEN,
+        its cost per band and window (``_pcen.py``).
         """
         config = self.config
         bins = config.n_fft // 2 + 1
-        return config.n_windows * (config.n_fft + rfft_macs(config.n_fft) + 2 * bins + config.n_mels * bins)
+        extra = pcen_macs(config.n_mels, config.n_windows) if config.pcen else 0
+        per_window = config.n_fft + rfft_macs(config.n_fft) + 2 * bins + config.n_mels * bins
+        return config.n_windows * per_window + extra
 
     def dense_macs_per_example(self) -> int:
         """The mel matrix as it runs, dense: n_mels·bins per window (more than its nonzeros)."""

@@ -2,7 +2,9 @@
 
 Each output is the inner product of the whole frame with one learned kernel (arXiv 2308.10388:
 640-sample / 40 ms frames at 16 kHz, up to 2048 kernels); the DFT is the special case where the
-kernels are sampled sines and cosines. Shapes: ``(batch, frame_length) -> (batch, features)``.
+kernels are sampled sines and cosines. With ``pcen`` the features get learnable PCEN
+(``_pcen.py``: channels are the features, one time step, so its smoother is the feature itself)
+instead of the log. Shapes: ``(batch, frame_length) -> (batch, features)``.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from .._space import (
 )
 from .._validate import check_int
 from ._base import FrameShape, FrontEnd, gaussian_kernels, register_frontend
+from ._pcen import PCEN, PCENOption, check_pcen, pcen_macs, suggest_pcen
 
 MAX_KERNELS = 8192
 
 
 @dataclass(frozen=True)
-class MultiplicativeConfig:
+class MultiplicativeConfig(PCENOption):
     """A bank of learned kernels as long as the frame."""
 
     kind: ClassVar[str] = "multiplicative"
@@ -37,12 +40,14 @@ class MultiplicativeConfig:
     init: Literal["random", "dft"] = "random"  # Gaussian, or the DFT's cosines and sines
     pair_magnitude: bool = False  # combine kernels 2j, 2j+1 into one magnitude (K/2 features)
     log_compress: bool = True  # log(1 + |.|) on the features
+    pcen: bool = False  # learnable PCEN on the features instead (needs log_compress = false)
 
     def __post_init__(self) -> None:
         check_int("frame_length", self.frame_length, low=8, high=1 << 16)
         check_int("n_kernels", self.n_kernels, low=1, high=MAX_KERNELS)
         if self.pair_magnitude and self.n_kernels % 2:
             raise ConfigError("n_kernels", self.n_kernels, "must be even when pair_magnitude is true")
+        check_pcen(self.pcen, log_compress=self.log_compress)
 
     @property
     def n_features(self) -> int:
@@ -70,14 +75,16 @@ class MultiplicativeSpace:
 
     n_kernels: IntRange = IntRange(8, 4096, log=True)  # K, log scale (even K when paired)
     init: tuple[str, ...] = ("random",)  # choices among "random", "dft"
-    log_compress: tuple[bool, ...] = (True,)  # choices of log(1 + |.|)
+    log_compress: tuple[bool, ...] = (True,)  # choices of log(1 + |.|), asked only without PCEN
     pair_magnitude: tuple[bool, ...] = (False,)  # choices of magnitudes from kernel pairs
+    pcen: tuple[bool, ...] = (False,)  # PCEN instead of the log; asked only when both are listed
 
     def __post_init__(self) -> None:
         check_within("n_kernels", self.n_kernels, 1, MAX_KERNELS)
         check_choices("init", self.init, ("random", "dft"))
         check_choices("log_compress", self.log_compress, (True, False))
         check_choices("pair_magnitude", self.pair_magnitude, (True, False))
+        check_choices("pcen", self.pcen, (True, False))
         if True in self.pair_magnitude and self.n_kernels.high < 2:
             raise ConfigError(
                 "n_kernels.high", self.n_kernels.high, "must be >= 2 when pair_magnitude may be true"
@@ -92,12 +99,18 @@ class MultiplicativeSpace:
             n_kernels = 2 * pairs.suggest(trial, f"{prefix}n_pairs")
         else:
             n_kernels = self.n_kernels.suggest(trial, f"{prefix}n_kernels")
+        init = trial.suggest_categorical(f"{prefix}init", list(self.init))
+        pcen = suggest_pcen(trial, prefix=prefix, choices=self.pcen)
+        log_compress = not pcen and trial.suggest_categorical(
+            f"{prefix}log_compress", list(self.log_compress)
+        )
         return MultiplicativeConfig(
             frame_length=shape.frame_length,
             n_kernels=n_kernels,
-            init=trial.suggest_categorical(f"{prefix}init", list(self.init)),
+            init=init,
             pair_magnitude=paired,
-            log_compress=trial.suggest_categorical(f"{prefix}log_compress", list(self.log_compress)),
+            log_compress=log_compress,
+            pcen=pcen,
         )
 
 
@@ -114,6 +127,7 @@ class MultiplicativeFrontEnd(FrontEnd):
         else:
             weight = gaussian_kernels(config.n_kernels, config.frame_length, generator=generator)
         self.weight = nn.Parameter(weight)  # (K, N)
+        self.pcen = PCEN(config.n_features) if config.pcen else None
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         responses = frames @ self.weight.T  # (B, K)
@@ -122,6 +136,8 @@ class MultiplicativeFrontEnd(FrontEnd):
             features = torch.sqrt(pairs.square().sum(-1) + 1e-12)  # (B, K/2)
         else:
             features = responses.abs()  # (B, K)
+        if self.pcen is not None:
+            return self.pcen(features[:, :, None])[:, :, 0]  # one time step
         return torch.log1p(features) if self.config.log_compress else features
 
     def kernels(self) -> torch.Tensor:
@@ -129,10 +145,12 @@ class MultiplicativeFrontEnd(FrontEnd):
         return self.weight.detach().cpu()
 
     def macs_per_example(self) -> int:
-        """K·N for the kernel products, plus 2 per pair for the squared magnitude."""
+        """K·N for the kernel products, plus 2 per pair for the squared magnitude; with PCEN, its
+        cost per feature (``_pcen.py``)."""
         config = self.config
         pair_macs = config.n_kernels if config.pair_magnitude else 0
-        return config.n_kernels * config.frame_length + pair_macs
+        extra = pcen_macs(config.n_features, 1) if config.pcen else 0
+        return config.n_kernels * config.frame_length + pair_macs + extra
 
     def dense_macs_per_example(self) -> int:
         """The kernel products, K·N."""

@@ -2,7 +2,10 @@
 
 The frame is cut into windows of ``n_fft`` samples every ``hop`` samples (no padding), each is
 windowed and transformed with a real FFT, and the log-magnitudes of all windows are
-concatenated. Nothing here learns. Shapes: ``(batch, frame_length) -> (batch, features)``.
+concatenated. Nothing here learns, unless ``pcen`` replaces the log with learnable PCEN
+(``_pcen.py``; its channels are the bins, its time steps the windows): the kind stays a fixed
+baseline (``STFTFrontEnd.learnable`` is False), an instance with PCEN says ``learnable`` True.
+Shapes: ``(batch, frame_length) -> (batch, features)``.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ from .._space import (
 )
 from .._validate import check_int
 from ._base import FrameShape, FrontEnd, check_n_fft, register_frontend
+from ._pcen import PCEN, PCENOption, channels_last_pcen, check_pcen, pcen_macs, suggest_pcen
 
 WINDOWS = ("hann", "hamming", "blackman", "boxcar")
 
 
 @dataclass(frozen=True)
-class STFTConfig:
+class STFTConfig(PCENOption):
     """Short-time Fourier transform magnitudes of one frame."""
 
     kind: ClassVar[str] = "stft"
@@ -38,6 +42,7 @@ class STFTConfig:
     hop: int = 128  # samples between window starts
     window: Literal["hann", "hamming", "blackman", "boxcar"] = "hann"  # scipy.signal window
     log_compress: bool = True  # log(1 + |.|) on the magnitudes
+    pcen: bool = False  # learnable PCEN on the magnitudes instead (needs log_compress = false)
 
     def __post_init__(self) -> None:
         check_int("frame_length", self.frame_length, low=8, high=1 << 16)
@@ -45,6 +50,7 @@ class STFTConfig:
         check_int("hop", self.hop, low=1, high=self.frame_length)
         if self.window not in WINDOWS:
             raise ConfigError("window", self.window, f"must be one of {', '.join(WINDOWS)}")
+        check_pcen(self.pcen, log_compress=self.log_compress)
 
     @property
     def n_windows(self) -> int:
@@ -85,6 +91,7 @@ class STFTSpace:
     n_fft: tuple[int, ...] = (128, 256, 512)  # window / FFT lengths in samples
     hop_fraction: tuple[float, ...] = (0.5,)  # hop = max(1, round(hop_fraction * n_fft))
     window: tuple[str, ...] = ("hann",)  # scipy.signal window names
+    pcen: tuple[bool, ...] = (False,)  # PCEN instead of the log; asked only when both are listed
 
     def __post_init__(self) -> None:
         check_unique("n_fft", self.n_fft)
@@ -93,6 +100,7 @@ class STFTSpace:
                 raise ConfigError(f"n_fft[{index}]", n_fft, "must be >= 2")
         check_fractions("hop_fraction", self.hop_fraction)
         check_choices("window", self.window, WINDOWS)
+        check_choices("pcen", self.pcen, (True, False))
 
     def check_frame_length(self, frame_length: int) -> None:
         check_n_fft(self.n_fft, frame_length)
@@ -102,11 +110,20 @@ class STFTSpace:
             trial, prefix=prefix, n_fft=self.n_fft, hop_fraction=self.hop_fraction
         )
         window = trial.suggest_categorical(f"{prefix}window", list(self.window))
-        return STFTConfig(frame_length=shape.frame_length, n_fft=n_fft, hop=hop, window=window)
+        pcen = suggest_pcen(trial, prefix=prefix, choices=self.pcen)
+        return STFTConfig(
+            frame_length=shape.frame_length,
+            n_fft=n_fft,
+            hop=hop,
+            window=window,
+            log_compress=not pcen,
+            pcen=pcen,
+        )
 
 
 class STFTFrontEnd(FrontEnd):
-    """``(B, N) -> (B, windows * bins)``: log(1 + |rfft(window * segment)|), fixed."""
+    """``(B, N) -> (B, windows * bins)``: log(1 + |rfft(window * segment)|), fixed (or PCEN of
+    the magnitudes, learnable)."""
 
     config_class = STFTConfig
     space_class = STFTSpace
@@ -116,13 +133,18 @@ class STFTFrontEnd(FrontEnd):
         super().__init__(config)
         window = scipy.signal.get_window(config.window, config.n_fft, fftbins=True)
         self.register_buffer("window", torch.tensor(window, dtype=torch.float32))  # (n_fft,)
+        self.pcen = PCEN(config.n_bins) if config.pcen else None
+        self.learnable = config.pcen  # this instance trains its PCEN; the kind stays a fixed baseline
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         config = self.config
         segments = frames.unfold(-1, config.n_fft, config.hop)  # (B, W, n_fft)
         spectrum = torch.fft.rfft(segments * self.window, dim=-1)  # (B, W, bins)
         magnitude = spectrum.abs()
-        features = torch.log1p(magnitude) if config.log_compress else magnitude
+        if self.pcen is not None:
+            features = channels_last_pcen(self.pcen, magnitude)
+        else:
+            features = torch.log1p(magnitude) if config.log_compress else magnitude
         return features.flatten(1)  # (B, W * bins)
 
     def kernels(self) -> torch.Tensor:
@@ -136,10 +158,12 @@ class STFTFrontEnd(FrontEnd):
         return torch.tensor(rows.reshape(-1, config.n_fft), dtype=torch.float32)
 
     def macs_per_example(self) -> int:
-        """Per window: n_fft window multiplies, the real FFT, 2 MACs per bin for |.|^2."""
+        """Per window: n_fft window multiplies, the real FFT, 2 MACs per bin for |.|^2; with
+        PCEN, its cost per bin and window (``_pcen.py``)."""
         config = self.config
         per_window = config.n_fft + rfft_macs(config.n_fft) + 2 * config.n_bins
-        return config.n_windows * per_window
+        extra = pcen_macs(config.n_bins, config.n_windows) if config.pcen else 0
+        return config.n_windows * per_window + extra
 
     def dense_macs_per_example(self) -> int:
         """0: the FFT and the elementwise work are all it runs."""
