@@ -66,6 +66,11 @@ class FrontEnd(nn.Module, abc.ABC):
     def macs_per_example(self) -> int:
         """Multiply-accumulates for one frame (1 MAC = 2 FLOPs), counting what really runs."""
 
+    def expected_macs_per_example(self, frames: torch.Tensor) -> float:
+        """Mean MACs per frame over ``frames`` ``(B, N)``: what a content-adaptive kind costs
+        under its routing of those frames; ``macs_per_example()`` (the default) for the rest."""
+        return float(self.macs_per_example())
+
     def dense_macs_per_example(self) -> int | None:
         """MACs per frame of the dense matrix products and convolutions ``forward`` runs in eval
         mode: what ``torch.utils.flop_counter`` counts (its FLOPs / 2; it counts FFTs and

@@ -151,8 +151,10 @@ def test_trials_record_what_they_learned(tmp_path: Path) -> None:
             share = attrs["expert_share"]
             assert len(share) == n_experts and sum(share) == pytest.approx(1.0)
             assert 1.0 / n_experts - 1e-9 <= attrs["routing_purity"] <= 1.0
+            assert 0.0 <= attrs["routing_mi_bits"] <= 3.0 + 1e-9  # at most H(class), 8 pitch classes
             assert len(attrs["frame_bounds"]) == n_experts
             assert (artifacts / attrs["artifact.router_usage"]).read_bytes()[:4] == b"\x89PNG"
+        assert attrs["macs_expected"] == attrs["metrics"]["macs"] <= attrs["macs_worst_case"]
 
 
 def test_timbre_and_music_speech_tasks_on_rendered_audio(tmp_path: Path, monkeypatch) -> None:

@@ -7,7 +7,9 @@
   expert; ``condition`` is null, not Infinity, when A = 0 so that the attribute is plain JSON),
   with a picture of the eigenvalues of WᵀW for conv banks;
 - for experts: the share of test inputs each expert takes and router usage per class, with
-  routing purity (share of each class on its majority expert) and a heat-map picture.
+  routing purity (share of each class on its majority expert), the mutual information between
+  class and chosen expert in bits (purity alone is 1.0 for a router that sends everything to
+  one expert; the information is 0 then) and a heat-map picture.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from fftlearn.analysis import (
 from fftlearn.data import LabelledFrames
 from fftlearn.frontends import FrontEnd
 
+from ._evaluate import device_batches
+
 MAX_SCORED = 256  # kernels scored for harmonicity per trial (evenly picked)
-ROUTING_BATCH = 1024  # test frames routed per forward pass
 
 
 def _bounds(bank: FrontEnd) -> tuple[dict[str, object], FrameBounds]:
@@ -74,13 +77,10 @@ def analyze(
         )
     model.to(device).eval()
     with torch.no_grad():
-        first = frontend.routing(torch.from_numpy(test_data.frames[:ROUTING_BATCH]).to(device))
+        batches = device_batches(test_data.frames, device=device)
+        first = frontend.routing(next(batches))
         if first is not None:  # a content-adaptive kind: route the rest of the test set too
-            rest = [
-                frontend.routing(torch.from_numpy(test_data.frames[i : i + ROUTING_BATCH]).to(device))
-                for i in range(ROUTING_BATCH, len(test_data.labels), ROUTING_BATCH)
-            ]
-            chosen = torch.cat([first, *rest]).cpu().numpy()
+            chosen = torch.cat([first, *(frontend.routing(batch) for batch in batches)]).cpu().numpy()
             _routing_analysis(
                 chosen, frontend, test_data, folder=folder, title=title, into=(attributes, pictures)
             )
@@ -133,9 +133,20 @@ def _routing_analysis(
     usage = router_usage(chosen, test_data.labels, n_experts=n_sets, n_classes=test_data.n_classes)
     attributes["expert_share"] = [float(x) for x in usage.load]
     attributes["routing_purity"] = float(usage.purity)
+    information = mutual_information_bits(usage.counts)
+    attributes["routing_mi_bits"] = information
     pictures["router_usage"] = plot_router_usage(
         usage,
         folder / "router-usage.png",
-        title=f"{title} router usage per class",
+        title=f"{title} router usage per class\nI(class; expert) = {information:.2f} bits",
         class_names=test_data.class_names if test_data.n_classes <= 24 else None,
     )
+
+
+def mutual_information_bits(counts: np.ndarray) -> float:
+    """``I(class; expert)`` in bits from a ``(C, E)`` table of counts (examples of class c routed
+    to expert e): 0 when the routing ignores the class, ``H(class)`` when it tells the class."""
+    joint = counts / counts.sum()  # (C, E)
+    independent = joint.sum(1, keepdims=True) * joint.sum(0, keepdims=True)  # (C, E)
+    seen = joint > 0
+    return float((joint[seen] * np.log2(joint[seen] / independent[seen])).sum())

@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from fftlearn import (
@@ -17,7 +19,6 @@ from fftlearn import (
     TaskConfig,
     TrainConfig,
     build,
-    count_macs,
     evaluate_classifier,
     make_task_data,
     train_classifier,
@@ -27,6 +28,8 @@ from fftlearn.training import EvalResult, TrainResult
 from searchspace import TrialLike, suggest_candidate
 
 from ._experiment import FrontEndExperiment
+
+BATCH = 1024  # test frames moved to the device at a time (routing, expected MACs)
 
 
 @dataclass(frozen=True)
@@ -57,16 +60,37 @@ def task_data(task: TaskConfig, data_seed: int) -> tuple[LabelledFrames, Labelle
     return make_task_data(task, seed=data_seed)
 
 
+def device_batches(frames: np.ndarray, *, device: torch.device) -> Iterator[torch.Tensor]:
+    """``frames`` ``(n, N)`` on ``device``, ``BATCH`` at a time (never the whole set at once)."""
+    for first in range(0, len(frames), BATCH):
+        yield torch.from_numpy(frames[first : first + BATCH]).to(device)
+
+
+def expected_macs(model: FrontEndClassifier, frames: np.ndarray, *, device: torch.device) -> float:
+    """MACs per example averaged over ``frames`` ``(n, N)``: the front-end's expected MACs under
+    its routing of them (``FrontEnd.expected_macs_per_example``; its fixed count for a kind that
+    does not route) plus the head's. Equals ``count_macs(model)`` exactly when every frame
+    costs the same (integer counts below 2**53 add up exactly in float64)."""
+    model.to(device).eval()
+    with torch.no_grad():
+        total = sum(
+            model.frontend.expected_macs_per_example(batch) * len(batch)
+            for batch in device_batches(frames, device=device)
+        )
+    return total / len(frames) + model.head.macs_per_example()
+
+
 def measure(
     model: FrontEndClassifier, test_data: LabelledFrames, *, device: torch.device
 ) -> tuple[EvalResult, dict[str, float]]:
-    """Held-out accuracy and loss (and raw pitch and raw chroma accuracy for pitch classes), MACs and
-    parameters per example, inference latency."""
+    """Held-out accuracy and loss (and raw pitch and raw chroma accuracy for pitch classes), MACs
+    per example (expected under the routing of the test frames for a content-adaptive kind: the
+    router plus each expert's MACs weighted by its share), parameters, inference latency."""
     result = evaluate_classifier(model, test_data, device=device)
     metrics = {
         "accuracy": result.accuracy,
         "loss": result.loss,
-        "macs": float(count_macs(model)),
+        "macs": expected_macs(model, test_data.frames, device=device),
         "params": float(model.n_parameters()),
         "latency_us": 1e6 * result.seconds / len(test_data.labels),
     }

@@ -11,7 +11,7 @@ from pathlib import Path
 import optuna
 import torch
 
-from fftlearn import NonFiniteLossError, config_to_json, save_checkpoint
+from fftlearn import NonFiniteLossError, config_to_json, count_macs, save_checkpoint
 
 from .._trial import package_versions, seed_trial_number, trial_seed, upload
 from ._analysis import analyze
@@ -58,6 +58,9 @@ class FrontEndObjective:
             trial.set_user_attr("fail_reason", str(error))
             raise
         trial.set_user_attr("metrics", evaluation.metrics)
+        # the objective's MACs are expected under the routing; the worst case is one frame's most
+        trial.set_user_attr("macs_expected", evaluation.metrics["macs"])
+        trial.set_user_attr("macs_worst_case", float(count_macs(evaluation.model)))
         trial.set_user_attr("stopped_by_time", bool(evaluation.train and evaluation.train.stopped_by_time))
         if evaluation.train is not None:  # reproduce retrains exactly these steps, whatever the clock
             trial.set_user_attr(TRAIN_STEPS_ATTR, evaluation.train.steps)
