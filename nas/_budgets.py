@@ -28,30 +28,30 @@ DEFAULT_BUDGETS = (10_000, 30_000, 100_000, 300_000, 1_000_000)  # MACs per fram
 
 @dataclass(frozen=True)
 class Point:
-    """One complete trial: its front-end kind, MACs per frame and score."""
+    """One complete trial: its front-end kind, MACs per frame and score; ``number`` names the
+    trial (``"12"``, or ``"study:12"`` when several studies are pooled)."""
 
-    number: int
+    number: str
     kind: str
     macs: float
     score: float
 
 
-def study_points(study: optuna.Study, *, metric: str) -> list[Point]:
+def study_points(study: optuna.Study, *, metric: str, prefix: str = "") -> list[Point]:
     """Every complete trial that recorded ``metric`` and ``macs`` (user attribute ``metrics``)."""
     points = []
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
         metrics = trial.user_attrs.get("metrics", {})
         if metric in metrics and "macs" in metrics and "frontend" in trial.params:
-            points.append(
-                Point(trial.number, str(trial.params["frontend"]), metrics["macs"], metrics[metric])
-            )
+            name, kind = f"{prefix}{trial.number}", str(trial.params["frontend"])
+            points.append(Point(name, kind, metrics["macs"], metrics[metric]))
     return points
 
 
 def best_within(points: list[Point], budget: float) -> Point | None:
     """The highest-scoring point costing at most ``budget`` MACs (the cheaper one on a tie)."""
     inside = [p for p in points if p.macs <= budget and math.isfinite(p.score)]
-    return max(inside, key=lambda p: (p.score, -p.macs, -p.number), default=None)
+    return max(inside, key=lambda p: (p.score, -p.macs), default=None)
 
 
 def pareto_front(points: list[Point]) -> list[Point]:
@@ -179,7 +179,11 @@ def parse_budgets(text: str) -> tuple[float, ...]:
 
 
 def add_budgets_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--study", help="study name (optional when the storage holds one)")
+    parser.add_argument(
+        "--study",
+        action="append",
+        help="study name (optional when the storage holds one); repeat it to pool several studies",
+    )
     parser.add_argument("--metric", help="the score (default: the study's first objective besides macs)")
     parser.add_argument(
         "--budgets",
@@ -238,14 +242,20 @@ def plot_fronts(
         plt.close(figure)
 
 
-def run_budgets(study: optuna.Study, args: argparse.Namespace) -> str:
-    """What ``fftnas budgets`` prints for ``study`` (and the PNG it writes)."""
-    metric = budget_metric(study, args.metric)
+def run_budgets(studies: list[optuna.Study], args: argparse.Namespace) -> str:
+    """What ``fftnas budgets`` prints for ``studies`` (their trials pooled; the PNG it writes)."""
+    metric = budget_metric(studies[0], args.metric)
     budgets = parse_budgets(args.budgets)
     anchors = read_anchors(args.anchors, metric=metric) if args.anchors else []
-    points = study_points(study, metric=metric)
+    points = [
+        point
+        for study in studies
+        for point in study_points(
+            study, metric=metric, prefix=f"{study.study_name}:" if len(studies) > 1 else ""
+        )
+    ]
     if not points:
-        raise ConfigError("--metric", metric, "is recorded by no complete trial of this study")
+        raise ConfigError("--metric", metric, "is recorded by no complete trial of these studies")
     if args.png:
         plot_fronts(points, budgets, metric=metric, anchors=anchors, path=args.png)
     return format_budgets(

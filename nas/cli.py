@@ -155,8 +155,8 @@ def cmd_pareto(args: argparse.Namespace) -> int:
 
 
 def cmd_budgets(args: argparse.Namespace) -> int:
-    location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
-    print(run_budgets(load_study(open_storage(location, create=False), args.study), args))
+    storage = open_storage(resolve_storage(args.storage, artifact_dir=args.artifact_dir), create=False)
+    print(run_budgets([load_study(storage, name) for name in args.study or [None]], args))
     return 0
 
 

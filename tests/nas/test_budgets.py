@@ -26,9 +26,9 @@ TRIALS = [
 ]
 
 
-def hand_made_study(storage: str) -> optuna.Study:
+def hand_made_study(storage: str, name: str = "hand") -> optuna.Study:
     study = optuna.create_study(
-        study_name="hand", storage=storage, directions=["maximize", "minimize"], load_if_exists=False
+        study_name=name, storage=storage, directions=["maximize", "minimize"], load_if_exists=False
     )
     study.set_metric_names(["raw_pitch_accuracy", "macs"])
     for kind, macs, rpa in TRIALS:
@@ -48,7 +48,7 @@ def hand_made_study(storage: str) -> optuna.Study:
 
 
 def test_best_per_kind_and_budget_and_the_margin() -> None:
-    points = [Point(i, kind, float(macs), rpa) for i, (kind, macs, rpa) in enumerate(TRIALS)]
+    points = [Point(str(i), kind, float(macs), rpa) for i, (kind, macs, rpa) in enumerate(TRIALS)]
     budgets = (10_000.0, 30_000.0, 100_000.0, 300_000.0, 1_000_000.0)
     rows = {row["row"]: row for row in budget_rows(points, budgets)}
     assert rows["stft"]["best"] == [0.60, 0.70, 0.70, 0.70, 0.70] and rows["stft"]["learned"] is False
@@ -56,18 +56,18 @@ def test_best_per_kind_and_budget_and_the_margin() -> None:
     assert rows["multiplicative"]["best"] == [0.55, 0.78, 0.78, 0.90, 0.90]
     assert rows["conv"]["best"] == [None] * 5 and rows["conv"]["learned"] is True
     assert rows["best fixed"]["best"] == [0.60, 0.70, 0.72, 0.72, 0.72]
-    assert rows["best learned"]["trials"] == [3, 4, 4, 5, 5]
+    assert rows["best learned"]["trials"] == ["3", "4", "4", "5", "5"]
     assert rows["learned - fixed (points)"]["best"] == pytest.approx([-5.0, 8.0, 6.0, 18.0, 18.0])
     assert best_within(points, 1_000.0) is None
-    assert [p.number for p in pareto_front(points)] == [0, 1, 4, 5, 6]
+    assert [p.number for p in pareto_front(points)] == ["0", "1", "4", "5", "6"]
 
 
 def test_pareto_front_keeps_only_undominated_points() -> None:
     points = [
-        Point(i, "k", float(m), s)
+        Point(str(i), "k", float(m), s)
         for i, (m, s) in enumerate([(1, 0.5), (2, 0.4), (3, 0.7), (3, 0.6), (5, 0.7)])
     ]
-    assert [p.number for p in pareto_front(points)] == [0, 2]
+    assert [p.number for p in pareto_front(points)] == ["0", "2"]
 
 
 def test_cli_table_json_png_and_anchors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -85,6 +85,17 @@ def test_cli_table_json_png_and_anchors(tmp_path: Path, capsys: pytest.CaptureFi
     data = json.loads(capsys.readouterr().out)
     assert data["metric"] == "raw_pitch_accuracy" and data["budgets_macs"] == [30000.0]
     assert data["rows"][-1]["best"] == pytest.approx([8.0])
+
+
+def test_several_studies_are_pooled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    storage = f"sqlite:///{tmp_path / 'two.db'}"
+    hand_made_study(storage, "a")
+    hand_made_study(storage, "b")
+    assert main(["budgets", "--storage", storage, "--study", "a", "--study", "b", "--format", "json"]) == 0
+    rows = {row["row"]: row for row in json.loads(capsys.readouterr().out)["rows"]}
+    assert rows["multiplicative"]["trials"] == ["a:3", "a:4", "a:4", "a:5", "a:5"]  # the first of equals
+    assert main(["budgets", "--storage", storage]) == 2  # two studies: name them
+    assert "--study" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
