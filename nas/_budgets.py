@@ -3,7 +3,9 @@
 The table researchers ask for when they compare front-ends: for budgets of about 10 k, 30 k,
 100 k, 300 k and 1 M MACs per frame, the best held-out score of each kind among a study's
 complete trials that cost at most that much, fixed and learned kinds side by side, and the
-margin of the best learned kind over the best fixed one in points (hundredths). Reference
+margin of the best learned kind over the best fixed one in points (hundredths). A kind's trials
+with learnable PCEN are a row of their own (``logmel+pcen``: the transform fixed, only the
+compression learned; it counts as fixed). Reference
 trackers measured elsewhere (``benchmarks/pitch_anchors.py --json``) can be listed beside them.
 A PNG shows each kind's Pareto front (score against MACs, log scale) with the budget lines.
 """
@@ -24,6 +26,7 @@ from fftlearn.frontends import FRONTENDS
 from ._report import format_table, metric_names
 
 DEFAULT_BUDGETS = (10_000, 30_000, 100_000, 300_000, 1_000_000)  # MACs per frame
+PCEN_SUFFIX = "+pcen"  # a kind's trials with learnable PCEN are listed apart
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ def study_points(study: optuna.Study, *, metric: str, prefix: str = "") -> list[
         metrics = trial.user_attrs.get("metrics", {})
         if metric in metrics and "macs" in metrics and "frontend" in trial.params:
             name, kind = f"{prefix}{trial.number}", str(trial.params["frontend"])
+            kind += PCEN_SUFFIX if trial.params.get(f"{kind}.pcen") is True else ""
             points.append(Point(name, kind, metrics["macs"], metrics[metric]))
     return points
 
@@ -64,9 +68,10 @@ def pareto_front(points: list[Point]) -> list[Point]:
 
 
 def is_learned(kind: str) -> bool:
-    """Whether a kind learns its transform (a registered kind's ``learnable``); unknown kinds
-    (a plugin no longer installed) count as learned."""
-    frontend = FRONTENDS.find(kind)
+    """Whether a kind learns its transform (a registered kind's ``learnable``; a fixed transform
+    with learnable PCEN, ``"stft+pcen"``, counts as fixed); unknown kinds (a plugin no longer
+    installed) count as learned."""
+    frontend = FRONTENDS.find(kind.removesuffix(PCEN_SUFFIX))
     return True if frontend is None else bool(frontend.learnable)
 
 
@@ -133,6 +138,7 @@ def format_budgets(
             for i, v in enumerate(row["best"])  # type: ignore[arg-type]
         ]
         learns = "" if row["learned"] is None else ("yes" if row["learned"] else "no")
+        learns = "PCEN" if learns == "no" and str(row["row"]).endswith(PCEN_SUFFIX) else learns
         lines.append([str(row["row"]), learns, *cells])
     for anchor in anchors:
         macs = anchor.get("macs")

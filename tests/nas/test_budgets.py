@@ -8,7 +8,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from nas._budgets import Point, best_within, budget_rows, pareto_front
+from nas._budgets import Point, best_within, budget_rows, pareto_front, study_points
 from nas.cli import main
 from tests.helpers import SmallStudy
 
@@ -133,3 +133,22 @@ def test_a_real_study(small_study: SmallStudy, capsys: pytest.CaptureFixture[str
     )
     overall = [r for r in data["rows"] if r["row"] in ("best fixed", "best learned")]
     assert max(v for r in overall for v in [r["best"][-1]] if v is not None) == best
+
+
+def test_trials_with_pcen_are_a_fixed_row_of_their_own() -> None:
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    choice = optuna.distributions.CategoricalDistribution
+    for pcen, rpa in ((False, 0.6), (True, 0.9)):
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"frontend": "logmel", "logmel.pcen": pcen},
+                distributions={"frontend": choice(["logmel"]), "logmel.pcen": choice([False, True])},
+                values=[rpa, 5e4],
+                user_attrs={"metrics": {"raw_pitch_accuracy": rpa, "macs": 5e4}},
+            )
+        )
+    points = study_points(study, metric="raw_pitch_accuracy")
+    assert [(p.kind, p.score) for p in points] == [("logmel", 0.6), ("logmel+pcen", 0.9)]
+    rows = {row["row"]: row for row in budget_rows(points, (1e5,))}
+    assert rows["logmel+pcen"]["learned"] is False and rows["best fixed"]["best"] == [0.9]
+    assert rows["best learned"]["best"] == [None]
