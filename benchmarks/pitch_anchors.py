@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _anchors import (
     ANCHOR_NAMES,
-    Anchor,
     Outcome,
     baseline_model,
     centre_cut,
@@ -169,7 +168,7 @@ def accuracy_cell(f0_hz: np.ndarray, true_f0_hz: np.ndarray) -> str:
 
 def tables(outcomes: list[Outcome], frames: list[ConditionFrames], chosen: list[Condition]) -> str:
     """The cost table, the accuracy table (RPA / RCA per condition) and the conditions table."""
-    per_frame = {o.anchor.name: o.seconds / o.frames for o in outcomes}
+    per_frame = {o.anchor.name: o.seconds / o.frames for o in outcomes}  # fftnas's model comes first
     cost = [
         [
             o.anchor.name,
@@ -177,7 +176,7 @@ def tables(outcomes: list[Outcome], frames: list[ConditionFrames], chosen: list[
             "-" if o.anchor.macs is None else f"{o.anchor.macs / 1e6:,.3f} M",
             o.anchor.counted,
             f"{1000 * per_frame[o.anchor.name]:.3f}",
-            f"{per_frame[o.anchor.name] / per_frame['fftnas']:.1f}",
+            f"{per_frame[o.anchor.name] / per_frame[outcomes[0].anchor.name]:.1f}",
         ]
         for o in outcomes
     ]
@@ -265,7 +264,7 @@ def resolve(
     return experiment, seed, trial, [c for c in chosen if not args.conditions or c.name in args.conditions]
 
 
-def notes(args: argparse.Namespace, experiment: Any, seed: int, anchors: list[Anchor], load: float) -> str:
+def notes(args: argparse.Namespace, experiment: Any, seed: int, outcomes: list[Outcome], load: float) -> str:
     """What the tables measured, how each method ran, and the machine's load."""
     task, where = experiment.task, f"`{args.experiment}`" if args.experiment else "of the study"
     lines = [
@@ -277,11 +276,12 @@ def notes(args: argparse.Namespace, experiment: Any, seed: int, anchors: list[An
             "fftnas's frame sits at the centre, the audio around it has the same gain and noise of the "
             "same type and level; zeros, plus that noise, beyond the rendered note)."
         ),
-        *(f"- {a.name}: {a.settings}." for a in anchors),
+        *(f"- {o.anchor.name}: {o.anchor.settings}; timed passes: {o.passes}." for o in outcomes),
         (
             "RPA / RCA: fftlearn's raw pitch and raw chroma accuracy (mir_eval's definitions) of the "
-            "centre frame's estimate against its continuous f0. Seconds: the prediction calls only "
-            "(normalisation, CQT and decoding included, rendering not), batches of "
+            "centre frame's estimate against its continuous f0. Seconds: the median of passes over "
+            "all conditions' frames, repeated while under 2 s in all (at least one); prediction calls "
+            "only (normalisation, CQT and decoding included, rendering not), batches of "
             f"{args.batch_size}, torch at 1 thread, OMP_NUM_THREADS="
             f"{os.environ.get('OMP_NUM_THREADS', 'unset')}, after one untimed warm-up call; load average "
             f"(1 min) {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} "
@@ -328,7 +328,8 @@ def compare(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     model, source = trial or baseline_model(experiment, data_seed=seed, seconds=args.train_seconds)
     load = os.getloadavg()[0]
-    ours = fftnas_anchor(model, decoder=frames[0].test, source=source)
+    name = "fftnas (STFT baseline)" if trial is None else f"fftnas (trial {args.trial})"
+    ours = fftnas_anchor(model, decoder=frames[0].test, name=name, source=source)
     contexts = {f.name: f.context for f in frames}
     outcomes = []
     for anchor in [ours, *anchors]:
@@ -338,7 +339,7 @@ def compare(args: argparse.Namespace) -> int:
         )
         print(f"{anchor.name}: {outcomes[-1].frames} frames in {outcomes[-1].seconds:.1f} s", flush=True)
     table = tables(outcomes, frames, chosen)
-    text = notes(args, experiment, seed, [ours, *anchors], load)
+    text = notes(args, experiment, seed, outcomes, load)
     print(table + "\n\n" + text)
     if not args.no_record:
         append_results("Pitch trackers side by side", table, notes=text)
