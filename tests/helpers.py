@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import NamedTuple
@@ -83,9 +84,11 @@ batch_size = 32
 
 
 def load_benchmark(name: str) -> ModuleType:
-    """The script ``benchmarks/<name>.py`` imported as a module (its ``main`` not run)."""
+    """The script ``benchmarks/<name>.py`` imported as a module (its ``main`` not run), registered
+    in ``sys.modules`` as ``name`` (its dataclasses look their module up there)."""
     spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
