@@ -332,3 +332,24 @@ def _version(package: str) -> str:
         return version({"pesto": "pesto-pitch"}.get(package, package))
     except PackageNotFoundError:
         return "(version unknown)"
+
+
+def anchors_json(outcomes: list[Outcome], truth: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """What ``fftnas budgets --anchors`` reads: per method its name, MACs per frame (None when
+    not a network) and RPA / RCA on the experiment's own test frames, with every condition's."""
+    from fftlearn.data import raw_chroma_accuracy, raw_pitch_accuracy
+
+    records = []
+    for outcome in outcomes:
+        scores = {
+            name: {
+                "raw_pitch_accuracy": raw_pitch_accuracy(f0, truth[name][: len(f0)]),
+                "raw_chroma_accuracy": raw_chroma_accuracy(f0, truth[name][: len(f0)]),
+            }
+            for name, f0 in outcome.f0_hz.items()
+        }
+        own = scores.get("experiment", {})
+        records.append(
+            {"name": outcome.anchor.name, "macs": outcome.anchor.macs, **own, "conditions": scores}
+        )
+    return records

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _anchors import (
     ANCHOR_NAMES,
     Outcome,
+    anchors_json,
     baseline_model,
     centre_cut,
     fftnas_anchor,
@@ -218,6 +220,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--study", help="study name (optional when the storage holds one)")
     parser.add_argument("--trial", type=int, help="trial whose saved model is fftnas's (else: a baseline)")
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to RESULTS.md")
+    parser.add_argument("--json", help="also write the scores for `fftnas budgets --anchors` to this file")
     return parser.parse_args(argv)
 
 
@@ -343,6 +346,9 @@ def compare(args: argparse.Namespace) -> int:
     print(table + "\n\n" + text)
     if not args.no_record:
         append_results("Pitch trackers side by side", table, notes=text)
+    if args.json:
+        truth = {f.name: f.test.f0_hz for f in frames}
+        Path(args.json).write_text(json.dumps(anchors_json(outcomes, truth), indent=1) + "\n")
     return 0
 
 
