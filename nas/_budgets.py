@@ -47,9 +47,21 @@ def study_points(study: optuna.Study, *, metric: str, prefix: str = "") -> list[
         metrics = trial.user_attrs.get("metrics", {})
         if metric in metrics and "macs" in metrics and "frontend" in trial.params:
             name, kind = f"{prefix}{trial.number}", str(trial.params["frontend"])
-            kind += PCEN_SUFFIX if trial.params.get(f"{kind}.pcen") is True else ""
+            kind += PCEN_SUFFIX if uses_pcen(trial, kind) else ""
             points.append(Point(name, kind, metrics["macs"], metrics[metric]))
     return points
+
+
+def uses_pcen(trial: optuna.trial.FrozenTrial, kind: str) -> bool:
+    """Whether the trial's front-end has learnable PCEN: its ``<kind>.pcen`` param, or its stored
+    config when the space offered PCEN as the only choice (then it is no param)."""
+    if f"{kind}.pcen" in trial.params:
+        return trial.params[f"{kind}.pcen"] is True
+    try:
+        frontend = json.loads(trial.user_attrs.get("config", "{}")).get("model", {}).get("frontend", {})
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(frontend, dict) and frontend.get("pcen") is True
 
 
 def best_within(points: list[Point], budget: float) -> Point | None:

@@ -152,3 +152,19 @@ def test_trials_with_pcen_are_a_fixed_row_of_their_own() -> None:
     rows = {row["row"]: row for row in budget_rows(points, (1e5,))}
     assert rows["logmel+pcen"]["learned"] is False and rows["best fixed"]["best"] == [0.9]
     assert rows["best learned"]["best"] == [None]
+
+
+def test_pcen_as_the_only_choice_is_read_from_the_stored_config() -> None:
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    config = json.dumps(
+        {"kind": "candidate", "model": {"frontend": {"kind": "multiplicative", "pcen": True}}}
+    )
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"frontend": "multiplicative"},
+            distributions={"frontend": optuna.distributions.CategoricalDistribution(["multiplicative"])},
+            values=[0.8, 1e5],
+            user_attrs={"metrics": {"raw_pitch_accuracy": 0.8, "macs": 1e5}, "config": config},
+        )
+    )
+    assert [p.kind for p in study_points(study, metric="raw_pitch_accuracy")] == ["multiplicative+pcen"]
