@@ -166,7 +166,7 @@ def format_budgets(
 def _si(value: float) -> str:
     for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= size:
-            return f"{value / size:g}{suffix}"
+            return f"{value / size:.3g}{suffix}"
     return f"{value:g}"
 
 
@@ -228,8 +228,9 @@ def plot_fronts(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(8, 5))
-    for kind in sorted({p.kind for p in points}):
+    figure, axes = plt.subplots(figsize=(10, 5.5))
+    colours = plt.get_cmap("tab20").colors
+    for index, kind in enumerate(sorted({p.kind for p in points})):
         front = pareto_front([p for p in points if p.kind == kind])
         axes.step(
             [p.macs for p in front],
@@ -237,6 +238,7 @@ def plot_fronts(
             where="post",
             marker="o",
             linestyle="-" if is_learned(kind) else "--",
+            color=colours[index % len(colours)],
             label=kind + ("" if is_learned(kind) else " (fixed)"),
         )
     for budget in budgets:
@@ -249,7 +251,7 @@ def plot_fronts(
     axes.set_xscale("log")
     axes.set_xlabel("MACs per frame")
     axes.set_ylabel(metric)
-    axes.legend(fontsize=8, loc="lower right")
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes.grid(True, which="major", alpha=0.3)
     figure.tight_layout()
     try:
