@@ -42,7 +42,8 @@ class FrontEndExperiment(ExperimentFields):
         check_objectives(self.objectives, FRONTEND_METRICS, self.family)
         for metric in ("raw_pitch_accuracy", "raw_chroma_accuracy"):
             if metric in self.metric_names and self.task.name != "pitch":
-                raise ConfigError("objectives", metric, f"needs task.name = 'pitch' (it is {self.task.name!r})")
+                needs = f"needs task.name = 'pitch' (it is {self.task.name!r})"
+                raise ConfigError("objectives", metric, needs)
         try:
             self.space.check_frame_length(self.task.frame_length)
         except ConfigError as error:
