@@ -177,12 +177,14 @@ def cached_and_augmented(
 ) -> FrameSet:
     """The ``split`` of a rendered data set for ``seed``: the clean frames from the cache (made by
     ``render(config, split=, seed=)`` the first time, or with ``context_length=`` for context
-    frames; the key leaves out the augmentation settings and ``cache_dir``), then augmented
+    frames; the key leaves out ``noise_std``, ``gain_db``, ``cache_dir`` and the fields the config
+    class names in its ``NOISE_FIELDS``), then augmented
     (``augment_frames``) with the config's ``noise_std``, ``gain_db`` and ``noise``."""
     check_split(split, seed)
     augmentation = {"noise_std": 0.0, "gain_db": 0.0, "cache_dir": ""}
+    noise_fields = getattr(type(config), "NOISE_FIELDS", ())  # the config's own noise settings
     for field in dataclasses.fields(config):  # type: ignore[arg-type]
-        if field.name in ("noise_types", "snr_db", "test_noise_types", "test_snr_db"):
+        if field.name in noise_fields:
             augmentation[field.name] = field.default
     clean_config = dataclasses.replace(config, **augmentation)  # type: ignore[type-var]
     extra = {} if context_length is None else {"context_length": context_length}

@@ -103,6 +103,7 @@ class SoundfontNotesConfig(DataSet):
 
     kind: ClassVar[str] = "soundfont_notes"
     FAMILY_NAMES: ClassVar[tuple[str, ...]] = GM_FAMILY_NAMES  # what the family ids mean
+    NOISE_FIELDS: ClassVar[tuple[str, ...]] = ("noise_types", "snr_db", "test_noise_types", "test_snr_db")
     soundfont: str = "/usr/share/sounds/sf2/FluidR3_GM.sf2"  # .sf2 file for the train split
     test_soundfont: str = ""  # .sf2 file for the test split; "" = the same as soundfont
     programs: tuple[int, ...] = DEFAULT_PROGRAMS  # GM programs (0-127, bank 0) to play
@@ -309,12 +310,12 @@ def frame_detune(
     """Each frame's mean pitch-track value (cents re its written note), ``(n,)``; 0 without a
     track. Rendered sample ``k * oversample`` lines up with sample ``k`` of the frames."""
     detune = np.zeros(len(item))
-    for row, (index, first) in enumerate(zip(item, offset)):
+    step, length = config.oversample, config.oversample * config.frame_length
+    for index in np.unique(item):  # one pitch track per note, however many frames it gave
         track = cents(int(index))
         if track is not None:
-            detune[row] = track[
-                config.oversample * first : config.oversample * (first + config.frame_length)
-            ].mean()
+            for row in np.nonzero(item == index)[0]:
+                detune[row] = track[step * offset[row] : step * offset[row] + length].mean()
     return detune
 
 
