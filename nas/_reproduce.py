@@ -8,6 +8,7 @@ import optuna
 
 from fftlearn import ConfigError
 
+from ._curves import PRUNED_EPOCH_ATTR
 from ._report import UNIT_HEADER, format_table
 from ._study import study_experiment
 from .families import Reproduction, family_of
@@ -31,8 +32,13 @@ def reproduce_trial(
             "--trial", trial_number, f"no such trial in study {study.study_name!r} (0..{len(trials) - 1})"
         )
     trial = trials[trial_number]
-    if trial.state != optuna.trial.TrialState.COMPLETE or "metrics" not in trial.user_attrs:
-        raise ConfigError("--trial", trial_number, f"must be a complete trial (it is {trial.state.name})")
+    state = optuna.trial.TrialState
+    complete = trial.state == state.COMPLETE and "metrics" in trial.user_attrs
+    stopped = trial.state == state.PRUNED and PRUNED_EPOCH_ATTR in trial.user_attrs
+    if not (complete or stopped):
+        raise ConfigError(
+            "--trial", trial_number, f"must be a complete or pruned trial (it is {trial.state.name})"
+        )
     experiment = study_experiment(study)
     return family_of(experiment).reproduce(
         trial, experiment, device=device, artifact_store=artifact_store, from_weights=from_weights

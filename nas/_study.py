@@ -100,13 +100,24 @@ def experiment_note(experiment: Any) -> str:
     return "\n".join(lines)
 
 
+def stored_experiment(stored: dict[str, Any]) -> Any:
+    """The experiment a study stored, read as it was meant when it was stored: a front-end
+    study stored before learning curves existed (no ``budget.validation_fraction``) trained on
+    the whole training split, so it reads as ``validation_fraction = 0``."""
+    budget = stored.get("budget")
+    if stored.get("family", "frontend") == "frontend" and isinstance(budget, dict):
+        if "validation_fraction" not in budget:
+            stored = {**stored, "budget": {**budget, "validation_fraction": 0.0}}
+    return experiment_from_dict(stored)
+
+
 def _check_resumable(study: optuna.Study, experiment: Any) -> None:
     stored = study.user_attrs.get(EXPERIMENT_ATTR)
     if stored is None:
         raise ConfigError(
             "study", study.study_name, "exists but was not made by fftnas; pick another --study-name"
         )
-    old = experiment_from_dict(stored).search_definition()
+    old = stored_experiment(stored).search_definition()
     new = experiment.search_definition()
     for key in old:
         if old[key] != new[key]:
@@ -140,4 +151,4 @@ def study_experiment(study: optuna.Study) -> Any:
     stored = study.user_attrs.get(EXPERIMENT_ATTR)
     if stored is None:
         raise ConfigError("--study", study.study_name, "was not made by fftnas (no stored experiment)")
-    return experiment_from_dict(stored)
+    return stored_experiment(stored)

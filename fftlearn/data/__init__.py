@@ -14,7 +14,7 @@ from ._nsynth import NSynthConfig, make_nsynth
 from ._pitch import hz_to_cents, local_average_f0, midi_to_hz, raw_chroma_accuracy, raw_pitch_accuracy
 from ._soundfont import SoundfontNotesConfig, make_soundfont_notes
 from ._speech import EspeakSpeechConfig, make_espeak_speech
-from ._tasks import LabelledFrames, TaskConfig, label_frames, make_task_data
+from ._tasks import LabelledFrames, TaskConfig, label_frames, make_task_data, split_validation
 from ._tones import HarmonicTonesConfig, make_harmonic_tones
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "raw_chroma_accuracy",
     "raw_pitch_accuracy",
     "register_dataset",
+    "split_validation",
 ]
 
 import_modules(__name__, __path__)

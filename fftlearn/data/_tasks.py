@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 import numpy as np
@@ -150,3 +150,28 @@ def make_task_data(task: TaskConfig, *, seed: int) -> tuple[LabelledFrames, Labe
     train = label_frames(make_frames(task.data, split="train", seed=seed), task=task)
     test = label_frames(make_frames(task.data, split="test", seed=seed), task=task)
     return train, test
+
+
+def split_validation(
+    data: LabelledFrames, *, fraction: float, seed: int
+) -> tuple[LabelledFrames, LabelledFrames]:
+    """``data`` split into (training, validation) frames: a share ``fraction`` in [0, 0.5] of
+    the frames, drawn by ``seed``, is held out for learning curves and early stopping; the
+    held-out test split is never touched. Both keep their original order. ``fraction = 0``
+    gives back ``data`` and an empty validation split.
+    """
+    number = float(fraction)
+    if isinstance(fraction, bool) or not 0.0 <= number <= 0.5:
+        raise ConfigError("validation_fraction", fraction, "must be a number in [0, 0.5]")
+    n_validation = int(round(number * len(data.labels)))
+    if number > 0 and not 1 <= n_validation < len(data.labels):
+        raise ConfigError(
+            "validation_fraction", fraction, f"leaves no validation frame of {len(data.labels)}"
+        )
+    held_out = np.zeros(len(data.labels), dtype=bool)
+    held_out[np.random.default_rng(seed).permutation(len(data.labels))[:n_validation]] = True
+    return _subset(data, ~held_out), _subset(data, held_out)
+
+
+def _subset(data: LabelledFrames, keep: np.ndarray) -> LabelledFrames:
+    return replace(data, frames=data.frames[keep], labels=data.labels[keep], f0_hz=data.f0_hz[keep])

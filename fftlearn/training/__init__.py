@@ -1,6 +1,7 @@
 """fftlearn.training: training and held-out evaluation of a frame classifier, seeded."""
 
 from ._train import (
+    EpochEnd,
     EvalResult,
     NonFiniteLossError,
     TrainConfig,
@@ -11,6 +12,7 @@ from ._train import (
 )
 
 __all__ = [
+    "EpochEnd",
     "EvalResult",
     "NonFiniteLossError",
     "TrainConfig",

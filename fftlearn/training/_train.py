@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -25,11 +26,15 @@ class TrainConfig:
     epochs: int = 5  # passes over the training set
     batch_size: int = 64  # frames per step
     max_seconds: float = 0.0  # stop after the step that crosses this many seconds; 0: no cap
+    # share of the training frames held out to score after every epoch (learning curve, early
+    # stopping); 0: train on all of them and record no curve
+    validation_fraction: float = 0.1
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, low=1, high=100_000)
         check_int("batch_size", self.batch_size, low=1, high=1 << 20)
         check_float("max_seconds", self.max_seconds, low=0.0, high=1e7)
+        check_float("validation_fraction", self.validation_fraction, low=0.0, high=0.5)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -47,6 +52,18 @@ class TrainResult:
     seconds: float  # wall-clock training time
     final_loss: float  # mean cross-entropy of the last epoch (nats)
     stopped_by_time: bool  # True when max_seconds ended training early
+    epochs: int = 0  # epochs completed
+    stopped_early: bool = False  # True when ``on_epoch`` asked to stop
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """What ``train_classifier`` hands to ``on_epoch`` after each complete epoch."""
+
+    epoch: int  # 1-based number of the epoch just completed
+    steps: int  # optimizer steps so far
+    seconds: float  # wall-clock seconds since training began (earlier callbacks included)
+    train_loss: float  # mean training loss of this epoch (nats, auxiliary loss included)
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,7 @@ def train_classifier(
     seed: int,
     device: torch.device,
     max_steps: int | None = None,
+    on_epoch: Callable[[EpochEnd], bool] | None = None,
 ) -> TrainResult:
     """Minimise cross-entropy (plus the model's auxiliary loss) with mini-batches shuffled by
     ``seed``; torch's RNG is seeded with ``seed`` inside (and restored after), so training is
@@ -88,6 +106,9 @@ def train_classifier(
     epoch they end; ``budget.max_seconds`` still applies too (give a budget with
     ``max_seconds = 0`` to make the steps alone decide, as reproducing a time-capped run does:
     the first k steps of a run are the same whatever stopped it).
+
+    ``on_epoch(end)`` (optional) is called after every complete epoch, with the model in
+    training mode afterwards; it returns False to stop training there (early stopping).
 
     Raises ``NonFiniteLossError`` as soon as a step's loss is NaN or infinite.
     """
@@ -102,7 +123,14 @@ def train_classifier(
         opt = make_optimizer(model, optimizer)
         shuffle = torch.Generator().manual_seed(seed)  # the batch order
         return _run_epochs(
-            model, frames, labels, opt=opt, shuffle=shuffle, budget=budget, max_steps=max_steps
+            model,
+            frames,
+            labels,
+            opt=opt,
+            shuffle=shuffle,
+            budget=budget,
+            max_steps=max_steps,
+            on_epoch=on_epoch,
         )
 
 
@@ -115,12 +143,14 @@ def _run_epochs(
     shuffle: torch.Generator,
     budget: TrainConfig,
     max_steps: int | None,
+    on_epoch: Callable[[EpochEnd], bool] | None,
 ) -> TrainResult:
-    """Mini-batch steps over ``frames`` ``(n, N)`` / ``labels`` ``(n,)`` until the budget ends."""
+    """Mini-batch steps over ``frames`` ``(n, N)`` / ``labels`` ``(n,)`` until the budget ends
+    (or ``on_epoch`` stops it)."""
     device = frames.device
     loss_fn = nn.CrossEntropyLoss()
     start = time.perf_counter()
-    steps, epoch_loss, stopped = 0, float("nan"), False
+    steps, epoch_loss, stopped, epochs = 0, float("nan"), False, 0
     for _ in range(budget.epochs):
         order = torch.randperm(len(labels), generator=shuffle).to(device)
         losses = []
@@ -141,9 +171,18 @@ def _run_epochs(
             if steps == max_steps:
                 break
         epoch_loss = float(np.mean(losses))
-        if stopped or steps == max_steps:
+        if stopped or (steps == max_steps and first + budget.batch_size < len(order)):
+            break  # a partial epoch: no learning-curve point
+        epochs += 1
+        if on_epoch is not None:
+            end = EpochEnd(epochs, steps, time.perf_counter() - start, epoch_loss)
+            goes_on = on_epoch(end)
+            model.train()
+            if not goes_on:
+                return TrainResult(steps, time.perf_counter() - start, epoch_loss, False, epochs, True)
+        if steps == max_steps:
             break
-    return TrainResult(steps, time.perf_counter() - start, epoch_loss, stopped)
+    return TrainResult(steps, time.perf_counter() - start, epoch_loss, stopped, epochs)
 
 
 @torch.no_grad()

@@ -107,12 +107,12 @@ def requeued_numbers(trials: list[FrozenTrial]) -> set[int]:
 
 
 def finished_count(trials: list[FrozenTrial]) -> int:
-    """Trials that are done for good: complete, or failed and not queued to run again."""
+    """Trials that are done for good: complete, pruned (stopped early), or failed and not
+    queued to run again."""
     requeued = requeued_numbers(trials)
+    done = (TrialState.COMPLETE, TrialState.PRUNED)
     return sum(
-        1
-        for t in trials
-        if t.state == TrialState.COMPLETE or (t.state == TrialState.FAIL and t.number not in requeued)
+        1 for t in trials if t.state in done or (t.state == TrialState.FAIL and t.number not in requeued)
     )
 
 
@@ -158,11 +158,17 @@ def _run_claimed(
     guard: SignalGuard,
     heartbeat_interval: float,
 ) -> None:
-    """Run ``objective`` on a claimed trial with heartbeats (where the storage has them), tell it."""
+    """Run ``objective`` on a claimed trial with heartbeats (where the storage has them), tell it:
+    its values, or PRUNED when the objective raised ``optuna.TrialPruned`` (stopped early)."""
     storage = study._storage
     beats = isinstance(storage, BaseHeartbeat)
-    with HeartbeatThread(storage, trial._trial_id, heartbeat_interval) if beats else nullcontext():
-        values = objective(trial)
+    try:
+        with HeartbeatThread(storage, trial._trial_id, heartbeat_interval) if beats else nullcontext():
+            values = objective(trial)
+    except optuna.TrialPruned:
+        with guard.critical():
+            study.tell(trial, state=TrialState.PRUNED)
+        return
     with guard.critical():
         study.tell(trial, values)
 

@@ -64,7 +64,7 @@ def test_quickstart_stores_a_complete_study(quickstart_dir: Path) -> None:
         assert attrs["device"] == "cpu" and isinstance(attrs["seed"], int)
         assert attrs["seconds"]["trial"] >= attrs["seconds"]["train"] > 0
     artifacts = list((quickstart_dir / "fftnas-artifacts").iterdir())
-    assert len(artifacts) == 2 * 20  # weights and kernel-spectra picture per trial
+    assert len(artifacts) == 3 * 20  # weights, kernel-spectra picture and learning curve per trial
     best = max(study.best_trials, key=lambda t: t.values[0])
     assert best.values[0] > 0.9  # 24 classes, chance is 0.042
 

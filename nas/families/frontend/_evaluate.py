@@ -2,12 +2,15 @@
 
 ``evaluate_candidate`` is the same code for a search trial, ``fftnas evaluate`` and
 ``fftnas reproduce``: data from ``data_seed``, initial weights and batch order from ``seed``.
+The training split loses ``budget.validation_fraction`` of its frames to a validation split
+(drawn by ``data_seed``, the same for every trial), scored after every epoch into the learning
+curve (``nas._curves``); the held-out test split is scored once, at the end.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,10 +26,11 @@ from fftlearn import (
     make_task_data,
     train_classifier,
 )
-from fftlearn.data import LabelledFrames, raw_chroma_accuracy, raw_pitch_accuracy
-from fftlearn.training import EvalResult, TrainResult
+from fftlearn.data import LabelledFrames, raw_chroma_accuracy, raw_pitch_accuracy, split_validation
+from fftlearn.training import EpochEnd, EvalResult, TrainResult
 from searchspace import TrialLike, suggest_candidate
 
+from ..._curves import add_point, new_curve
 from ._experiment import FrontEndExperiment
 
 BATCH = 1024  # test frames moved to the device at a time (routing, expected MACs)
@@ -38,8 +42,13 @@ class Evaluation:
 
     model: FrontEndClassifier
     train: TrainResult | None  # None when the weights were loaded, not trained
-    test: EvalResult
-    metrics: dict[str, float]  # see FRONTEND_METRICS for names and units
+    test: EvalResult | None  # None when training was stopped early (never scored on test)
+    metrics: dict[str, float]  # see FRONTEND_METRICS for names and units; {} when stopped early
+    curve: dict | None = None  # the learning curve (``nas._curves``); None without validation
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.train is not None and self.train.stopped_early
 
 
 def suggest_for(trial: TrialLike, experiment: FrontEndExperiment) -> CandidateConfig:
@@ -58,6 +67,24 @@ def suggest_for(trial: TrialLike, experiment: FrontEndExperiment) -> CandidateCo
 def task_data(task: TaskConfig, data_seed: int) -> tuple[LabelledFrames, LabelledFrames]:
     """Train and test splits (cached per process: every trial of a study uses the same)."""
     return make_task_data(task, seed=data_seed)
+
+
+@functools.lru_cache(maxsize=4)
+def task_splits(
+    task: TaskConfig, data_seed: int, validation_fraction: float
+) -> tuple[LabelledFrames, LabelledFrames, LabelledFrames]:
+    """(training, validation, test): the training split less a validation share drawn by
+    ``data_seed`` (empty when ``validation_fraction`` is 0), and the test split."""
+    train, test = task_data(task, data_seed)
+    train, validation = split_validation(train, fraction=validation_fraction, seed=data_seed)
+    return train, validation, test
+
+
+def curve_metrics(objectives: Sequence[str]) -> list[str]:
+    """What a learning curve records on the validation split: accuracy, loss and every other
+    objective but ``train_seconds`` (the curve's own clock)."""
+    names = ["accuracy", "loss"] + [m for m in objectives if m not in ("train_seconds", "accuracy", "loss")]
+    return names
 
 
 def device_batches(frames: np.ndarray, *, device: torch.device) -> Iterator[torch.Tensor]:
@@ -109,14 +136,27 @@ def evaluate_candidate(
     data_seed: int,
     device: torch.device,
     max_steps: int | None = None,
+    objectives: Sequence[str] = (),
+    on_curve: Callable[[dict], bool] | None = None,
 ) -> Evaluation:
     """Build ``candidate`` with ``seed``, train it within ``budget`` (and at most ``max_steps``
     optimizer steps when given), measure it on held-out data.
 
+    With ``budget.validation_fraction > 0`` every epoch is scored on the validation split into
+    a learning curve (accuracy, loss and ``objectives``); ``on_curve(curve)`` is then called
+    with it and returns False to stop training there (the evaluation then has no test score).
+
     Raises ``fftlearn.NonFiniteLossError`` when training diverges.
     """
-    train_data, test_data = task_data(task, data_seed)
+    train_data, validation, test_data = task_splits(task, data_seed, budget.validation_fraction)
     model = build(candidate.model, seed=seed)
+    curve = new_curve(curve_metrics(objectives)) if len(validation.labels) else None
+
+    def on_epoch(end: EpochEnd) -> bool:
+        _, scores = measure(model, validation, device=device)
+        add_point(curve, epoch=end.epoch, seconds=end.seconds, train_loss=end.train_loss, validation=scores)
+        return True if on_curve is None else on_curve(curve)
+
     trained = train_classifier(
         model,
         train_data,
@@ -125,16 +165,24 @@ def evaluate_candidate(
         seed=seed,
         device=device,
         max_steps=max_steps,
+        on_epoch=None if curve is None else on_epoch,
     )
+    if trained.stopped_early:
+        return Evaluation(model=model, train=trained, test=None, metrics={}, curve=curve)
     test, metrics = measure(model, test_data, device=device)
     metrics["train_seconds"] = trained.seconds
-    return Evaluation(model=model, train=trained, test=test, metrics=metrics)
+    return Evaluation(model=model, train=trained, test=test, metrics=metrics, curve=curve)
 
 
 def evaluate_in(
-    experiment: FrontEndExperiment, candidate: CandidateConfig, *, seed: int, device: torch.device
+    experiment: FrontEndExperiment,
+    candidate: CandidateConfig,
+    *,
+    seed: int,
+    device: torch.device,
+    on_curve: Callable[[dict], bool] | None = None,
 ) -> Evaluation:
-    """``evaluate_candidate`` on the experiment's task, budget and data seed."""
+    """``evaluate_candidate`` on the experiment's task, budget, data seed and objectives."""
     return evaluate_candidate(
         candidate,
         task=experiment.task,
@@ -142,4 +190,6 @@ def evaluate_in(
         seed=seed,
         data_seed=experiment.study.seed,
         device=device,
+        objectives=experiment.metric_names,
+        on_curve=on_curve,
     )

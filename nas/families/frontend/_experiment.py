@@ -9,6 +9,7 @@ from fftlearn import ConfigError, TaskConfig, TrainConfig
 from searchspace import FrontEndSpace
 
 from ..._specs import ExperimentFields, ObjectiveSpec, SamplerSpec, StudySpec, check_objectives
+from ...pruners import EpochPruner, PrunerSpec, make_pruner
 
 # Metric name -> (unit shown in tables, direction that is better).
 FRONTEND_METRICS: dict[str, tuple[str, str]] = {
@@ -26,7 +27,7 @@ FRONTEND_METRICS: dict[str, tuple[str, str]] = {
 @dataclass(frozen=True)
 class FrontEndExperiment(ExperimentFields):
     """Which front-ends compete (``[space]``) on which task (``[task]``), trained within
-    ``[budget]``, scored on ``[[objectives]]``."""
+    ``[budget]``, scored on ``[[objectives]]``, stopped early by ``[pruner]``."""
 
     kind: ClassVar[str] = "experiment"
     family: ClassVar[str] = "frontend"
@@ -37,6 +38,7 @@ class FrontEndExperiment(ExperimentFields):
     task: TaskConfig = field(default_factory=TaskConfig)
     space: FrontEndSpace = field(default_factory=FrontEndSpace)
     budget: TrainConfig = field(default_factory=TrainConfig)
+    pruner: PrunerSpec = field(default_factory=PrunerSpec)
 
     def __post_init__(self) -> None:
         check_objectives(self.objectives, FRONTEND_METRICS, self.family)
@@ -48,3 +50,10 @@ class FrontEndExperiment(ExperimentFields):
             self.space.check_frame_length(self.task.frame_length)
         except ConfigError as error:
             raise error.under("space") from None
+        self.make_pruner().check(validation_fraction=self.budget.validation_fraction)
+
+    def make_pruner(self) -> EpochPruner:
+        """The early stopping ``[pruner]`` names, for this study's objectives and budget."""
+        return make_pruner(
+            self.pruner, metric_names=self.metric_names, directions=self.directions, epochs=self.budget.epochs
+        )

@@ -14,6 +14,7 @@ import torch
 from fftlearn import CandidateConfig, ConfigError, config_to_json, load_checkpoint, resolve_device, to_dict
 from fftlearn.data import check_sources
 
+from ..._curves import CURVE_ATTR, PRUNED_EPOCH_ATTR
 from ..._params import config_from_params
 from .._base import ExperimentFamily, OneOff, Reproduction, check_same_config, register_family
 from ._analysis import analyze
@@ -60,6 +61,10 @@ class FrontEndFamily(ExperimentFamily):
         config = config_to_json(candidate)
         check_same_config(trial, config)
         target = resolve_device(device)
+        if trial.state == optuna.trial.TrialState.PRUNED:
+            if from_weights:
+                raise ConfigError("--from-weights", trial.number, "a pruned trial stores no weights")
+            return _reproduce_pruned(trial, experiment, candidate, device=target)
         stored = dict(trial.user_attrs["metrics"])
         if from_weights:
             if artifact_store is None or WEIGHTS_ATTR not in trial.user_attrs:
@@ -72,7 +77,7 @@ class FrontEndFamily(ExperimentFamily):
             _, test_data = task_data(experiment.task, trial.user_attrs["data_seed"])
             _, reproduced = measure(model, test_data, device=target)
             return Reproduction(trial.number, stored, reproduced, config, "weights")
-        reproduced = _retrain(trial, experiment, candidate, device=target)
+        reproduced = _retrain(trial, experiment, candidate, device=target).metrics
         return Reproduction(trial.number, stored, reproduced, config, "retrain", _retrain_note(trial))
 
     def study_note(self, experiment: FrontEndExperiment) -> list[str]:
@@ -82,6 +87,7 @@ class FrontEndFamily(ExperimentFamily):
             f"{task.frame_length}-sample frames at {task.sample_rate} Hz)",
             f"Sampler: {experiment.sampler.name} (seed {experiment.sampler.seed}); data seed {experiment.study.seed}",
             f"Budget: {json.dumps(to_dict(experiment.budget))}",
+            f"Pruner: {json.dumps(to_dict(experiment.pruner))}",
             "",
             "| searched | settings |",
             "| --- | --- |",
@@ -93,13 +99,36 @@ class FrontEndFamily(ExperimentFamily):
         return lines
 
 
+def _reproduce_pruned(
+    trial: optuna.trial.FrozenTrial,
+    experiment: FrontEndExperiment,
+    candidate: CandidateConfig,
+    *,
+    device: torch.device,
+) -> Reproduction:
+    """Retrain a pruned trial to the step it was stopped at and compare the last point of its
+    learning curve (validation metrics and training loss at that epoch)."""
+    epoch = int(trial.user_attrs[PRUNED_EPOCH_ATTR])
+    stored = _curve_end(trial.user_attrs[CURVE_ATTR], epoch)
+    reproduced = _curve_end(_retrain(trial, experiment, candidate, device=device).curve, epoch)
+    note = f"the pruner stopped the trial after epoch {epoch}: compared on the validation split there"
+    return Reproduction(trial.number, stored, reproduced, config_to_json(candidate), "retrain", note)
+
+
+def _curve_end(curve: dict, epoch: int) -> dict[str, float]:
+    """A learning curve's values at ``epoch``: each validation metric and the training loss."""
+    index = curve["epoch"].index(epoch)
+    values = {f"validation {name}": series[index] for name, series in curve["validation"].items()}
+    return {**values, "train_loss": curve["train_loss"][index]}
+
+
 def _retrain(
     trial: optuna.trial.FrozenTrial,
     experiment: FrontEndExperiment,
     candidate: CandidateConfig,
     *,
     device: torch.device,
-) -> dict[str, float]:
+) -> Evaluation:
     """Train ``candidate`` as ``trial`` did (seeds, threads, its recorded steps) and measure it."""
     budget, steps = experiment.budget, trial.user_attrs.get(TRAIN_STEPS_ATTR)
     if steps is not None:  # the recorded steps decide, never this machine's clock
@@ -115,10 +144,11 @@ def _retrain(
             data_seed=int(trial.user_attrs["data_seed"]),
             device=device,
             max_steps=None if steps is None else int(steps),
+            objectives=experiment.metric_names,
         )
     finally:
         torch.set_num_threads(previous_threads)
-    return evaluation.metrics
+    return evaluation
 
 
 def _retrain_note(trial: optuna.trial.FrozenTrial) -> str | None:
