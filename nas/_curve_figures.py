@@ -11,6 +11,10 @@ import optuna_dashboard
 from ._curves import CURVE_ATTR
 
 CURVES_FIGURE_ID = "learning_curves"  # the dashboard figure's id (saving again overwrites it)
+# optuna-dashboard stores a figure as study attributes of 2,045 characters each, rewritten at
+# every refresh: the figure shows the Pareto-optimal trials and the most recent ones only.
+MAX_FRONT_CURVES = 20
+MAX_RECENT_CURVES = 20
 
 
 def curve_picture(curve: dict, path: str | Path, *, title: str) -> Path:
@@ -41,31 +45,43 @@ def curve_picture(curve: dict, path: str | Path, *, title: str) -> Path:
     return path
 
 
+def shown_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The trials the study figure draws: up to ``MAX_FRONT_CURVES`` of the Pareto front and
+    the ``MAX_RECENT_CURVES`` most recently finished complete or pruned trials, by number."""
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    finished = [t for t in study.get_trials(deepcopy=False, states=states) if t.user_attrs.get(CURVE_ATTR)]
+    recent = sorted(finished, key=lambda t: t.datetime_complete)[-MAX_RECENT_CURVES:]
+    front = study.best_trials[:MAX_FRONT_CURVES] if finished else []
+    chosen = {t.number: t for t in [*front, *recent] if t.user_attrs.get(CURVE_ATTR)}
+    return [chosen[n] for n in sorted(chosen)]
+
+
 def curves_figure(study: optuna.Study, *, metric: str) -> object:
     """A plotly figure: ``metric`` on the validation split against training seconds, one line
-    per trial that recorded a curve (complete ones solid, pruned ones dotted)."""
+    per trial shown (``shown_trials``; Pareto-optimal ones solid and named so, pruned ones
+    dotted), values rounded to 5 significant digits to keep the stored figure small."""
     import plotly.graph_objects as go
 
     figure = go.Figure()
-    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-    for trial in study.get_trials(deepcopy=False, states=states):
-        curve = trial.user_attrs.get(CURVE_ATTR)
-        if not curve or metric not in curve["validation"]:
+    front = {t.number for t in study.best_trials}
+    for trial in shown_trials(study):
+        curve = trial.user_attrs[CURVE_ATTR]
+        if metric not in curve["validation"]:
             continue
         pruned = trial.state == optuna.trial.TrialState.PRUNED
+        label = " (pruned)" if pruned else (" (Pareto)" if trial.number in front else "")
         figure.add_trace(
             go.Scatter(
-                x=curve["seconds"],
-                y=curve["validation"][metric],
+                x=[float(f"{v:.5g}") for v in curve["seconds"]],
+                y=[float(f"{v:.5g}") for v in curve["validation"][metric]],
                 mode="lines+markers",
-                name=f"trial {trial.number}" + (" (pruned)" if pruned else ""),
-                line={"dash": "dot" if pruned else "solid"},
-                hovertemplate="epoch %{text}<br>%{x:.1f} s<br>%{y:.4f}",
-                text=curve["epoch"],
+                name=f"trial {trial.number}{label}",
+                line={"dash": "dot" if pruned else "solid", "width": 2 if trial.number in front else 1},
             )
         )
     figure.update_layout(
-        title=f"Learning curves: validation {metric} against training time",
+        template="none",
+        title=f"Validation {metric} against training time (Pareto-optimal and recent trials)",
         xaxis_title="training time (s, validation passes included)",
         yaxis_title=f"validation {metric}",
     )

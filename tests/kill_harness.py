@@ -49,9 +49,15 @@ def running_trial_of(study: optuna.Study, pid: int) -> optuna.trial.FrozenTrial 
     return None
 
 
-def kill_one_worker_mid_trial(storage: str, study_name: str, tmp_path: Path) -> dict:
-    """Run 4 workers on a 40-trial budget, SIGKILL one mid-trial; return what happened."""
+PRUNER = '\n[pruner]\nname = "mo_asha"\nmin_epochs = 1\nreduction_factor = 2\n'
+
+
+def kill_one_worker_mid_trial(storage: str, study_name: str, tmp_path: Path, *, pruned: bool = False) -> dict:
+    """Run 4 workers on a 40-trial budget, SIGKILL one mid-trial; return what happened.
+    With ``pruned`` the study stops trials early with MO-ASHA (``[pruner] name = "mo_asha"``)."""
     experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=BUDGET, name=study_name)
+    if pruned:
+        experiment.write_text(experiment.read_text(encoding="utf-8") + PRUNER, encoding="utf-8")
     extra = ("--artifact-dir", str(tmp_path / "artifacts"))
     workers = [start_worker(experiment, storage, *extra) for _ in range(WORKERS)]
     victim = workers[1]
@@ -83,15 +89,17 @@ def summarize(outcome: dict, study_name: str) -> dict:
     trials = load(outcome["storage"], study_name).get_trials(deepcopy=False)
     states = [t.state.name for t in trials]
     retries = [t for t in trials if "failed_trial" in t.system_attrs]
-    complete_originals = {t.number for t in trials if t.state.name == "COMPLETE" and t not in retries}
+    done = ("COMPLETE", "PRUNED")
+    complete_originals = {t.number for t in trials if t.state.name in done and t not in retries}
     return {
         "complete": states.count("COMPLETE"),
+        "pruned": states.count("PRUNED"),
         "failed": states.count("FAIL"),
         "running": states.count("RUNNING"),
         "waiting": states.count("WAITING"),
         "trials": len(trials),
         "retries": len(retries),
-        "lost": BUDGET - states.count("COMPLETE"),
+        "lost": BUDGET - states.count("COMPLETE") - states.count("PRUNED"),
         "duplicated": len(trials) - BUDGET - len(retries),
         "killed_trial": outcome["killed"].number,
         "complete_originals": len(complete_originals),

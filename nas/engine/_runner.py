@@ -130,11 +130,17 @@ def _work(
     device = resolve_device(job.device)
     if device.type == "cuda":
         torch.cuda.set_device(device)  # pin: this worker's kernels and caches stay on its GPU
+    family = family_of(job.experiment)
     if objective is None:
-        objective = family_of(job.experiment).objective(
+        objective = family.objective(
             job.experiment, artifact_store=open_artifact_store(job.location, create=True), device=device
         )
     said = False
+
+    def after_trial() -> None:
+        family.after_trial(job.experiment, study)
+        if on_trial is not None:
+            on_trial()
 
     def on_wait(running: int) -> None:
         nonlocal said
@@ -161,7 +167,7 @@ def _work(
                 guard=guard,
                 device=str(device),
                 heartbeat_interval=job.heartbeat.interval,
-                on_trial=on_trial,
+                on_trial=after_trial,
                 on_wait=on_wait,
             )
     finally:

@@ -82,6 +82,10 @@ class ExperimentFamily(abc.ABC):
     def check_sources(self, experiment: Any) -> None:
         """Raise ``ConfigError`` if data the experiment needs is missing (no-op here)."""
 
+    def after_trial(self, experiment: Any, study: optuna.Study) -> None:
+        """Called by a worker after each trial it finished (told to the storage): refresh the
+        study's dashboard figures (no-op here)."""
+
 
 def check_same_config(trial: optuna.trial.FrozenTrial, config_json: str) -> None:
     """Raise unless ``config_json`` (rebuilt from the trial's params) is the trial's stored config."""

@@ -38,7 +38,7 @@ class PrunerSpec:
     tie_break: str = "crowding"  # crowding (distance) or hypervolume (contribution)
 
     def __post_init__(self) -> None:
-        check_choice("name", self.name, tuple(PRUNERS))
+        check_choice("name", self.name, ("none", *sorted(set(PRUNERS) - {"none"})))
         check_int("min_epochs", self.min_epochs, low=1, high=100_000)
         check_int("reduction_factor", self.reduction_factor, low=2, high=1_000)
         check_choice("tie_break", self.tie_break, TIE_BREAKS)

@@ -29,19 +29,17 @@ def non_dominated_fronts(values: np.ndarray) -> list[np.ndarray]:
 
 def crowding_distance(values: np.ndarray) -> np.ndarray:
     """NSGA-II's crowding distance of each point of one front ``(k, m)``: the sum over objectives
-    of the gap between its neighbours, scaled by the objective's range; the extremes get inf."""
+    of the gap between its neighbours, scaled by the objective's range; the extremes get inf and
+    an objective on which every point is equal adds nothing (as Optuna's NSGA-II counts it)."""
     points = np.asarray(values, dtype=np.float64)
-    k, m = points.shape
-    distance = np.zeros(k)
-    if k <= 2:
-        return np.full(k, np.inf)
-    for j in range(m):
+    distance = np.zeros(len(points))
+    for j in range(points.shape[1]):
         order = np.argsort(points[:, j], kind="stable")
-        column = points[order, j]
-        span = column[-1] - column[0]
-        distance[order[0]] = distance[order[-1]] = np.inf
-        if span > 0:
-            distance[order[1:-1]] += (column[2:] - column[:-2]) / span
+        column = np.concatenate(([-np.inf], points[order, j], [np.inf]))
+        span = column[-2] - column[1]
+        if span == 0:
+            continue
+        distance[order] += (column[2:] - column[:-2]) / span
     return distance
 
 

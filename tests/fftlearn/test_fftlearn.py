@@ -189,7 +189,7 @@ def test_device_names_are_validated() -> None:
 
 
 def _trained(
-    budget: TrainConfig, *, max_steps: int | None = None
+    budget: TrainConfig, *, max_steps: int | None = None, on_epoch=None
 ) -> tuple[torch.nn.Module, fftlearn.TrainResult]:
     train, _ = fftlearn.make_task_data(TASK, seed=0)
     model = fftlearn.build(
@@ -204,6 +204,7 @@ def _trained(
         seed=0,
         device=torch.device("cpu"),
         max_steps=max_steps,
+        on_epoch=on_epoch,
     )
     return model, result
 

@@ -14,13 +14,14 @@ import torch
 from fftlearn import CandidateConfig, ConfigError, config_to_json, load_checkpoint, resolve_device, to_dict
 from fftlearn.data import check_sources
 
+from ..._curve_figures import save_curves_figure
 from ..._curves import CURVE_ATTR, PRUNED_EPOCH_ATTR
 from ..._params import config_from_params
 from .._base import ExperimentFamily, OneOff, Reproduction, check_same_config, register_family
 from ._analysis import analyze
 from ._evaluate import Evaluation, evaluate_candidate, evaluate_in, measure, suggest_for, task_data
 from ._experiment import FRONTEND_METRICS, FrontEndExperiment
-from ._objective import TRAIN_STEPS_ATTR, WEIGHTS_ATTR, FrontEndObjective
+from ._objective import TRAIN_STEPS_ATTR, WEIGHTS_ATTR, FrontEndObjective, figure_metric
 
 
 class FrontEndFamily(ExperimentFamily):
@@ -35,6 +36,11 @@ class FrontEndFamily(ExperimentFamily):
 
     def check_sources(self, experiment: FrontEndExperiment) -> None:
         check_sources(experiment.task.data)
+
+    def after_trial(self, experiment: FrontEndExperiment, study: optuna.Study) -> None:
+        """The study's learning-curve figure, redrawn from the storage."""
+        if experiment.budget.validation_fraction > 0:
+            save_curves_figure(study, metric=figure_metric(experiment))
 
     def evaluate(
         self, experiment: FrontEndExperiment, params: dict[str, Any], *, seed: int, device: torch.device

@@ -15,7 +15,7 @@ import torch
 
 from fftlearn import NonFiniteLossError, config_to_json, count_macs, save_checkpoint
 
-from ..._curve_figures import curve_picture, save_curves_figure
+from ..._curve_figures import curve_picture
 from ..._curves import CURVE_ATTR, PRUNED_EPOCH_ATTR
 from .._trial import package_versions, seed_trial_number, trial_seed, upload
 from ._analysis import analyze
@@ -108,7 +108,8 @@ class FrontEndObjective:
         raise optuna.TrialPruned(f"stopped by pruner {self.experiment.pruner.name!r} after epoch {epoch}")
 
     def _store_curve(self, trial: optuna.Trial, curve: dict | None) -> None:
-        """The curve's picture as an artifact, and the study's learning-curve figure refreshed."""
+        """The curve's picture as an artifact (the study figure is redrawn once the trial is
+        told: ``FrontEndFamily.after_trial``)."""
         if curve is None:
             return
         with tempfile.TemporaryDirectory(prefix="fftnas-curve-") as tmp:
@@ -117,7 +118,6 @@ class FrontEndObjective:
             )
             store = self.artifact_store
             upload(trial, picture, name="learning_curve", mimetype="image/png", artifact_store=store)
-        save_curves_figure(trial.study, metric=figure_metric(self.experiment))
 
     def _store_artifacts(self, trial: optuna.Trial, model: torch.nn.Module) -> None:
         """Weights, and what the trial learned (user attributes and pictures)."""

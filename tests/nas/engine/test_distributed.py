@@ -35,6 +35,8 @@ from tests.services import MYSQL_URL, POSTGRES_URL, REDIS_URL, require_service
 
 
 def check_kill_outcome(outcome: dict, study_name: str) -> None:
+    """Exactly the budget of finished trials (complete, or pruned when the study prunes), the
+    killed trial failed and re-run once with its params and seed, nothing lost or duplicated."""
     killed, storage = outcome["killed"], outcome["storage"]
     assert outcome["workers"][1].returncode == -signal.SIGKILL
     for index, worker in enumerate(outcome["workers"]):
@@ -43,14 +45,15 @@ def check_kill_outcome(outcome: dict, study_name: str) -> None:
     study = load(storage, study_name)
     trials = study.get_trials(deepcopy=False)
     states = [t.state.name for t in trials]
-    assert states.count("COMPLETE") == BUDGET
+    assert states.count("COMPLETE") + states.count("PRUNED") == BUDGET
     assert states.count("RUNNING") == states.count("WAITING") == 0
     failed = [t for t in trials if t.state.name == "FAIL"]
     assert [t.number for t in failed] == [killed.number]
     retries = [t for t in trials if "failed_trial" in t.system_attrs]
     assert len(retries) == 1 and retries[0].system_attrs["failed_trial"] == killed.number
     retry = retries[0]
-    assert retry.state.name == "COMPLETE" and retry.params == failed[0].params == killed.params != {}
+    assert retry.state.name in ("COMPLETE", "PRUNED")
+    assert retry.params == failed[0].params == killed.params != {}
     assert retry.user_attrs["retry_of"] == killed.number
     assert retry.user_attrs["seed"] == trial_seed(0, killed.number) == killed.user_attrs["seed"]
     assert not retry.user_attrs["worker"].endswith(f":{outcome['workers'][1].pid}")
@@ -79,9 +82,13 @@ def _delete(study_name: str, storage: str) -> None:
         pass
 
 
-@pytest.mark.parametrize("backend", ["postgresql", "redis", "journal", "mysql"])
-def test_sigkill_mid_trial_leaves_exactly_the_budget(backend: str, tmp_path: Path) -> None:
-    study_name = f"kill-{backend}-{uuid.uuid4().hex[:8]}"
+@pytest.mark.parametrize(
+    "backend, pruned",
+    [("postgresql", False), ("redis", False), ("journal", False), ("mysql", False)]
+    + [("postgresql", True), ("journal", True)],
+)
+def test_sigkill_mid_trial_leaves_exactly_the_budget(backend: str, pruned: bool, tmp_path: Path) -> None:
+    study_name = f"kill-{backend}-{'pruned-' if pruned else ''}{uuid.uuid4().hex[:8]}"
     if backend == "postgresql":
         require_service("PostgreSQL", "127.0.0.1", 5432)
         storage = POSTGRES_URL
@@ -94,8 +101,11 @@ def test_sigkill_mid_trial_leaves_exactly_the_budget(backend: str, tmp_path: Pat
     else:
         storage = str(tmp_path / "shared.journal")
     try:
-        outcome = kill_one_worker_mid_trial(storage, study_name, tmp_path)
+        outcome = kill_one_worker_mid_trial(storage, study_name, tmp_path, pruned=pruned)
         check_kill_outcome(outcome, study_name)
+        if pruned:
+            states = [t.state.name for t in load(storage, study_name).trials]
+            assert states.count("PRUNED") >= 1
     finally:
         if backend != "journal":
             _delete(study_name, storage)
