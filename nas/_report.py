@@ -1,4 +1,4 @@
-"""Pareto fronts and trial summaries as tables, CSV and JSON."""
+"""Pareto fronts, study lists and trial summaries as tables, CSV and JSON."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import optuna
 
 from ._experiment import metric_units
+from ._hypervolume import HypervolumeUnavailable, hypervolume_summary, study_hypervolume
 
 UNIT_HEADER = {
     "accuracy": "accuracy (fraction)",
@@ -81,7 +82,8 @@ def _format_value(name: str, value: float) -> str:
 
 
 def format_pareto(study: optuna.Study, fmt: str) -> str:
-    """The Pareto front as ``table``, ``csv`` or ``json`` text."""
+    """The Pareto front as ``table``, ``csv`` or ``json`` text; a table ends with the study's
+    hypervolume line (CSV and JSON keep their rows: ``fftnas hypervolume`` has the figure)."""
     records = pareto_records(study)
     if fmt == "json":
         return json.dumps(records, indent=2)
@@ -102,7 +104,40 @@ def format_pareto(study: optuna.Study, fmt: str) -> str:
         for r in records:
             writer.writerow([r["number"], *r["values"], summarize_params(r["params"])])
         return buffer.getvalue().rstrip("\n")
-    return format_table(headers, rows)
+    return format_table(headers, rows) + f"\nhypervolume: {hypervolume_summary(study)}"
+
+
+def format_studies(storage: optuna.storages.BaseStorage) -> str | None:
+    """A table of the storage's studies: trial counts by state, Pareto-front size, current
+    hypervolume (``nas._hypervolume``) and objectives; None when it holds none."""
+    rows = []
+    for summary in storage.get_all_studies():
+        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        counts = {state: 0 for state in optuna.trial.TrialState}
+        for trial in study.get_trials(deepcopy=False):
+            counts[trial.state] += 1
+        objectives = ", ".join(
+            f"{name} ({'max' if d == optuna.study.StudyDirection.MAXIMIZE else 'min'})"
+            for name, d in zip(metric_names(study), study.directions)
+        )
+        complete = counts[optuna.trial.TrialState.COMPLETE]
+        try:
+            hypervolume = f"{study_hypervolume(study):.6g}"
+        except HypervolumeUnavailable:
+            hypervolume = "n/a"
+        rows.append(
+            [
+                study.study_name,
+                str(complete),
+                str(counts[optuna.trial.TrialState.FAIL]),
+                str(counts[optuna.trial.TrialState.RUNNING]),
+                str(len(study.best_trials)) if complete else "0",
+                hypervolume,
+                objectives,
+            ]
+        )
+    headers = ["study", "complete", "failed", "running", "pareto", "hypervolume", "objectives"]
+    return format_table(headers, rows) if rows else None
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:

@@ -1,15 +1,18 @@
-"""The parts every experiment file shares: ``[study]``, ``[sampler]`` and ``[[objectives]]``.
+"""The parts every experiment file shares: ``[study]``, ``[sampler]``, ``[[objectives]]`` and
+``[hypervolume]``.
 
 Each experiment family (``nas.families``) adds its own tables and metrics to these.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from fftlearn import ConfigError, to_dict
-from fftlearn._validate import check_choice, check_int
+from fftlearn._config import join_field
+from fftlearn._validate import check_choice, check_float, check_int
 
 SAMPLERS = ("tpe", "nsga2", "gp", "random")
 
@@ -52,6 +55,51 @@ class ObjectiveSpec:
         if not isinstance(self.metric, str):
             raise ConfigError("metric", self.metric, "must be a metric name")
         check_choice("direction", self.direction, ("maximize", "minimize"))
+
+
+@dataclass(frozen=True)
+class HypervolumeSpec:
+    """``[hypervolume]``: the reference point's coordinates the file sets, in each metric's own
+    units (``reference_point = { macs = 2e6 }``); the family derives the others from the search
+    space (``nas._hypervolume``). Not part of the search: a resumed study keeps the point it
+    stored when it was created."""
+
+    reference_point: tuple[tuple[str, float], ...] = ()  # (metric, value) pairs, each metric once
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for metric, value in self.reference_point:
+            if not isinstance(metric, str) or metric in seen:
+                raise ConfigError("reference_point", metric, "must name each metric once")
+            seen.add(metric)
+            check_float(f"reference_point.{metric}", value)
+
+    def check_objectives(self, metrics: list[str]) -> None:
+        """Raise unless every metric given is one of the experiment's objectives ``metrics``."""
+        for metric, value in self.reference_point:
+            if metric not in metrics:
+                raise ConfigError(
+                    f"hypervolume.reference_point.{metric}",
+                    value,
+                    f"is not an objective; the objectives are {', '.join(metrics)}",
+                )
+
+    def to_plain(self) -> dict[str, Any]:
+        return {"reference_point": dict(self.reference_point)}
+
+    @classmethod
+    def from_plain(cls, data: Mapping[str, Any], *, path: str = "") -> HypervolumeSpec:
+        """Read the table strictly: ``reference_point`` (a table of numbers) is its only key."""
+        for key, value in data.items():
+            if key != "reference_point":
+                raise ConfigError(join_field(path, key), value, "unknown key; allowed: reference_point")
+        point = data.get("reference_point", {})
+        field = join_field(path, "reference_point")
+        if not isinstance(point, Mapping):
+            raise ConfigError(field, point, "must be a table such as { macs = 2e6 }")
+        for metric, value in point.items():
+            check_float(join_field(field, str(metric)), value)
+        return cls(reference_point=tuple((str(k), float(v)) for k, v in point.items()))
 
 
 def check_objectives(

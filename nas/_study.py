@@ -1,4 +1,5 @@
-"""Studies: create or resume one for an experiment, load one by name, make its sampler."""
+"""Studies: create or resume one for an experiment, load one by name, make its sampler; the
+hypervolume reference point each study stores when it is created."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from fftlearn import ConfigError
 
 from ._experiment import experiment_from_dict, experiment_to_dict
 from ._specs import SamplerSpec
-from .families import family_of
+from .families import family_of, reference_point_of
 
 EXPERIMENT_ATTR = "fftnas.experiment"
+# {metric: value in the metric's units, or None}: the study's hypervolume reference point
+REFERENCE_ATTR = "fftnas.hypervolume_reference"
 
 
 WORKERS_ATTR = "fftnas:workers_started"
@@ -69,22 +72,28 @@ def create_or_resume_study(
     """The study for ``experiment``: created with its directions and metric names, or resumed.
 
     Resuming checks that the stored study was made from the same objectives, task, space and
-    budget; anything else raises ``ConfigError`` before a trial is added.
+    budget; anything else raises ``ConfigError`` before a trial is added. The hypervolume
+    reference point (``reference_point_of``) is stored when the study is created, so every
+    worker reads the same one; a resumed study keeps it (one made before fftnas stored it gets
+    it now). Call it under the study's lock.
     """
     name = study_name or experiment.study.name
     if name in study_names(storage):
         study = optuna.load_study(study_name=name, storage=storage)
         _check_resumable(study, experiment)
-        return study
-    study = optuna.create_study(
-        study_name=name, storage=storage, directions=experiment.directions, load_if_exists=True
-    )
-    if EXPERIMENT_ATTR not in study.user_attrs:
-        study.set_metric_names(experiment.metric_names)
-        study.set_user_attr(EXPERIMENT_ATTR, experiment_to_dict(experiment))
-        optuna_dashboard.save_note(study, experiment_note(experiment))
     else:
-        _check_resumable(study, experiment)
+        study = optuna.create_study(
+            study_name=name, storage=storage, directions=experiment.directions, load_if_exists=True
+        )
+        if EXPERIMENT_ATTR not in study.user_attrs:
+            study.set_metric_names(experiment.metric_names)
+            study.set_user_attr(REFERENCE_ATTR, reference_point_of(experiment))
+            study.set_user_attr(EXPERIMENT_ATTR, experiment_to_dict(experiment))
+            optuna_dashboard.save_note(study, experiment_note(experiment))
+        else:
+            _check_resumable(study, experiment)
+    if REFERENCE_ATTR not in study.user_attrs:
+        study.set_user_attr(REFERENCE_ATTR, reference_point_of(experiment))
     return study
 
 
@@ -152,3 +161,11 @@ def study_experiment(study: optuna.Study) -> Any:
     if stored is None:
         raise ConfigError("--study", study.study_name, "was not made by fftnas (no stored experiment)")
     return stored_experiment(stored)
+
+
+def study_reference_point(study: optuna.Study) -> dict[str, float | None]:
+    """The hypervolume reference point stored with ``study`` (metric -> value in its units, None
+    where nothing sets one); for a study made before fftnas stored it, derived from the stored
+    experiment without writing anything."""
+    stored = study.user_attrs.get(REFERENCE_ATTR)
+    return dict(stored) if stored is not None else reference_point_of(study_experiment(study))

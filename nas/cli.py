@@ -23,8 +23,10 @@ from ._budgets import add_budgets_arguments, run_budgets
 from ._dashboard import dashboard_command, serve_dashboard
 from ._experiment import load_experiment
 from ._fit_command import add_fit_arguments, fit_flags, format_fit, run_fit_command
+from ._hypervolume import reference_note
+from ._hypervolume_command import add_hypervolume_arguments, cmd_hypervolume
 from ._params import parse_params
-from ._report import format_pareto, format_table, metric_names, summarize_params
+from ._report import format_pareto, format_studies, format_table, metric_names, summarize_params
 from ._reproduce import format_reproduction, reproduce_trial
 from ._study import load_study, sampler_note
 from .engine import (
@@ -76,9 +78,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
 
     def notes(study: optuna.Study) -> None:  # once the storage is open and the study is there
-        note = sampler_note(experiment.sampler)
-        if note:
-            print(f"fftnas: note: {note}", file=sys.stderr)
+        for note in (sampler_note(experiment.sampler), reference_note(study, experiment)):
+            if note:
+                print(f"fftnas: note: {note}", file=sys.stderr)
         if location.file is None and not (args.artifact_dir or os.environ.get(ARTIFACT_ENV)):
             print(
                 f"fftnas: note: artifacts go to {location.artifact_dir}/ on this machine; with workers "
@@ -119,31 +121,7 @@ def format_counts(study: optuna.Study, budget: int) -> str:
 
 def cmd_studies(args: argparse.Namespace) -> int:
     location = resolve_storage(args.storage, artifact_dir=args.artifact_dir)
-    storage = open_storage(location, create=False)
-    rows = []
-    for summary in storage.get_all_studies():
-        study = optuna.load_study(study_name=summary.study_name, storage=storage)
-        counts = {state: 0 for state in optuna.trial.TrialState}
-        for trial in study.get_trials(deepcopy=False):
-            counts[trial.state] += 1
-        objectives = ", ".join(
-            f"{name} ({'max' if d == optuna.study.StudyDirection.MAXIMIZE else 'min'})"
-            for name, d in zip(metric_names(study), study.directions)
-        )
-        rows.append(
-            [
-                study.study_name,
-                str(counts[optuna.trial.TrialState.COMPLETE]),
-                str(counts[optuna.trial.TrialState.FAIL]),
-                str(counts[optuna.trial.TrialState.RUNNING]),
-                str(len(study.best_trials)) if counts[optuna.trial.TrialState.COMPLETE] else "0",
-                objectives,
-            ]
-        )
-    if not rows:
-        print(f"no studies in {location.display}")
-        return 0
-    print(format_table(["study", "complete", "failed", "running", "pareto", "objectives"], rows))
+    print(format_studies(open_storage(location, create=False)) or f"no studies in {location.display}")
     return 0
 
 
@@ -245,6 +223,17 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     _add_storage(run)
 
 
+def _add_reproduce_arguments(reproduce: argparse.ArgumentParser) -> None:
+    reproduce.add_argument("--study", help="study name (optional when the storage holds one)")
+    reproduce.add_argument("--trial", type=int, required=True, help="trial number")
+    reproduce.add_argument("--json", action="store_true", help="print {stored, reproduced} as JSON")
+    reproduce.add_argument(
+        "--from-weights", action="store_true", help="evaluate the saved weights, no retraining"
+    )
+    reproduce.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default: cpu)")
+    _add_storage(reproduce)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="fftnas", description="Multi-objective search of learned Fourier front-ends.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -263,20 +252,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_storage(pareto)
     pareto.set_defaults(handler=cmd_pareto)
 
+    hypervolume = commands.add_parser("hypervolume", help="a study's hypervolume after each finished trial")
+    add_hypervolume_arguments(hypervolume)
+    _add_storage(hypervolume)
+    hypervolume.set_defaults(handler=cmd_hypervolume)
+
     budgets = commands.add_parser("budgets", help="the best score of each front-end kind per MAC budget")
     add_budgets_arguments(budgets)
     _add_storage(budgets)
     budgets.set_defaults(handler=cmd_budgets)
 
     reproduce = commands.add_parser("reproduce", help="retrain a stored trial and compare its metrics")
-    reproduce.add_argument("--study", help="study name (optional when the storage holds one)")
-    reproduce.add_argument("--trial", type=int, required=True, help="trial number")
-    reproduce.add_argument("--json", action="store_true", help="print {stored, reproduced} as JSON")
-    reproduce.add_argument(
-        "--from-weights", action="store_true", help="evaluate the saved weights, no retraining"
-    )
-    reproduce.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default: cpu)")
-    _add_storage(reproduce)
+    _add_reproduce_arguments(reproduce)
     reproduce.set_defaults(handler=cmd_reproduce)
 
     evaluate = commands.add_parser("evaluate", help="train and measure one architecture outside any study")

@@ -10,9 +10,11 @@ from fftlearn._space import FloatRange, IntRange, TrialLike
 from fftlearn.frontends import FrameShape
 
 from ._candidate import FrontEndSpace, HeadSpace, OptimizerSpace, suggest_candidate
+from ._corners import corners
 from ._fitters import FactorizationSpace, fitter_methods, suggest_fitter
 
 __all__ = [
+    "corners",
     "FactorizationSpace",
     "fitter_methods",
     "suggest_fitter",

@@ -1,7 +1,16 @@
 """nas.families: the experiment families (one object each: objective, evaluate, reproduce,
 study note), registered by the name an experiment file's ``family`` gives."""
 
-from ._base import FAMILIES, ExperimentFamily, OneOff, Reproduction, family_named, family_of, register_family
+from ._base import (
+    FAMILIES,
+    ExperimentFamily,
+    OneOff,
+    Reproduction,
+    family_named,
+    family_of,
+    reference_point_of,
+    register_family,
+)
 from .factorization import FACTORIZATION_FAMILY, FactorizationExperiment
 from .frontend import FRONTEND_FAMILY, FrontEndExperiment
 
@@ -16,5 +25,6 @@ __all__ = [
     "Reproduction",
     "family_named",
     "family_of",
+    "reference_point_of",
     "register_family",
 ]

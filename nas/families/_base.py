@@ -2,8 +2,9 @@
 
 A family is one kind of search (front-ends, factorizations): its experiment file, the
 objective its trials run, the one-off evaluation behind ``fftnas evaluate``, how a stored trial
-is re-run (``fftnas reproduce``) and its part of the dashboard note. The engine and the CLI
-only ever ask ``family_of(experiment)``; they never ask which family it is.
+is re-run (``fftnas reproduce``), its part of the dashboard note and the rule that derives its
+hypervolume reference point. The engine and the CLI only ever ask ``family_of(experiment)``;
+they never ask which family it is.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class OneOff:
 
 class ExperimentFamily(abc.ABC):
     """One kind of search. Subclasses name their experiment dataclass and metrics and implement
-    the four methods; ``check_sources`` is a hook (no-op)."""
+    the five methods; ``check_sources`` is a hook (no-op)."""
 
     name: ClassVar[str]  # the experiment file's `family` value
     experiment_class: ClassVar[type]  # its frozen experiment dataclass
@@ -79,12 +80,25 @@ class ExperimentFamily(abc.ABC):
     def study_note(self, experiment: Any) -> list[str]:
         """The family's Markdown lines of the dashboard's study note (what is searched, on what)."""
 
+    @abc.abstractmethod
+    def reference_point(self, experiment: Any) -> dict[str, float | None]:
+        """Objective metric -> the hypervolume reference value the family's rule derives from
+        the experiment's search space and task (never from trials), in the metric's own units;
+        None for a metric the rule cannot bound (the file's ``[hypervolume]`` must then set it).
+        A trial counts towards the hypervolume only where it is strictly better than this in
+        every objective."""
+
     def check_sources(self, experiment: Any) -> None:
         """Raise ``ConfigError`` if data the experiment needs is missing (no-op here)."""
 
     def after_trial(self, experiment: Any, study: optuna.Study) -> None:
         """Called by a worker after each trial it finished (told to the storage): refresh the
         study's dashboard figures (no-op here)."""
+
+
+def unit_interval_reference(direction: str) -> float:
+    """The reference of a metric bounded by [0, 1] (a fraction, a 0/1 verdict): its worst end."""
+    return 0.0 if direction == "maximize" else 1.0
 
 
 def check_same_config(trial: optuna.trial.FrozenTrial, config_json: str) -> None:
@@ -115,3 +129,13 @@ def family_named(name: object) -> ExperimentFamily:
 def family_of(experiment: object) -> ExperimentFamily:
     """The family an experiment object belongs to."""
     return family_named(getattr(experiment, "family", None))
+
+
+def reference_point_of(experiment: Any) -> dict[str, float | None]:
+    """The experiment's hypervolume reference point, objective metric -> value in its own units:
+    what the file's ``[hypervolume] reference_point`` sets, the family's rule for the rest (None
+    where the family has none)."""
+    given = dict(experiment.hypervolume.reference_point)
+    if any(metric not in given for metric in experiment.metric_names):
+        given = {**family_of(experiment).reference_point(experiment), **given}
+    return {metric: given.get(metric) for metric in experiment.metric_names}

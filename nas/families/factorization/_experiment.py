@@ -8,7 +8,14 @@ from typing import ClassVar
 from fftlearn.factorize import TargetConfig
 from searchspace import FactorizationSpace
 
-from ..._specs import ExperimentFields, ObjectiveSpec, SamplerSpec, StudySpec, check_objectives
+from ..._specs import (
+    ExperimentFields,
+    HypervolumeSpec,
+    ObjectiveSpec,
+    SamplerSpec,
+    StudySpec,
+    check_objectives,
+)
 
 # Metric name -> (unit shown in tables, direction that is better).
 FACTORIZATION_METRICS: dict[str, tuple[str, str]] = {
@@ -35,6 +42,8 @@ class FactorizationExperiment(ExperimentFields):
     target: TargetConfig  # the matrix to factorize
     sampler: SamplerSpec = field(default_factory=SamplerSpec)
     space: FactorizationSpace = field(default_factory=FactorizationSpace)
+    hypervolume: HypervolumeSpec = field(default_factory=HypervolumeSpec)  # not part of the search
 
     def __post_init__(self) -> None:
         check_objectives(self.objectives, FACTORIZATION_METRICS, self.family)
+        self.hypervolume.check_objectives(self.metric_names)

@@ -14,6 +14,7 @@ from ..._params import config_from_params
 from .._base import ExperimentFamily, OneOff, Reproduction, check_same_config, register_family
 from ._experiment import FACTORIZATION_METRICS, FactorizationExperiment
 from ._objective import FactorizationObjective, fit_metrics, fitter_for, run_fit
+from ._reference import factorization_reference_point
 
 
 class FactorizationFamily(ExperimentFamily):
@@ -57,6 +58,11 @@ class FactorizationFamily(ExperimentFamily):
         check_same_config(trial, config)
         reproduced = fit_metrics(run_fit(experiment, fitter))
         return Reproduction(trial.number, dict(trial.user_attrs["metrics"]), reproduced, config, "refit")
+
+    def reference_point(self, experiment: FactorizationExperiment) -> dict[str, float | None]:
+        """The rule of ``_reference``: the trivial answers' figures (the zero matrix's errors,
+        the dense matrix's nonzeros and operations)."""
+        return factorization_reference_point(experiment)
 
     def study_note(self, experiment: FactorizationExperiment) -> list[str]:
         target = experiment.target

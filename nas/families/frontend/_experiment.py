@@ -8,7 +8,14 @@ from typing import ClassVar
 from fftlearn import ConfigError, TaskConfig, TrainConfig
 from searchspace import FrontEndSpace
 
-from ..._specs import ExperimentFields, ObjectiveSpec, SamplerSpec, StudySpec, check_objectives
+from ..._specs import (
+    ExperimentFields,
+    HypervolumeSpec,
+    ObjectiveSpec,
+    SamplerSpec,
+    StudySpec,
+    check_objectives,
+)
 from ...pruners import EpochPruner, PrunerSpec, make_pruner
 
 # Metric name -> (unit shown in tables, direction that is better).
@@ -39,9 +46,11 @@ class FrontEndExperiment(ExperimentFields):
     space: FrontEndSpace = field(default_factory=FrontEndSpace)
     budget: TrainConfig = field(default_factory=TrainConfig)
     pruner: PrunerSpec = field(default_factory=PrunerSpec)
+    hypervolume: HypervolumeSpec = field(default_factory=HypervolumeSpec)  # not part of the search
 
     def __post_init__(self) -> None:
         check_objectives(self.objectives, FRONTEND_METRICS, self.family)
+        self.hypervolume.check_objectives(self.metric_names)
         for metric in ("raw_pitch_accuracy", "raw_chroma_accuracy"):
             if metric in self.metric_names and self.task.name != "pitch":
                 needs = f"needs task.name = 'pitch' (it is {self.task.name!r})"

@@ -22,6 +22,7 @@ from ._analysis import analyze
 from ._evaluate import Evaluation, evaluate_candidate, evaluate_in, measure, suggest_for, task_data
 from ._experiment import FRONTEND_METRICS, FrontEndExperiment
 from ._objective import TRAIN_STEPS_ATTR, WEIGHTS_ATTR, FrontEndObjective, figure_metric
+from ._reference import frontend_reference_point
 
 
 class FrontEndFamily(ExperimentFamily):
@@ -85,6 +86,11 @@ class FrontEndFamily(ExperimentFamily):
             return Reproduction(trial.number, stored, reproduced, config, "weights")
         reproduced = _retrain(trial, experiment, candidate, device=target).metrics
         return Reproduction(trial.number, stored, reproduced, config, "retrain", _retrain_note(trial))
+
+    def reference_point(self, experiment: FrontEndExperiment) -> dict[str, float | None]:
+        """The rule of ``_reference``: fractions 0, loss ln(n_classes), MACs and parameters 1.1 x
+        the largest of the space's corner candidates."""
+        return frontend_reference_point(experiment)
 
     def study_note(self, experiment: FrontEndExperiment) -> list[str]:
         task, space = experiment.task, to_dict(experiment)["space"]
