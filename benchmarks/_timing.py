@@ -1,4 +1,4 @@
-"""Wall-clock timing of a call on CPU or GPU, waiting for queued GPU work before and after."""
+"""Timing of a call on CPU or GPU: wall-clock on the CPU, CUDA events on a GPU."""
 
 from __future__ import annotations
 
@@ -9,12 +9,20 @@ import torch
 
 
 def seconds(fn: Callable[[], object], *, device: torch.device, number: int = 1) -> float:
-    """Wall seconds that ``number`` calls of ``fn()`` take in all, CUDA work included."""
-    if device.type == "cuda":
+    """Seconds that ``number`` calls of ``fn()`` take in all, the GPU work they queue included:
+    on a GPU, between CUDA events recorded before the first call and after the last (queued
+    work finished first), which is the wall time of the calls once the GPU has caught up."""
+    if device.type != "cuda":
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        return time.perf_counter() - start
+    with torch.cuda.device(device):
         torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
+        begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        begin.record()
+        for _ in range(number):
+            fn()
+        end.record()
+        end.synchronize()
+    return begin.elapsed_time(end) / 1000.0  # ms -> s

@@ -1,14 +1,43 @@
-"""Shared fixture: one small study made by the real ``fftnas run`` (a subprocess)."""
+"""Shared fixtures: one small study made by the real ``fftnas run`` (a subprocess), and the
+device that device tests run on.
+
+A test that takes the ``device_under_test`` fixture is marked ``device`` (``-m device`` picks
+them): it runs on the device ``$FFTNAS_TEST_DEVICE`` names, the CPU unless set; CI runs them
+on the CPU, ``benchmarks/gpu_check.sh`` on a GPU with ``FFTNAS_TEST_DEVICE=cuda``.
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
+from fftlearn import ConfigError, resolve_device
 from tests.helpers import SmallStudy, write_tiny_experiment
+
+TEST_DEVICE_ENV = "FFTNAS_TEST_DEVICE"
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "device_under_test" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.device)
+
+
+@pytest.fixture(scope="session")
+def device_under_test() -> torch.device:
+    """The device ``$FFTNAS_TEST_DEVICE`` names (auto, cpu, cuda, cuda:N; cpu when unset); a
+    name this machine cannot run fails the test rather than skipping it."""
+    name = os.environ.get(TEST_DEVICE_ENV, "cpu")
+    try:
+        return resolve_device(name)
+    except ConfigError as error:
+        pytest.fail(f"{TEST_DEVICE_ENV}: {error}")
 
 
 def run_fftnas(*args: str, cwd: Path, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 import torch
 from torch import nn
 
 from .._config import register_kind
-from .._validate import check_float, check_int
+from .._validate import check_choice, check_float, check_int
 from ..data._tasks import LabelledFrames
 from ..model._model import FrontEndClassifier, OptimizerConfig
+from ._device_data import on_device
+from ._precision import PRECISIONS, precision_context, precision_on
 
 
 @register_kind
@@ -29,12 +31,16 @@ class TrainConfig:
     # share of the training frames held out to score after every epoch (learning curve, early
     # stopping); 0: train on all of them and record no curve
     validation_fraction: float = 0.1
+    # "bfloat16": the forward pass and loss under bfloat16 autocast on a GPU (matrix products at
+    # its bfloat16 rate); on the CPU float32 runs (``_precision.py`` says why); trials record which
+    precision: Literal["float32", "bfloat16"] = "float32"
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, low=1, high=100_000)
         check_int("batch_size", self.batch_size, low=1, high=1 << 20)
         check_float("max_seconds", self.max_seconds, low=0.0, high=1e7)
         check_float("validation_fraction", self.validation_fraction, low=0.0, high=0.5)
+        check_choice("precision", self.precision, PRECISIONS)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -54,6 +60,7 @@ class TrainResult:
     stopped_by_time: bool  # True when max_seconds ended training early
     epochs: int = 0  # epochs completed
     stopped_early: bool = False  # True when ``on_epoch`` asked to stop
+    precision: str = "float32"  # the precision training ran in (``precision_on``)
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,8 @@ def train_classifier(
 ) -> TrainResult:
     """Minimise cross-entropy (plus the model's auxiliary loss) with mini-batches shuffled by
     ``seed``; torch's RNG is seeded with ``seed`` inside (and restored after), so training is
-    deterministic on the CPU.
+    deterministic on the CPU. ``budget.precision`` picks float32 or, on a GPU, bfloat16 autocast
+    (``precision_on``); the split is copied to ``device`` once per process (``on_device``).
 
     ``max_steps`` (optional) stops training after that many optimizer steps, wherever in an
     epoch they end; ``budget.max_seconds`` still applies too (give a budget with
@@ -110,7 +118,8 @@ def train_classifier(
     ``on_epoch(end)`` (optional) is called after every complete epoch, with the model in
     training mode afterwards; it returns False to stop training there (early stopping).
 
-    Raises ``NonFiniteLossError`` as soon as a step's loss is NaN or infinite.
+    Raises ``NonFiniteLossError`` when a step's loss is NaN or infinite, once the next step is
+    queued (each loss is read one step late so that a GPU is never idle waiting for it).
     """
     if max_steps is not None:
         check_int("max_steps", max_steps, low=1)
@@ -118,14 +127,13 @@ def train_classifier(
     with torch.random.fork_rng(devices=devices):  # stochastic layers (Gumbel) draw from `seed` too
         torch.manual_seed(seed)
         model.to(device).train()
-        frames = torch.from_numpy(data.frames).to(device)  # (n, N)
-        labels = torch.from_numpy(data.labels).to(device)  # (n,)
+        split = on_device(data, device=device)  # frames (n, N), labels (n,)
         opt = make_optimizer(model, optimizer)
         shuffle = torch.Generator().manual_seed(seed)  # the batch order
         return _run_epochs(
             model,
-            frames,
-            labels,
+            split.frames,
+            split.labels,
             opt=opt,
             shuffle=shuffle,
             budget=budget,
@@ -147,30 +155,32 @@ def _run_epochs(
 ) -> TrainResult:
     """Mini-batch steps over ``frames`` ``(n, N)`` / ``labels`` ``(n,)`` until the budget ends
     (or ``on_epoch`` stops it)."""
-    device = frames.device
+    device, ran = frames.device, precision_on(budget.precision, device=frames.device)
     loss_fn = nn.CrossEntropyLoss()
     start = time.perf_counter()
     steps, epoch_loss, stopped, epochs = 0, float("nan"), False, 0
     for _ in range(budget.epochs):
         order = torch.randperm(len(labels), generator=shuffle).to(device)
-        losses = []
+        losses = _LossLog(-(-len(order) // budget.batch_size), device=device)
         for first in range(0, len(order), budget.batch_size):
             batch = order[first : first + budget.batch_size]
-            loss = loss_fn(model(frames[batch]), labels[batch]) + model.auxiliary_loss()
-            value = float(loss.detach())
-            if not np.isfinite(value):
-                raise NonFiniteLossError(steps, value)
+            with precision_context(ran, device=device):
+                loss = loss_fn(model(frames[batch]), labels[batch]) + model.auxiliary_loss()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            losses.add(loss)
+            if losses.count > 1:
+                _check_finite(losses.read(losses.count - 2), step=steps - 1)
             steps += 1
-            losses.append(value)
             if budget.max_seconds and time.perf_counter() - start > budget.max_seconds:
                 stopped = True
                 break
             if steps == max_steps:
                 break
-        epoch_loss = float(np.mean(losses))
+        values = losses.values()
+        _check_finite(values[-1], step=steps - 1)
+        epoch_loss = float(np.mean(values))
         if stopped or (steps == max_steps and first + budget.batch_size < len(order)):
             break  # a partial epoch: no learning-curve point
         epochs += 1
@@ -179,25 +189,70 @@ def _run_epochs(
             goes_on = on_epoch(end)
             model.train()
             if not goes_on:
-                return TrainResult(steps, time.perf_counter() - start, epoch_loss, False, epochs, True)
+                seconds = time.perf_counter() - start
+                return TrainResult(steps, seconds, epoch_loss, False, epochs, True, precision=ran)
         if steps == max_steps:
             break
-    return TrainResult(steps, time.perf_counter() - start, epoch_loss, stopped, epochs)
+    return TrainResult(steps, time.perf_counter() - start, epoch_loss, stopped, epochs, precision=ran)
+
+
+class _LossLog:
+    """One epoch's step losses, copied to the host behind each step's work and read one step
+    late: a GPU has the next step queued while the CPU waits for a loss (on the CPU, a list)."""
+
+    def __init__(self, n_steps: int, *, device: torch.device) -> None:
+        self.device = device
+        cuda = device.type == "cuda"
+        self.host = torch.empty(n_steps, pin_memory=cuda)  # (n_steps,) float32
+        self.events: list[torch.cuda.Event] | None = [] if cuda else None
+        self.count = 0  # losses added
+
+    def add(self, loss: torch.Tensor) -> None:
+        self.host[self.count].copy_(loss.detach(), non_blocking=True)
+        if self.events is not None:  # on the stream that ran the step and the copy
+            self.events.append(torch.cuda.Event())
+            self.events[-1].record(torch.cuda.current_stream(self.device))
+        self.count += 1
+
+    def read(self, index: int) -> float:
+        """The loss of the epoch's step ``index`` (waits for that step's work only)."""
+        if self.events is not None:
+            self.events[index].synchronize()
+        return float(self.host[index])
+
+    def values(self) -> list[float]:
+        """Every loss added so far."""
+        if self.events:
+            self.events[-1].synchronize()
+        return self.host[: self.count].tolist()
+
+
+def _check_finite(loss: float, *, step: int) -> None:
+    if not np.isfinite(loss):
+        raise NonFiniteLossError(step, loss)
 
 
 @torch.no_grad()
 def evaluate_classifier(
-    model: nn.Module, data: LabelledFrames, *, device: torch.device, batch_size: int = 1024
+    model: nn.Module,
+    data: LabelledFrames,
+    *,
+    device: torch.device,
+    batch_size: int = 1024,
+    precision: str = "float32",
 ) -> EvalResult:
     """Accuracy and mean cross-entropy of ``model`` on ``data``, and the decoded f0 of each frame
-    when its classes are pitches (``LabelledFrames.decode_f0``)."""
+    when its classes are pitches (``LabelledFrames.decode_f0``); the forward pass runs in
+    ``precision`` as training does (``precision_context``), the loss and scores in float32."""
     model.to(device).eval()
     start = time.perf_counter()
+    split = on_device(data, device=device)
     loss_sum, predictions, f0 = 0.0, [], []
     for first in range(0, len(data.labels), batch_size):
-        frames = torch.from_numpy(data.frames[first : first + batch_size]).to(device)
-        labels = torch.from_numpy(data.labels[first : first + batch_size]).to(device)
-        logits = model(frames)  # (b, n_classes)
+        frames = split.frames[first : first + batch_size]  # (b, N)
+        labels = split.labels[first : first + batch_size]  # (b,)
+        with precision_context(precision, device=device):
+            logits = model(frames).float()  # (b, n_classes); float32 logits are returned as they are
         loss_sum += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
         predictions.append(logits.argmax(-1).cpu().numpy())
         if data.class_f0_hz is not None:

@@ -93,6 +93,12 @@ EXPERIMENT_EDITS = [
         "objectives: got ['accuracy', 'accuracy']",
     ),
     ("resume with another space", r"^epochs = 2$", "epochs = 3", "budget: got"),
+    (
+        "unknown precision",
+        r"^epochs = 2$",
+        'epochs = 2\nprecision = "float16"',
+        "budget.precision: got 'float16'; must be one of 'float32', 'bfloat16'",
+    ),
 ]
 
 # (case id, command line split at spaces, {dir} standing for the study's directory, text in the one error line)

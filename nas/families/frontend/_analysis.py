@@ -34,6 +34,7 @@ from fftlearn.analysis import (
 )
 from fftlearn.data import LabelledFrames
 from fftlearn.frontends import FrontEnd
+from fftlearn.training import on_device, precision_context
 
 from ._evaluate import device_batches
 
@@ -64,10 +65,12 @@ def analyze(
     device: torch.device,
     folder: Path,
     label: str,
+    precision: str = "float32",
 ) -> tuple[dict[str, object], dict[str, Path]]:
     """``(attributes, pictures)`` for a trained model: pictures by name (``kernel_spectra``,
     ``frame_response``, ``router_usage``), written into ``folder``; ``label`` titles them. A
-    front-end without kernels (``kernels()`` is None) gets no kernel attributes or pictures."""
+    front-end without kernels (``kernels()`` is None) gets no kernel attributes or pictures.
+    The test frames are routed in ``precision``, as ``measure`` routes them."""
     frontend, title = model.frontend, f"{label}: {model.config.frontend.kind}"
     attributes: dict[str, object] = {}
     pictures: dict[str, Path] = {}
@@ -76,8 +79,8 @@ def analyze(
             frontend, sample_rate=sample_rate, folder=folder, title=title, into=(attributes, pictures)
         )
     model.to(device).eval()
-    with torch.no_grad():
-        batches = device_batches(test_data.frames, device=device)
+    with torch.no_grad(), precision_context(precision, device=device):
+        batches = device_batches(on_device(test_data, device=device).frames, device=device)
         first = frontend.routing(next(batches))
         if first is not None:  # a content-adaptive kind: route the rest of the test set too
             chosen = torch.cat([first, *(frontend.routing(batch) for batch in batches)]).cpu().numpy()

@@ -27,13 +27,13 @@ from fftlearn import (
     train_classifier,
 )
 from fftlearn.data import LabelledFrames, raw_chroma_accuracy, raw_pitch_accuracy, split_validation
-from fftlearn.training import EpochEnd, EvalResult, TrainResult
+from fftlearn.training import EpochEnd, EvalResult, TrainResult, on_device, precision_context
 from searchspace import TrialLike, suggest_candidate
 
 from ..._curves import add_point, new_curve
 from ._experiment import FrontEndExperiment
 
-BATCH = 1024  # test frames moved to the device at a time (routing, expected MACs)
+BATCH = 1024  # test frames run through the model at a time (routing, expected MACs)
 
 
 @dataclass(frozen=True)
@@ -87,19 +87,28 @@ def curve_metrics(objectives: Sequence[str]) -> list[str]:
     return names
 
 
-def device_batches(frames: np.ndarray, *, device: torch.device) -> Iterator[torch.Tensor]:
-    """``frames`` ``(n, N)`` on ``device``, ``BATCH`` at a time (never the whole set at once)."""
+def device_batches(frames: np.ndarray | torch.Tensor, *, device: torch.device) -> Iterator[torch.Tensor]:
+    """``frames`` ``(n, N)`` on ``device``, ``BATCH`` at a time (an array is moved a batch at a
+    time; give a split's ``on_device`` frames to move nothing)."""
     for first in range(0, len(frames), BATCH):
-        yield torch.from_numpy(frames[first : first + BATCH]).to(device)
+        batch = frames[first : first + BATCH]
+        yield (torch.from_numpy(batch) if isinstance(batch, np.ndarray) else batch).to(device)
 
 
-def expected_macs(model: FrontEndClassifier, frames: np.ndarray, *, device: torch.device) -> float:
+def expected_macs(
+    model: FrontEndClassifier,
+    frames: np.ndarray | torch.Tensor,
+    *,
+    device: torch.device,
+    precision: str = "float32",
+) -> float:
     """MACs per example averaged over ``frames`` ``(n, N)``: the front-end's expected MACs under
-    its routing of them (``FrontEnd.expected_macs_per_example``; its fixed count for a kind that
-    does not route) plus the head's. Equals ``count_macs(model)`` exactly when every frame
-    costs the same (integer counts below 2**53 add up exactly in float64)."""
+    its routing of them (``FrontEnd.expected_macs_per_example``, routed in ``precision`` as
+    the model runs; its fixed count for a kind that does not route) plus the head's. Equals
+    ``count_macs(model)`` exactly when every frame costs the same (integer counts below 2**53
+    add up exactly in float64)."""
     model.to(device).eval()
-    with torch.no_grad():
+    with torch.no_grad(), precision_context(precision, device=device):
         total = sum(
             model.frontend.expected_macs_per_example(batch) * len(batch)
             for batch in device_batches(frames, device=device)
@@ -108,16 +117,22 @@ def expected_macs(model: FrontEndClassifier, frames: np.ndarray, *, device: torc
 
 
 def measure(
-    model: FrontEndClassifier, test_data: LabelledFrames, *, device: torch.device
+    model: FrontEndClassifier,
+    test_data: LabelledFrames,
+    *,
+    device: torch.device,
+    precision: str = "float32",
 ) -> tuple[EvalResult, dict[str, float]]:
     """Held-out accuracy and loss (and raw pitch and raw chroma accuracy for pitch classes), MACs
     per example (expected under the routing of the test frames for a content-adaptive kind: the
-    router plus each expert's MACs weighted by its share), parameters, inference latency."""
-    result = evaluate_classifier(model, test_data, device=device)
+    router plus each expert's MACs weighted by its share), parameters, inference latency; the
+    model runs in ``precision`` (``TrainConfig.precision``) on frames copied to ``device`` once."""
+    result = evaluate_classifier(model, test_data, device=device, precision=precision)
+    frames = on_device(test_data, device=device).frames  # (n, N)
     metrics = {
         "accuracy": result.accuracy,
         "loss": result.loss,
-        "macs": expected_macs(model, test_data.frames, device=device),
+        "macs": expected_macs(model, frames, device=device, precision=precision),
         "params": float(model.n_parameters()),
         "latency_us": 1e6 * result.seconds / len(test_data.labels),
     }
@@ -153,7 +168,7 @@ def evaluate_candidate(
     curve = new_curve(curve_metrics(objectives)) if len(validation.labels) else None
 
     def on_epoch(end: EpochEnd) -> bool:
-        _, scores = measure(model, validation, device=device)
+        _, scores = measure(model, validation, device=device, precision=budget.precision)
         add_point(curve, epoch=end.epoch, seconds=end.seconds, train_loss=end.train_loss, validation=scores)
         return True if on_curve is None else on_curve(curve)
 
@@ -169,7 +184,7 @@ def evaluate_candidate(
     )
     if trained.stopped_early:
         return Evaluation(model=model, train=trained, test=None, metrics={}, curve=curve)
-    test, metrics = measure(model, test_data, device=device)
+    test, metrics = measure(model, test_data, device=device, precision=budget.precision)
     metrics["train_seconds"] = trained.seconds
     return Evaluation(model=model, train=trained, test=test, metrics=metrics, curve=curve)
 

@@ -13,6 +13,7 @@ import torch
 
 from fftlearn import CandidateConfig, ConfigError, config_to_json, load_checkpoint, resolve_device, to_dict
 from fftlearn.data import check_sources
+from fftlearn.training import precision_on
 
 from ..._curve_figures import save_curves_figure
 from ..._curves import CURVE_ATTR, PRUNED_EPOCH_ATTR
@@ -68,6 +69,7 @@ class FrontEndFamily(ExperimentFamily):
         config = config_to_json(candidate)
         check_same_config(trial, config)
         target = resolve_device(device)
+        here = precision_on(experiment.budget.precision, device=target)
         if trial.state == optuna.trial.TrialState.PRUNED:
             if from_weights:
                 raise ConfigError("--from-weights", trial.number, "a pruned trial stores no weights")
@@ -82,10 +84,12 @@ class FrontEndFamily(ExperimentFamily):
                     "--from-weights", trial.number, "the saved weights belong to another config"
                 )
             _, test_data = task_data(experiment.task, trial.user_attrs["data_seed"])
-            _, reproduced = measure(model, test_data, device=target)
-            return Reproduction(trial.number, stored, reproduced, config, "weights")
+            _, reproduced = measure(model, test_data, device=target, precision=experiment.budget.precision)
+            note = _precision_note(trial, here)
+            return Reproduction(trial.number, stored, reproduced, config, "weights", note)
         reproduced = _retrain(trial, experiment, candidate, device=target).metrics
-        return Reproduction(trial.number, stored, reproduced, config, "retrain", _retrain_note(trial))
+        notes = [n for n in (_retrain_note(trial), _precision_note(trial, here)) if n]
+        return Reproduction(trial.number, stored, reproduced, config, "retrain", "; ".join(notes) or None)
 
     def reference_point(self, experiment: FrontEndExperiment) -> dict[str, float | None]:
         """The rule of ``_reference``: fractions 0, loss ln(n_classes), MACs and parameters 1.1 x
@@ -176,6 +180,15 @@ def _retrain_note(trial: optuna.trial.FrozenTrial) -> str | None:
     )
 
 
+def _precision_note(trial: optuna.trial.FrozenTrial, here: str) -> str | None:
+    """Said when the trial ran in another precision than ``here``, the one this reproduction
+    runs in (``budget.precision = "bfloat16"`` runs float32 on the CPU), else None."""
+    ran = trial.user_attrs.get("precision", "float32")  # trials before the option ran float32
+    if ran == here:
+        return None
+    return f"the trial ran in {ran} and this reproduction in {here}: metrics differ by rounding"
+
+
 def _download_weights(artifact_store: optuna.artifacts.FileSystemArtifactStore, artifact_id: str) -> Any:
     with tempfile.TemporaryDirectory(prefix="fftnas-weights-") as tmp:
         path = Path(tmp) / "weights.pt"
@@ -199,6 +212,7 @@ def learned(
             device=device,
             folder=Path(tmp),
             label="evaluate",
+            precision=experiment.budget.precision,
         )
     return attributes
 

@@ -14,6 +14,7 @@ import optuna
 import torch
 
 from fftlearn import NonFiniteLossError, config_to_json, count_macs, save_checkpoint
+from fftlearn.training import precision_on
 
 from ..._curve_figures import curve_picture
 from ..._curves import CURVE_ATTR, PRUNED_EPOCH_ATTR
@@ -57,6 +58,7 @@ class FrontEndObjective:
             "seed": seed,
             "data_seed": experiment.study.seed,
             "device": str(self.device),
+            "precision": precision_on(experiment.budget.precision, device=self.device),  # what runs here
             "torch_threads": torch.get_num_threads(),
             "versions": package_versions(),
             "host": platform.node(),
@@ -139,6 +141,7 @@ class FrontEndObjective:
                 device=self.device,
                 folder=Path(tmp),
                 label=f"trial {trial.number}",
+                precision=self.experiment.budget.precision,
             )
             for key, value in attributes.items():
                 trial.set_user_attr(key, value)

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 import pytest
 import torch
@@ -22,7 +23,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import fftlearn
 from fftlearn import CandidateConfig, OptimizerConfig
+from fftlearn.data import LabelledFrames
 from fftlearn.frontends import FRONTENDS, FrontEnd, build_frontend
+from fftlearn.training import PRECISIONS, evaluate_classifier, precision_on, train_classifier
 from searchspace import FrontEndSpace, suggest_candidate
 
 FRAME_LENGTH = 640  # samples (40 ms at 16 kHz)
@@ -204,6 +207,33 @@ class FrontEndContract:
             if routes is not None:
                 assert routes.shape == (BATCH,) and routes.dtype == torch.int64
                 assert 0 <= int(routes.min()) and int(routes.max()) < len(banks)
+
+
+    def test_trains_and_scores_in_each_precision_on_the_test_device(
+        self, kind: str, device_under_test: torch.device
+    ) -> None:
+        """On a GPU, bfloat16 autocast must suit every kind (its FFTs, convolutions, sorting)."""
+        frames, labels = frames_and_labels()
+        data = LabelledFrames(
+            frames=frames.numpy(),
+            labels=labels.numpy(),
+            f0_hz=np.full(BATCH, np.nan),
+            n_classes=N_CLASSES,
+            class_names=tuple(str(c) for c in range(N_CLASSES)),
+        )
+        for precision in PRECISIONS:
+            for candidate in candidates(kind):
+                model = fftlearn.build(candidate.model, seed=0)
+                budget = fftlearn.TrainConfig(epochs=2, batch_size=BATCH // 2, precision=precision)
+                trained = train_classifier(
+                    model, data, optimizer=OptimizerConfig(), budget=budget, seed=0, device=device_under_test
+                )
+                assert trained.precision == precision_on(precision, device=device_under_test)
+                assert math.isfinite(trained.final_loss) and trained.steps == 4, candidate
+                scored = evaluate_classifier(model, data, device=device_under_test, precision=precision)
+                assert math.isfinite(scored.loss), (candidate, precision)
+                assert scored.predictions.shape == (BATCH,)
+                assert set(scored.predictions) <= set(range(N_CLASSES))
 
 
 @pytest.fixture(params=FRONTENDS.names())

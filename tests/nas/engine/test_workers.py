@@ -52,15 +52,29 @@ def _study(storage: Path) -> optuna.Study:
     )
 
 
-def test_one_worker_per_listed_device(tmp_path: Path) -> None:
+def test_one_worker_per_listed_device_and_two_on_one_device(
+    device_under_test: torch.device, tmp_path: Path
+) -> None:
+    """``--devices cpu,cpu`` here, ``cuda:0,cuda:0`` on a GPU: two worker processes share the
+    device and split the cores (``torch.get_num_threads() // 2`` threads each)."""
     experiment = write_tiny_experiment(tmp_path / "tiny.toml", trials=4)
     storage = tmp_path / "dev.journal"
-    argv = ["run", str(experiment), "--storage", str(storage), "--no-progress", "--devices", "cpu,cpu"]
+    device = str(device_under_test)
+    argv = [
+        "run",
+        str(experiment),
+        "--storage",
+        str(storage),
+        "--no-progress",
+        "--devices",
+        f"{device},{device}",
+    ]
     assert main(argv) == 0
     trials = _study(storage).trials
     assert [t.state.name for t in trials] == ["COMPLETE"] * 4
-    assert {t.user_attrs["device"] for t in trials} == {"cpu"}
+    assert {t.user_attrs["device"] for t in trials} == {device}
     assert len({t.user_attrs["process_id"] for t in trials}) == 2  # two processes, one per listed device
+    assert {t.user_attrs["torch_threads"] for t in trials} == {max(1, torch.get_num_threads() // 2)}
 
 
 @pytest.mark.skipif(torch.cuda.device_count() > 0, reason="checks the CPU fallback of --devices all")
