@@ -34,7 +34,7 @@ from search_table import DEFAULT_TABLE, read_table  # noqa: E402
 
 from nas import load_experiment  # noqa: E402
 from nas._hypervolume import hypervolume  # noqa: E402
-from nas.families import family_of  # noqa: E402
+from nas.families import reference_point_of  # noqa: E402
 from nas.pruners import PrunerSpec  # noqa: E402
 
 DEFAULT_METHODS = "random,tpe,nsga2,gp,tpe+mo_asha,nsga2+mo_asha"
@@ -127,7 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     table = Table(read_table(args.table))
     experiment = load_experiment(args.experiment, check_data=False)
-    reference = family_of(experiment).reference_point(experiment)
+    reference = reference_point_of(experiment)
     mean_cost = float(np.mean([row["seconds"] for row in table.rows])) + args.overhead
     horizon = args.horizon_trials * mean_cost / args.workers
     grid = np.linspace(0.0, horizon, 241)
@@ -145,10 +145,11 @@ def main() -> None:
     text = markdown_table(header, rows)
     ratio_lines = [f"- {name}: {value:.2f} of the horizon" for name, value in ratios.items()]
     print(text + "\n\n" + "\n".join(ratio_lines))
-    title = f"{len(table.rows)} configurations, {args.workers} workers, median and quartiles of {args.seeds} seeds"
+    title = f"{len(table.rows)} configurations, {args.workers} workers, quartiles of {args.seeds} seeds"
     picture(results, grid, args.png, title=title)
     if not args.no_results:
-        notes = (f"Table: {len(table.rows)} configurations of {args.experiment.name} ({table.epochs} epochs), "
+        notes = (f"Table: {len(table.rows)} configurations of {args.experiment.name} "
+                 f"({table.epochs} epochs), "
                  f"horizon {horizon:.1f} simulated s ({args.horizon_trials:g} mean full trainings over "
                  f"{args.workers} workers), reference point {reference}, MO-ASHA min_epochs 1, "
                  f"reduction_factor 3. Times to reach another method's final median hypervolume, on the "

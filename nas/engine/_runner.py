@@ -27,6 +27,7 @@ from tqdm import tqdm
 from fftlearn import ConfigError, resolve_device
 from fftlearn._validate import check_int
 
+from .._hypervolume import save_hypervolume_figure
 from .._study import create_or_resume_study, make_sampler, register_worker
 from ..families import family_of
 from ._heartbeat import HeartbeatSettings
@@ -137,8 +138,9 @@ def _work(
         )
     said = False
 
-    def after_trial() -> None:
+    def after_trial() -> None:  # the dashboard's figures, redrawn from the storage
         family.after_trial(job.experiment, study)
+        save_hypervolume_figure(study)
         if on_trial is not None:
             on_trial()
 

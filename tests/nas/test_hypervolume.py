@@ -21,9 +21,14 @@ from optuna_dashboard._custom_plot_data import get_plotly_graph_objects
 import fftlearn
 from fftlearn import ConfigError
 from fftlearn.factorize import SparseFactorization, TargetConfig, make_target, operation_count
-from nas._dashboard import save_hypervolume_figure
 from nas._experiment import experiment_to_dict, load_experiment
-from nas._hypervolume import LOG_FLOOR, hypervolume, hypervolume_history, study_hypervolume
+from nas._hypervolume import (
+    LOG_FLOOR,
+    hypervolume,
+    hypervolume_history,
+    save_hypervolume_figure,
+    study_hypervolume,
+)
 from nas._study import EXPERIMENT_ATTR, REFERENCE_ATTR, create_or_resume_study, study_reference_point
 from nas.cli import main
 from nas.engine import open_storage, resolve_storage
