@@ -129,6 +129,7 @@ def format_studies(storage: optuna.storages.BaseStorage) -> str | None:
             [
                 study.study_name,
                 str(complete),
+                str(counts[optuna.trial.TrialState.PRUNED]),
                 str(counts[optuna.trial.TrialState.FAIL]),
                 str(counts[optuna.trial.TrialState.RUNNING]),
                 str(len(study.best_trials)) if complete else "0",
@@ -136,7 +137,7 @@ def format_studies(storage: optuna.storages.BaseStorage) -> str | None:
                 objectives,
             ]
         )
-    headers = ["study", "complete", "failed", "running", "pareto", "hypervolume", "objectives"]
+    headers = ["study", "complete", "pruned", "failed", "running", "pareto", "hypervolume", "objectives"]
     return format_table(headers, rows) if rows else None
 
 

@@ -107,14 +107,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def format_counts(study: optuna.Study, budget: int) -> str:
-    """``40 complete, 1 failed (1 re-run), 0 running; budget 40 trials``."""
+    """``30 complete, 10 pruned, 1 failed (1 re-run), 0 running; budget 40 trials``."""
     trials = study.get_trials(deepcopy=False)
     states = [t.state for t in trials]
     requeued = requeued_numbers(trials)
     failed = states.count(optuna.trial.TrialState.FAIL)
     rerun = sum(1 for t in trials if t.state == optuna.trial.TrialState.FAIL and t.number in requeued)
     return (
-        f"{states.count(optuna.trial.TrialState.COMPLETE)} complete, {failed} failed ({rerun} re-run), "
+        f"{states.count(optuna.trial.TrialState.COMPLETE)} complete, "
+        f"{states.count(optuna.trial.TrialState.PRUNED)} pruned, {failed} failed ({rerun} re-run), "
         f"{states.count(optuna.trial.TrialState.RUNNING)} running; budget {budget} trials"
     )
 

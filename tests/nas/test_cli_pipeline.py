@@ -165,7 +165,7 @@ def test_trials_is_the_study_budget_and_resume_fills_it(tmp_path: Path, monkeypa
     assert main(["run", str(experiment), "--no-progress", "--device", "cpu"]) == 0
     assert main(["run", str(experiment), "--no-progress", "--device", "cpu"]) == 0  # budget spent
     assert _states(_study(tmp_path / "fftnas.journal", "tiny")) == {"COMPLETE": 3}
-    assert "3 complete, 0 failed (0 re-run), 0 running; budget 3 trials" in capsys.readouterr().out
+    assert "3 complete, 0 pruned, 0 failed (0 re-run), 0 running; budget 3 trials" in capsys.readouterr().out
     assert main(["run", str(experiment), "--no-progress", "--device", "cpu", "--trials", "5"]) == 0
     study = _study(tmp_path / "fftnas.journal", "tiny")
     assert _states(study) == {"COMPLETE": 5}

@@ -348,7 +348,7 @@ def test_a_metric_without_a_rule_reports_na_until_the_file_sets_it(tmp_path: Pat
     last = capsys.readouterr().out.splitlines()[-1]
     assert last == f"hypervolume: {expected:.6g} (reference accuracy=0, latency_us=100)"
     assert main(["studies", *storage]) == 0
-    rows = {line.split()[0]: line.split()[5] for line in capsys.readouterr().out.splitlines()[2:]}
+    rows = {line.split()[0]: line.split()[6] for line in capsys.readouterr().out.splitlines()[2:]}
     assert rows == {"plain": "n/a", "set": f"{expected:.6g}"}
 
 
@@ -415,9 +415,10 @@ def test_the_dashboard_figure(small_study: SmallStudy, tmp_path: Path) -> None:
     save_hypervolume_figure(study)
     save_hypervolume_figure(study)  # after the next trial: replaced, not added
     figures = get_plotly_graph_objects(storage.get_study_system_attrs(study._study_id))
-    assert list(figures) == ["hypervolume"]
+    assert sorted(figures) == ["hypervolume", "learning_curves"]  # the workers drew both
     trace = json.loads(figures["hypervolume"])["data"][0]
-    assert trace["x"] == [r.seconds for r in rows] and trace["y"] == [r.hypervolume for r in rows]
+    assert trace["x"] == [float(f"{r.seconds:.6g}") for r in rows]
+    assert trace["y"] == [float(f"{r.hypervolume:.6g}") for r in rows]
     assert trace["customdata"] == [r.trial for r in rows]
     app = optuna_dashboard.wsgi(storage)
     environ: dict = {"PATH_INFO": f"/api/studies/{study._study_id}", "REQUEST_METHOD": "GET"}
@@ -426,5 +427,6 @@ def test_the_dashboard_figure(small_study: SmallStudy, tmp_path: Path) -> None:
     body = b"".join(app(environ, lambda s, headers, *exc_info: status.append(s)))
     assert status == ["200 OK"]
     served = json.loads(body)["plotly_graph_objects"]
-    assert [g["id"] for g in served] == ["hypervolume"]
-    assert json.loads(served[0]["graph_object"])["data"][0]["y"] == trace["y"]
+    served_figures = {g["id"]: g["graph_object"] for g in served}
+    assert sorted(served_figures) == ["hypervolume", "learning_curves"]
+    assert json.loads(served_figures["hypervolume"])["data"][0]["y"] == trace["y"]

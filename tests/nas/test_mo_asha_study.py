@@ -64,7 +64,9 @@ def test_stopped_trials_are_pruned_within_the_budget(asha_study) -> None:
     pareto = run_fftnas("pareto", "--storage", str(root / "asha.journal"), "--format", "json", cwd=root)
     assert {row["number"] for row in json.loads(pareto.stdout)} == front
     counts = run_fftnas("studies", "--storage", str(root / "asha.journal"), cwd=root)
-    assert counts.returncode == 0
+    header, _, row = counts.stdout.splitlines()[:3]
+    assert header.split()[:3] == ["study", "complete", "pruned"]
+    assert row.split()[1:3] == [str(states.count("COMPLETE")), str(states.count("PRUNED"))]
 
 
 def test_a_pruned_trial_reproduces_up_to_its_epoch(asha_study) -> None:
