@@ -55,12 +55,23 @@ def train_one(job: tuple[str, int, dict]) -> dict:
     """Train configuration ``index`` (params) to its last epoch; its row of the table."""
     import torch
 
+    path, index, params = job
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train_row(experiment_path=path, index=index, params=params)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _train_row(*, experiment_path: str, index: int, params: dict) -> dict:
+    import torch
+
     from nas import load_experiment
     from nas.families._trial import trial_seed
     from nas.families.frontend._evaluate import evaluate_in, suggest_for, task_splits
 
-    torch.set_num_threads(1)
-    path, index, params = job
+    path = experiment_path
     experiment = load_experiment(path)
     candidate = suggest_for(optuna.trial.FixedTrial(params), experiment)
     task_splits(experiment.task, experiment.study.seed, experiment.budget.validation_fraction)  # made once
@@ -74,7 +85,6 @@ def train_one(job: tuple[str, int, dict]) -> dict:
         "curve": evaluation.curve,
         "objectives": [evaluation.metrics[m] for m in experiment.metric_names],
         "seconds": time.perf_counter() - start,  # training, validation passes and the test pass
-
     }
 
 
@@ -84,11 +94,15 @@ def build_table(experiment_path: Path, *, configs: int, workers: int) -> dict:
     experiment = load_experiment(experiment_path)
     jobs = [(str(experiment_path), i, p) for i, p in enumerate(draw_configs(experiment, configs))]
     os.environ["OMP_NUM_THREADS"] = "1"
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        rows = []
-        for row in pool.imap_unordered(train_one, jobs):
-            rows.append(row)
-            print(f"{len(rows)}/{len(jobs)} configurations trained", file=sys.stderr, flush=True)
+    rows = []
+    if workers == 1:  # in this process (what the tests use)
+        for job in jobs:
+            rows.append(train_one(job))
+    else:
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            for row in pool.imap_unordered(train_one, jobs):
+                rows.append(row)
+                print(f"{len(rows)}/{len(jobs)} configurations trained", file=sys.stderr, flush=True)
     rows.sort(key=lambda r: r["index"])
     return {
         "experiment": experiment_path.name,

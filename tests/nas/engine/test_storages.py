@@ -54,7 +54,7 @@ def test_sqlite_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     front = _pareto(["--storage", url], capsys)
     assert 1 <= len(front) <= 2
-    assert (tmp_path / "s-artifacts").is_dir() and len(list((tmp_path / "s-artifacts").iterdir())) == 4
+    assert (tmp_path / "s-artifacts").is_dir() and len(list((tmp_path / "s-artifacts").iterdir())) == 6
 
 
 def test_env_variable_selects_the_storage(
@@ -101,7 +101,7 @@ def test_postgresql_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         assert study.metric_names == ["accuracy", "macs"]
         front = _pareto(["--study", name, *argv], capsys)
         assert {r["number"] for r in front} == {t.number for t in study.best_trials}
-        assert len(list((tmp_path / "art").iterdir())) == 6
+        assert len(list((tmp_path / "art").iterdir())) == 9
     finally:
         try:
             optuna.delete_study(study_name=name, storage=POSTGRES_URL)
