@@ -133,9 +133,11 @@ def test_study_detail_matches_storage(
         assert json.loads(attrs["config"]) == json.loads(trial.user_attrs["config"])
         assert attrs["artifact.weights"] == trial.user_attrs["artifact.weights"]
         assert attrs["artifact.kernel_spectra"] == trial.user_attrs["artifact.kernel_spectra"]
+        assert attrs["artifact.learning_curve"] == trial.user_attrs["artifact.learning_curve"]
 
         artifacts = {a["artifact_id"]: a for a in served["artifacts"]}
-        expected_ids = {trial.user_attrs["artifact.weights"], trial.user_attrs["artifact.kernel_spectra"]}
+        names = ("weights", "kernel_spectra", "learning_curve")
+        expected_ids = {trial.user_attrs[f"artifact.{name}"] for name in names}
         assert set(artifacts) == expected_ids
         spectra = artifacts[trial.user_attrs["artifact.kernel_spectra"]]
         assert spectra["mimetype"] == "image/png"
