@@ -83,8 +83,7 @@ def task_splits(
 def curve_metrics(objectives: Sequence[str]) -> list[str]:
     """What a learning curve records on the validation split: accuracy, loss and every other
     objective but ``train_seconds`` (the curve's own clock)."""
-    names = ["accuracy", "loss"] + [m for m in objectives if m not in ("train_seconds", "accuracy", "loss")]
-    return names
+    return ["accuracy", "loss"] + [m for m in objectives if m not in ("train_seconds", "accuracy", "loss")]
 
 
 def device_batches(frames: np.ndarray | torch.Tensor, *, device: torch.device) -> Iterator[torch.Tensor]:
