@@ -15,6 +15,8 @@ Nonzeros (``n = 2^L``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.sparse
 
@@ -26,19 +28,29 @@ from ..butterfly._butterfly import (
     hadamard_butterfly_twiddles,
     log2_exact,
 )
+from ..butterfly._radix import check_radices, default_radices, dft_stage_blocks, digit_reversal_permutation
+from ._hierarchical import compact_to_csr
 from ._product import SparseFactorization
 
 _SNAP = 1e-15  # |real or imaginary part| below this (relative to 1) is set to exactly 0
 
 
-def fft_factorization(n: int, *, inverse: bool = False, normalized: bool = True) -> SparseFactorization:
-    """The radix-2 decimation-in-time FFT: ``log2 n`` butterfly factors after bit reversal.
+def fft_factorization(
+    n: int, *, inverse: bool = False, normalized: bool = True, radices: Sequence[int] | None = None
+) -> SparseFactorization:
+    """The decimation-in-time FFT: ``log2 n`` butterfly factors after bit reversal, or with
+    ``radices`` (or ``n`` not a power of two) the mixed-radix Cooley–Tukey FFT of that radix
+    order (default: ``default_radices(n)``, the prime factors ascending) after the digit
+    reversal: one factor per radix ``r`` on ``I ⊗ 1_{r×r} ⊗ I``, ``n·r`` nonzeros each
+    (``fftlearn.butterfly._radix``).
 
     ``normalized``: unitary (``norm="ortho"``, every factor scaled by 1/sqrt(2)); otherwise the
     product is ``numpy.fft.fft`` (or ``ifft`` with ``inverse``, 1/2 per factor). Twiddles that
     are ±1 or ±i up to rounding (e.g. ``exp(-iπ/2)``, whose real part is 6e-17) are stored
     exactly, so trivial multiplications are recognisable. ``2 n log2 n`` nonzeros.
     """
+    if radices is not None or not _is_power_of_two(n):
+        return mixed_radix_fft_factorization(n, radices=radices, inverse=inverse, normalized=normalized)
     _check_n(n)
     twiddles = fft_butterfly_twiddles(n, inverse=inverse, normalized=normalized).numpy()  # (L, n/2, 2, 2)
     direction = "inverse " if inverse else ""
@@ -48,6 +60,26 @@ def fft_factorization(n: int, *, inverse: bool = False, normalized: bool = True)
         input_permutation=bit_reversal_permutation(n),
         output_permutation=np.arange(n, dtype=np.int64),
         label=f"radix-2 {direction}FFT (decimation in time, bit-reversal input), {scaling}",
+    )
+
+
+def mixed_radix_fft_factorization(
+    n: int, *, radices: Sequence[int] | None = None, inverse: bool = False, normalized: bool = True
+) -> SparseFactorization:
+    """The mixed-radix DIT FFT of size ``n`` with radix order ``radices`` (``r_0`` applied first;
+    default ``default_radices(n)``): ``len(radices)`` Kronecker-sparse factors after the digit
+    reversal, ``n · sum(radices)`` nonzeros. ``normalized``/``inverse`` as ``fft_factorization``."""
+    radices = _checked_radices(n, radices)
+    blocks = dft_stage_blocks(radices, inverse=inverse, normalized=normalized)
+    direction = "inverse " if inverse else ""
+    scaling = "unitary" if normalized else "unnormalized"
+    order = ",".join(str(r) for r in radices)
+    return SparseFactorization(
+        factors=tuple(compact_to_csr(block) for block in blocks),
+        input_permutation=digit_reversal_permutation(radices),
+        output_permutation=np.arange(n, dtype=np.int64),
+        label=f"mixed-radix {direction}FFT, radices {order} (decimation in time, digit-reversal input), "
+        f"{scaling}",
     )
 
 
@@ -112,6 +144,15 @@ def dct2_factorization(n: int, *, normalized: bool = True) -> SparseFactorizatio
         output_permutation=np.arange(n, dtype=np.int64),
         label=f"DCT-II through the FFT (Makhoul reordering, real part as a twiddle factor), {scaling}",
     )
+
+
+def _is_power_of_two(n: object) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and n >= 2 and not n & (n - 1)
+
+
+def _checked_radices(n: object, radices: Sequence[int] | None) -> tuple[int, ...]:
+    """The radix order for size ``n`` (default: its prime factors), or ``ConfigError``."""
+    return default_radices(n) if radices is None else check_radices(radices, n)  # type: ignore[arg-type]
 
 
 def _check_n(n: object) -> None:

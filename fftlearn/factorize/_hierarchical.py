@@ -8,8 +8,9 @@ The method of Zheng, Riccietti and Gribonval (arXiv 2110.01230; pyfaust's
 
 with factor ``k`` supported on ``I_{N/(b_0···b_k)} ⊗ 1_{b_k×b_k} ⊗ I_{b_0···b_{k-1}}``: with all
 radices ``b_k = 2`` (the default) these are the radix-2 butterfly supports of
-``fftlearn.butterfly._butterfly.butterfly_factor_indices`` (2N nonzeros each, ``2 N log2 N`` in all); other
-power-of-two radices give radix-4 factors, Monarch-like pairs (``b = sqrt N``), and so on.
+``fftlearn.butterfly._butterfly.butterfly_factor_indices`` (2N nonzeros each, ``2 N log2 N`` in all);
+other radices give radix-4 factors, Monarch-like pairs (``b = sqrt N``), mixed radices for any
+composite ``N`` (``(4, 4, 5, 2, 2, 2)`` at 640), and so on.
 
 A product of consecutive factors ``i..j`` has the Kronecker support ``I_a ⊗ 1_{s×s} ⊗ I_d``
 (``s = b_i···b_j``, ``d = b_0···b_{i-1}``, ``a = N / (s d)``), stored compactly as an array
@@ -38,6 +39,7 @@ import scipy.sparse
 
 from .._errors import ConfigError
 from ..butterfly._butterfly import bit_reversal_permutation
+from ..butterfly._radix import MAX_RADIX_N, check_radices, default_radices, digit_reversal_permutation
 from ._product import SparseFactorization
 
 TREES = ("balanced", "left", "right")
@@ -59,8 +61,8 @@ def _validated(
     array = np.asarray(matrix)
     shape = array.shape
     n = shape[0] if len(shape) == 2 else 0
-    if len(shape) != 2 or shape[0] != shape[1] or n < 2 or n & (n - 1):
-        raise ConfigError("matrix", shape, "must be a square (N, N) array with N a power of two >= 2")
+    if len(shape) != 2 or shape[0] != shape[1] or not 2 <= n <= MAX_RADIX_N:
+        raise ConfigError("matrix", shape, f"must be a square (N, N) array with 2 <= N <= {MAX_RADIX_N}")
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise ConfigError("matrix", str(array.dtype), "must hold real or complex numbers")
     array = array.astype(np.complex128 if np.iscomplexobj(array) else np.float64, copy=False)
@@ -68,18 +70,9 @@ def _validated(
         raise ConfigError("matrix", "non-finite entries", "must hold finite numbers only")
     if tree not in TREES:
         raise ConfigError("tree", tree, f"must be one of {', '.join(TREES)}")
-    if radices is None:
-        radices = (2,) * (n.bit_length() - 1)
-    if not isinstance(radices, (tuple, list)):
-        raise ConfigError("radices", radices, "must be a tuple of ints")
-    radices = tuple(radices)
-    integers = all(isinstance(b, (int, np.integer)) and not isinstance(b, bool) for b in radices)
-    powers = integers and all(b >= 2 and not b & (b - 1) for b in radices)
-    if not radices or not powers or int(np.prod(radices)) != n:
-        raise ConfigError("radices", radices, f"must be powers of two >= 2 whose product is N = {n}")
-    radices = tuple(int(b) for b in radices)
+    radices = default_radices(n) if radices is None else check_radices(radices, n)
     if input_permutation is None:
-        perm = bit_reversal_permutation(n)
+        perm = digit_reversal_permutation(radices)
     else:
         perm = np.asarray(input_permutation)
         if (
@@ -173,7 +166,7 @@ def _factor(compact: np.ndarray, radices: tuple[int, ...], tree: str) -> list[np
     return _factor(right, radices[:cut], tree) + _factor(left, radices[cut:], tree)
 
 
-def _to_csr(compact: np.ndarray) -> scipy.sparse.csr_matrix:
+def compact_to_csr(compact: np.ndarray) -> scipy.sparse.csr_matrix:
     """The ``(N, N)`` CSR matrix of a compact ``(a, d, b, b)`` Kronecker-sparse factor (all ``N·b``
     support entries stored, row by row in ascending column order)."""
     a, d, b, _ = compact.shape
@@ -188,7 +181,13 @@ def _to_csr(compact: np.ndarray) -> scipy.sparse.csr_matrix:
 
 
 def _label(perm: np.ndarray, radices: tuple[int, ...], tree: str) -> str:
-    known = "bit-reversal" if np.array_equal(perm, bit_reversal_permutation(perm.size)) else "given"
+    power_of_two = not perm.size & (perm.size - 1)
+    if power_of_two and np.array_equal(perm, bit_reversal_permutation(perm.size)):
+        known = "bit-reversal"
+    elif np.array_equal(perm, digit_reversal_permutation(radices)):
+        known = "digit-reversal"
+    else:
+        known = "given"
     kind = "butterfly" if set(radices) == {2} else f"Kronecker-sparse radices {list(radices)}"
     return f"{kind}, {known} input permutation, hierarchical ({tree} tree)"
 
@@ -200,12 +199,14 @@ def hierarchical_butterfly(
     tree: str = "balanced",
     radices: Sequence[int] | None = None,
 ) -> SparseFactorization:
-    """Factor ``matrix`` (``(N, N)``, real or complex, ``N`` a power of two) into butterfly factors.
+    """Factor ``matrix`` (``(N, N)``, real or complex) into Kronecker-sparse factors.
 
-    ``M ≈ F[L-1] ··· F[0] · P`` with ``P x = x[input_permutation]`` (default: bit reversal, the
-    radix-2 FFT's order) and ``F[k]`` on the support described in the module docstring: with
-    the default radices ``(2,) * log2 N`` exactly ``butterfly_factor_indices(N, k)``, 2N stored
-    entries each. Exact (to rounding) whenever ``M`` has such a factorization, e.g. the DFT,
+    ``M ≈ F[L-1] ··· F[0] · P`` with ``P x = x[input_permutation]`` (default: the digit reversal
+    of ``radices``, the FFT's order; the bit reversal for radix 2) and ``F[k]`` on the support
+    described in the module docstring. ``radices`` (ints >= 2, product ``N``) default to the
+    prime factors of ``N`` ascending (``fftlearn.butterfly._radix.default_radices``): for a power
+    of two exactly the radix-2 supports ``butterfly_factor_indices(N, k)``, 2N stored entries
+    each. Exact (to rounding) whenever ``M`` has such a factorization, e.g. the DFT,
     its inverse, Hadamard, any product of butterfly factors; otherwise each split is the best
     one for its fixed supports (Zheng et al., arXiv 2110.01230). ``tree``: "balanced" splits
     the chain in halves (pyfaust's 'bbtree'), "left" / "right" peel one factor at a time off the
@@ -215,7 +216,7 @@ def hierarchical_butterfly(
     n = array.shape[0]
     product = np.take(array, perm, axis=1)  # F[L-1]···F[0] = M P^T (np.take: faster than [:, perm])
     compact = product.reshape(1, 1, n, n)  # one (a=1, d=1, N, N) Kronecker block
-    factors = tuple(_to_csr(part) for part in _factor(compact, radices, tree))
+    factors = tuple(compact_to_csr(part) for part in _factor(compact, radices, tree))
     return SparseFactorization(
         factors=factors,
         input_permutation=perm,

@@ -290,8 +290,29 @@ def test_exact_constructions_store_trivial_twiddles_exactly() -> None:
     factor = fft_factorization(8, normalized=False).factors[2]  # h = 4: twiddles 1, w8, -i, w8^3
     assert -1j in factor.data and 1j in factor.data  # exp(-iπ/2) is stored as exactly -i
     with pytest.raises(ConfigError) as caught:
-        fft_factorization(12)
-    assert (caught.value.field, caught.value.allowed) == ("n", "must be a power of two >= 2")
+        fft_factorization(1)
+    assert (caught.value.field, caught.value.allowed) == ("n", "must be an int in [2, 8192]")
+
+
+@pytest.mark.parametrize(
+    "radices", [(3, 4), (4, 3), (2, 3, 5), (5, 2, 2, 2, 2, 2, 2, 2), (4, 4, 5, 2, 2, 2), (7, 7), (2, 2, 2)]
+)
+def test_mixed_radix_fft_equals_numpy(radices: tuple[int, ...]) -> None:
+    n = int(np.prod(radices))
+    identity = np.eye(n)
+    for normalized, norm in ((False, "backward"), (True, "ortho")):
+        forward = fft_factorization(n, radices=radices, normalized=normalized)
+        assert np.abs(forward.to_dense() - np.fft.fft(identity, axis=0, norm=norm)).max() < 1e-13
+        assert [f.nnz for f in forward.factors] == [n * r for r in radices]
+        inverse = fft_factorization(n, radices=radices, normalized=normalized, inverse=True)
+        assert np.abs(inverse.to_dense() - np.fft.ifft(identity, axis=0, norm=norm)).max() < 1e-13
+
+
+def test_mixed_radix_default_order_and_errors() -> None:
+    assert fft_factorization(12).label.startswith("mixed-radix FFT, radices 2,2,3 ")
+    allowed = r"the product must be N = 12 \(it is 16\)$"
+    with pytest.raises(ConfigError, match=r"^radices: got \(4, 4\); " + allowed):
+        fft_factorization(12, radices=(4, 4))
 
 
 # ---------------------------------------------------------------- baselines
