@@ -1,152 +1,119 @@
-"""Recover hidden row and column permutations of a butterfly matrix, then factorize it exactly.
+"""Recover hidden row and column permutations of a Kronecker-sparse product, then factorize it.
 
-Problem: ``M = Pout · B · Pin`` where ``B = B_{L-1} ··· B_0`` (the bit reversal of the FFT is a
-column permutation, so it is part of ``Pin``) has arbitrary twiddles (complex, real, non-unitary)
-and the permutations are unknown. Nothing here is specific to one transform: the search uses
-only the rank structure that the butterfly support forces on any matrix.
+Problem: ``M = Pout · B · Pin`` with ``B = F_{L-1} ··· F_0`` (the digit reversal of the FFT is a
+column permutation, so it is part of ``Pin``), factor ``k`` on the support
+``I_a ⊗ 1_{r_k×r_k} ⊗ I_d`` (``d = r_0···r_{k-1}``) with arbitrary entries (complex, real,
+non-unitary), radices ``r_k`` and permutations unknown. Nothing here is specific to one
+transform: the search uses only the rank structure that the supports force on any matrix.
 
-The structure (index bits ``i = (i_{L-1} .. i_0)`` of a row, ``j`` of a column): for every
-``s = 1 .. L-1``, the block of ``B`` with rows sharing their low ``s`` bits and columns sharing
-their high ``L - s`` bits has rank <= 1 (the path from column ``j`` to row ``i`` passes through
-the single intermediate index ``(j_{>=s}, i_{<s})``). A labelling of rows and columns by bits is
-therefore a pair of binary trees: rows split into halves (bit 0), quarters (bit 1), ...; columns
-merge into pairs (bit 0), pairs of pairs (bit 1), ... . The search builds both trees level by
-level:
+Labels: row ``i`` of ``B`` has digits ``i = t_0 + r_0 (t_1 + r_1 (t_2 + ...))`` (``t_0``, the
+row *class* at level 0, is the lowest digit); column ``j`` has ``j = c_0 + r_0 (c_1 + ...)``
+(columns sharing their high digits form the *groups* of level 0). Every block (rows of one
+class x columns of one group) is rank one. The search builds both labellings level by level
+(``_search_level.find_level``: the row classes from the ratios of a pivot column against its
+best partner, the column groups by nearest neighbours, ``O(n²)`` per level instead of the
+``O(n³)`` of testing all column pairs), reduces each block to its rank-one ``u``, and recurses
+on the ``r_0`` reduced matrices of size ``N/r_0``, which share one column grouping.
 
-1. *Pairs and halves.* For a candidate column pair ``(c, c')`` each row ``r`` gives a point
-   ``(X[r, c] : X[r, c'])`` of the projective line, compared through its Bloch vector
-   ``(|x|² - |y|², 2 Re(x ȳ), 2 Im(x ȳ)) / (|x|² + |y|²)`` (values, phases included; entries of
-   equal magnitude, as in the DFT, are told apart). A true pair has exactly two points, each
-   taken by half the rows, and the two classes are the row halves. All pairs of one level must
-   induce the same halves, so valid pairs are grouped by the partition they induce and a group
-   that is a perfect matching of the columns is chosen (the DFT has one, the Hadamard matrix
-   one per direction; ``seed`` picks among them, and a dead end later backtracks).
-2. *Reduce.* Each (half x pair) block is rank one, ``u vᴴ``; the ``u`` of all pairs form the
-   next level's matrices, one per row half, of half the size, sharing one column set (the pairs).
-3. When every tree is complete, ``M`` with rows and columns relabelled is a plain butterfly
-   product, and the exact hierarchical solver (``_hierarchical.hierarchical_butterfly``, given
-   the column order as its input permutation) factorizes it.
-
-Cost: level ``k`` tests ``(N/2^k)²/2`` pairs on ``2^k`` matrices of ``N/2^k`` rows: ``O(N³)`` in
-all, about a second at N = 256 in NumPy. ``recover_butterfly`` is the public entry point.
+Radices: at each level the distinct prime factors of the size left are tried in ascending order,
+then its composite divisors up to 16; a level is accepted when the relative rank-one residual of
+all its blocks is below ``tolerance`` (the first level) or within 100x of the largest residual of
+the levels above it (the noise level they estimate; at least 1e-9), and a dead end below
+backtracks (``max_branches`` level choices in all). When every level is found, the rows
+relabelled and the column order as input permutation go to the exact hierarchical solver
+(``_hierarchical.hierarchical_butterfly`` with the found radix order): with noise the result is
+its best projection, error near the noise level. ``recover_butterfly`` is the entry point.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-import networkx as nx
 import numpy as np
 
 from .._errors import ConfigError
-from ..butterfly._butterfly import log2_exact
+from ..butterfly._radix import MAX_RADIX_N, default_radices, prime_factors
 from ._hierarchical import hierarchical_butterfly
 from ._product import SparseFactorization
+from ._search_cluster import bloch_vectors
+from ._search_level import Level, find_level
+
+__all__ = ["ButterflyLabels", "bloch_vectors", "factorize_labelled", "find_butterfly_labels", "recover_butterfly"]
+
+ATTEMPTS = 2  # seeded attempts (pivots, projections) per radix and level
+NOISE_SLACK = 100.0  # a level's residual may exceed the largest residual above it by this factor
+RESIDUAL_FLOOR = 1e-9  # ... and may always reach this (rounding of an exact product)
 
 
 @dataclasses.dataclass(frozen=True)
 class ButterflyLabels:
-    """Bit labels found by the search: ``B[row_labels[r], col_labels[c]] == M[r, c]``."""
+    """Labels found by the search: ``B[row_labels[r], col_labels[c]] == M[r, c]``."""
 
     row_labels: np.ndarray  # (N,) int64, a permutation: row r of M is row row_labels[r] of B
     col_labels: np.ndarray  # (N,) int64, a permutation: column c of M is column col_labels[c] of B
-    exact: bool  # every level had a consistent exact structure (False: completed arbitrarily)
-    levels_found: int  # levels whose pairing and halves were found (log2 N when exact)
-    branches: int  # how many level choices were tried (1 per level without backtracking)
+    exact: bool  # every level had a consistent structure (False: completed arbitrarily)
+    levels_found: int  # levels whose classes and groups were found (len(radices) when exact)
+    branches: int  # how many level choices were tried
     gave_up: bool  # the search stopped at max_branches level choices (a larger budget may succeed)
+    radices: tuple[int, ...] = ()  # radix order of the labels: found levels, then the completion
+    residuals: tuple[float, ...] = ()  # relative rank-one residual of each found level
+    stop: str = ""  # why no level was found below levels_found ("" when exact)
 
     @property
     def outcome(self) -> str:
-        """One line: what the search found, or why it found no exact structure."""
-        levels = self.row_labels.size.bit_length() - 1
+        """One line: the radix order found, or where and why the search stopped."""
         tried = f"{self.branches} level choice{'s' if self.branches != 1 else ''} tried"
+        residual = f"relative rank-one residual <= {max(self.residuals):.1e}, " if self.residuals else ""
         if self.exact:
-            return f"exact butterfly structure at all {levels} levels ({tried})"
-        reason = f"no exact butterfly structure past level {self.levels_found} of {levels} ({tried}"
-        return reason + (", max_branches reached)" if self.gave_up else ")")
+            order = ",".join(map(str, self.radices))
+            return f"structure at all {len(self.radices)} levels, radix order {order} ({residual}{tried})"
+        found = ",".join(map(str, self.radices[: self.levels_found])) or "none"
+        left = int(np.prod(self.radices[self.levels_found :]))
+        text = (
+            f"no structure past level {self.levels_found} (radix order found: {found}); "
+            f"at size {left}: {self.stop} ({residual}{tried}"
+        )
+        return text + (", max_branches reached)" if self.gave_up else ")")
 
 
-def bloch_vectors(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Unit Bloch vectors of the projective points ``(first : second)``, shape ``(..., 3)``.
+@dataclasses.dataclass(frozen=True)
+class _State:
+    """The search after some levels: ``m`` reduced matrices ``(m, n, n)`` sharing columns."""
 
-    Two nonzero pairs ``(x, y)`` and ``(x', y')`` are proportional iff their Bloch vectors are
-    equal; the map is continuous and needs no choice of chart, so it is stable when ``|x| = |y|``.
-    A pair with ``x = y = 0`` gives NaNs (it matches nothing).
-    """
-    px, py = np.abs(first) ** 2, np.abs(second) ** 2
-    cross = first * np.conj(second)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = px + py
-        return np.stack([(px - py) / total, 2 * cross.real / total, 2 * np.imag(cross) / total], axis=-1)
+    blocks: np.ndarray  # (m, n, n) complex
+    rows: np.ndarray  # (m, n): original row of each local row
+    columns: np.ndarray  # (n, d): original columns of each current column, tree order
+    row_labels: np.ndarray  # (N,) digits found so far
+    radices: tuple[int, ...]
+    residuals: tuple[float, ...]
 
+    def advance(self, level: Level) -> _State:
+        m, n, _ = self.blocks.shape
+        place = self.columns.shape[1]
+        row_labels = self.row_labels.copy()
+        row_labels[self.rows] += level.classes * place
+        rows = np.take_along_axis(self.rows, level.order, axis=1).reshape(m * level.radix, n // level.radix)
+        columns = self.columns[level.groups].reshape(n // level.radix, level.radix * place)
+        return _State(level.reduced, rows, columns, row_labels, self.radices + (level.radix,),
+                      self.residuals + (level.residual,))  # fmt: skip
 
-def _pair_partitions(blocks: np.ndarray, tolerance: float) -> dict[bytes, list[tuple[int, int]]]:
-    """Valid column pairs of ``blocks`` (``(m, n, n)``), grouped by the row halves they induce.
-
-    A pair ``(c, c')`` is valid when, in every block, the rows take exactly two projective points
-    ``(X[r, c] : X[r, c'])``, ``n/2`` rows each. The key is the packed membership of each block's
-    rows in the class of its row 0 (so equal keys mean equal partitions in every block).
-    """
-    m, n, _ = blocks.shape
-    groups: dict[bytes, list[tuple[int, int]]] = {}
-    for c in range(n - 1):
-        rest = np.arange(c + 1, n)
-        first = np.broadcast_to(blocks[:, :, c : c + 1], (m, n, rest.size))  # (m, n, P)
-        bloch = bloch_vectors(first, blocks[:, :, rest])  # (m, n, P, 3)
-        distance0 = np.linalg.norm(bloch - bloch[:, :1], axis=-1)  # (m, n, P)
-        in_first = distance0 < tolerance  # (m, n, P)
-        ok = (in_first.sum(axis=1) == n // 2).all(axis=0)  # (P,)
-        if not ok.any():
-            continue
-        other_row = np.argmin(in_first, axis=1)  # (m, P): a row of the second class
-        other = np.take_along_axis(bloch, other_row[:, None, :, None], axis=1)  # (m, 1, P, 3)
-        in_second = np.linalg.norm(bloch - other, axis=-1) < tolerance  # (m, n, P)
-        ok &= (in_first ^ in_second).all(axis=(0, 1))
-        for index in np.flatnonzero(ok):
-            key = np.packbits(in_first[:, :, index]).tobytes()
-            groups.setdefault(key, []).append((c, int(rest[index])))
-    return groups
+    def complete(self) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+        """Row labels, column labels and radices, the levels left filled in arbitrarily (local
+        order, the default radices); exact when what is left is one prime-sized level."""
+        m, n, _ = self.blocks.shape
+        place = self.columns.shape[1]
+        row_labels = self.row_labels.copy()
+        row_labels[self.rows] += np.arange(n)[None, :] * place
+        col_labels = np.empty(n * place, dtype=np.int64)
+        col_labels[self.columns.reshape(-1)] = np.arange(n * place)
+        return row_labels, col_labels, self.radices + (default_radices(n) if n > 1 else ())
 
 
-def _perfect_matching(pairs: list[tuple[int, int]], n: int) -> list[tuple[int, int]] | None:
-    """A perfect matching of ``0..n-1`` made of ``pairs``, or None."""
-    used = np.zeros(n, dtype=int)
-    for a, b in pairs:
-        used[a] += 1
-        used[b] += 1
-    if (used == 1).all():
-        return sorted(pairs)
-    if (used == 0).any():
-        return None
-    graph = nx.Graph(pairs)
-    matching = nx.max_weight_matching(graph, maxcardinality=True)
-    if 2 * len(matching) != n:
-        return None
-    return sorted((min(a, b), max(a, b)) for a, b in matching)
-
-
-def _reduce(
-    blocks: np.ndarray, halves: np.ndarray, pairs: list[tuple[int, int]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Next level: the rank-one ``u`` of every (block half x pair) block.
-
-    ``halves`` ``(m, n)`` bool marks half 0 of each block's rows. Returns the new blocks
-    ``(2m, n/2, n/2)`` (block ``2a + h`` is half ``h`` of block ``a``) and the row order
-    ``(m, n)``: for each old block, its half-0 rows then its half-1 rows (local indices).
-    """
-    m, n, _ = blocks.shape
-    order = np.argsort(~halves, axis=1, kind="stable")  # (m, n): half 0 first
-    ordered = np.take_along_axis(blocks, order[:, :, None], axis=1)  # (m, n, n)
-    split = ordered.reshape(m, 2, n // 2, n)  # (m, 2, n/2, n)
-    cols = np.asarray(pairs)  # (n/2, 2)
-    sub = split[..., cols]  # (m, 2, n/2, n/2 pairs, 2)
-    sub = np.moveaxis(sub, 3, 2)  # (m, 2, P, n/2, 2)
-    gram = np.conj(np.swapaxes(sub, -1, -2)) @ sub  # (m, 2, P, 2, 2)
-    _, vectors = np.linalg.eigh(gram)
-    top = vectors[..., :, -1]  # (m, 2, P, 2): the dominant right singular vector
-    u = np.einsum("...rk,...k->...r", sub, top)  # (m, 2, P, n/2)
-    new = np.swapaxes(u, -1, -2).reshape(2 * m, n // 2, n // 2)  # (2m, n/2 rows, P)
-    return new, order
+def _candidate_radices(n: int) -> list[int]:
+    """Distinct prime factors of ``n`` ascending, then composite divisors up to 16 (all < n)."""
+    primes = sorted(set(prime_factors(n)))
+    composite = [d for d in range(4, 17) if n % d == 0 and d not in primes]
+    return [r for r in primes + composite if r < n]
 
 
 class _Search:
@@ -158,133 +125,102 @@ class _Search:
         self.tolerance = tolerance
         self.max_branches = max_branches
         self.branches = 0
-        self.deepest = 0
         self.gave_up = False
-        self.matrix = matrix
+        self.deepest = _State(matrix[None].astype(np.complex128), np.arange(self.n)[None],
+                              np.arange(self.n)[:, None], np.zeros(self.n, dtype=np.int64), (), ())  # fmt: skip
+        self.reasons: dict[int, dict[int, str]] = {}  # per depth and radix: why it was refused
 
-    def run(self) -> tuple[np.ndarray, np.ndarray, bool]:
-        """Rows and columns in tree order (see ``_labels_from_orders``) and whether the structure
-        is exact. When it is not, the levels that have a consistent pairing keep it (first
-        choice) and the others are completed arbitrarily (consecutive pairs, first rows)."""
-        blocks = self.matrix[None].astype(np.complex128)  # (1, N, N)
-        rows = np.arange(self.n)[None]  # (1, N): original rows of each block, in order
-        columns = [np.array([c]) for c in range(self.n)]  # original columns of each group
-        found = self._descend(blocks, rows, columns, 0)
-        if found is not None:
-            return found[0], found[1], True
-        found = self._descend(blocks, rows, columns, 0, approximate=True)
-        assert found is not None  # the approximate descent always completes
-        return found[0], found[1], False
+    def run(self) -> tuple[_State, bool]:
+        found = self._descend(self.deepest)
+        return (found, True) if found is not None else (self.deepest, False)
 
-    def _descend(
-        self,
-        blocks: np.ndarray,
-        rows: np.ndarray,
-        columns: list[np.ndarray],
-        level: int,
-        *,
-        approximate: bool = False,
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Try every consistent pairing of this level (seeded order), recursing into the next.
-        ``approximate``: take the first consistent pairing, or an arbitrary one if none."""
-        m, n, _ = blocks.shape
-        if n == 1:
-            return rows.reshape(-1), columns[0]
-        arbitrary = np.zeros((m, n), dtype=bool)
-        arbitrary[:, : n // 2] = True
-        choices = []  # (pairs, halves) in the order to try
-        if n == 2:  # two rows and two columns: any split is rank one
-            choices.append(([(0, 1)], arbitrary))
-        else:
-            groups = _pair_partitions(blocks, self.tolerance)
-            keys = list(groups)
-            self.rng.shuffle(keys)
-            for key in keys:
-                pairs = _perfect_matching(groups[key], n)
-                if pairs is not None:
-                    bits = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=m * n)
-                    choices.append((pairs, bits.reshape(m, n).astype(bool)))
-        if approximate:
-            choices = choices[:1] or [([(2 * p, 2 * p + 1) for p in range(n // 2)], arbitrary)]
-        for pairs, halves in choices:
-            if not approximate:
+    def _bound(self, state: _State) -> float:
+        if not state.residuals:
+            return self.tolerance
+        return min(self.tolerance, max(NOISE_SLACK * max(state.residuals), RESIDUAL_FLOOR))
+
+    def _descend(self, state: _State) -> _State | None:
+        """Try each radix (and attempt) at this level, recursing into the next; None: dead end."""
+        n = state.blocks.shape[1]
+        depth = len(state.radices)
+        if n == 1 or prime_factors(n) == (n,):
+            return state  # one dense level (or nothing) left: always consistent
+        for r in _candidate_radices(n):
+            for _ in range(ATTEMPTS):
                 if self.branches >= self.max_branches:
-                    self.gave_up = True  # a choice left untried: a larger budget may succeed
+                    self.gave_up = True
                     return None
                 self.branches += 1
-                self.deepest = max(self.deepest, level + 1)
-            new_blocks, order = _reduce(blocks, halves, pairs)
-            new_rows = np.take_along_axis(rows, order, axis=1).reshape(2 * m, n // 2)
-            new_columns = [np.concatenate([columns[a], columns[b]]) for a, b in pairs]
-            found = self._descend(new_blocks, new_rows, new_columns, level + 1, approximate=approximate)
-            if found is not None:
-                return found
+                level = find_level(state.blocks, r, self.rng)
+                if isinstance(level, str):
+                    self._refuse(depth, r, level)
+                    continue
+                bound = self._bound(state)
+                if level.residual > bound:
+                    self._refuse(depth, r, f"rank-one residual {level.residual:.1e} > {bound:.1e}")
+                    continue
+                child = state.advance(level)
+                if len(child.radices) > len(self.deepest.radices):
+                    self.deepest = child
+                found = self._descend(child)
+                if found is not None:
+                    return found
         return None
 
-
-def _labels_from_orders(row_order: np.ndarray, column_order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row labels (bit k = the half taken at level k) and column labels (position in the tree).
-
-    ``row_order`` lists the rows leaf by leaf with the level-0 half as the *outermost* split, so
-    leaf position ``q`` has bit ``k`` of the label at bit ``L-1-k`` of ``q``: bit reversal.
-    ``column_order`` lists the columns with the level-0 pairing innermost: position = label.
-    """
-    n = row_order.size
-    levels = log2_exact(n)
-    position = np.arange(n)
-    reversed_position = np.zeros(n, dtype=np.int64)
-    for bit in range(levels):
-        reversed_position |= ((position >> bit) & 1) << (levels - 1 - bit)
-    row_labels = np.empty(n, dtype=np.int64)
-    row_labels[row_order] = reversed_position
-    col_labels = np.empty(n, dtype=np.int64)
-    col_labels[column_order] = position
-    return row_labels, col_labels
+    def _refuse(self, depth: int, radix: int, reason: str) -> None:
+        """Record why ``radix`` was refused at ``depth`` (the first reason per radix)."""
+        self.reasons.setdefault(depth, {}).setdefault(radix, reason)
 
 
 def find_butterfly_labels(
-    matrix: np.ndarray, *, seed: int = 0, tolerance: float = 1e-6, max_branches: int = 64
+    matrix: np.ndarray, *, seed: int = 0, tolerance: float = 0.05, max_branches: int = 64
 ) -> ButterflyLabels:
-    """Row and column bit labels under which ``matrix`` is a butterfly product (see module doc).
+    """Row and column labels under which ``matrix`` is a Kronecker-sparse product (module doc).
 
-    ``tolerance``: distance between unit Bloch vectors below which two rows count as the same
-    projective point. ``max_branches``: level choices tried before giving up (backtracking).
-    When no exact structure exists (``exact=False``) the labels keep the first consistent
-    pairing of every level that has one and complete the others arbitrarily.
+    ``matrix``: ``(N, N)`` real or complex, ``2 <= N <= 8192`` (any size; a prime size is one
+    dense level). ``tolerance``: the largest relative rank-one residual of the first level that
+    counts as structure (later levels: see the module doc). ``max_branches``: level choices tried
+    before giving up. When no structure exists (``exact=False``) the labels keep the deepest
+    levels found and complete the rest arbitrarily; ``outcome`` says where and why it stopped.
     """
     matrix = _check_matrix(matrix)
-    if not 0 < tolerance < 1:
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1:
         raise ConfigError("tolerance", tolerance, "must be in (0, 1)")
     if isinstance(max_branches, bool) or not isinstance(max_branches, int) or max_branches < 1:
         raise ConfigError("max_branches", max_branches, "must be an integer >= 1")
     search = _Search(matrix, rng=np.random.default_rng(seed), tolerance=tolerance, max_branches=max_branches)
-    row_order, column_order, exact = search.run()
-    row_labels, col_labels = _labels_from_orders(row_order, column_order)
-    levels = log2_exact(matrix.shape[0]) if exact else search.deepest
+    state, exact = search.run()
+    row_labels, col_labels, radices = state.complete()
+    levels = len(radices) if exact else len(state.radices)
+    reasons = search.reasons.get(levels, {})
+    stop = "" if exact else "; ".join(f"radix {r}: {why}" for r, why in reasons.items()) or "no radix tried"
     gave_up = search.gave_up and not exact
-    return ButterflyLabels(row_labels, col_labels, exact, levels, search.branches, gave_up)
+    return ButterflyLabels(row_labels, col_labels, exact, levels, search.branches, gave_up, radices,
+                           state.residuals, stop)  # fmt: skip
 
 
 def recover_butterfly(
-    matrix: np.ndarray, *, seed: int = 0, tolerance: float = 1e-6, max_branches: int = 64
+    matrix: np.ndarray, *, seed: int = 0, tolerance: float = 0.05, max_branches: int = 64
 ) -> SparseFactorization:
-    """Factorize ``matrix = Pout · B_{L-1} ··· B_0 · Pin`` with the permutations unknown.
+    """Factorize ``matrix = Pout · F_{L-1} ··· F_0 · Pin`` with permutations and radices unknown.
 
-    Finds row and column labels (``find_butterfly_labels``) and factorizes under them
-    (``factorize_labelled``: ``log2 N`` butterfly factors, ``2 N log2 N`` nonzeros).
-    ``matrix``: ``(N, N)`` real or complex, ``N`` a power of two >= 2; real input gives real
-    factors. If no exact structure is found (controls such as random Gaussian matrices) the
-    result is the hierarchical projection under the partial structure found (see
-    ``find_butterfly_labels``), whose error stays high; the label says which happened.
+    Finds row and column labels and the radix order (``find_butterfly_labels``) and factorizes
+    under them (``factorize_labelled``: one Kronecker-sparse factor per radix, ``N·r`` nonzeros
+    for radix ``r``; ``2 N log2 N`` in all for radix 2). ``matrix``: ``(N, N)`` real or complex,
+    ``2 <= N <= 8192``; real input gives real factors. With noise the factorization is the best
+    projection under the labels found. If no structure is found (controls such as random
+    Gaussian matrices) the result is the hierarchical projection under the partial structure,
+    whose error stays high; the label says which happened, and where and why the search stopped.
     """
     labels = find_butterfly_labels(matrix, seed=seed, tolerance=tolerance, max_branches=max_branches)
     return factorize_labelled(matrix, labels)
 
 
 def factorize_labelled(matrix: np.ndarray, labels: ButterflyLabels) -> SparseFactorization:
-    """The butterfly factorization of ``matrix`` ``(N, N)`` under ``labels``: the rows
+    """The Kronecker-sparse factorization of ``matrix`` ``(N, N)`` under ``labels``: the rows
     relabelled and the column order as input permutation go to the exact hierarchical solver
-    (``_hierarchical.hierarchical_butterfly``); the row labels become the output permutation."""
+    (``_hierarchical.hierarchical_butterfly`` with ``labels.radices``, default radices when
+    empty); the row labels become the output permutation."""
     matrix = _check_matrix(matrix)
     n = matrix.shape[0]
     if labels.row_labels.shape != (n,) or labels.col_labels.shape != (n,):
@@ -293,12 +229,14 @@ def factorize_labelled(matrix: np.ndarray, labels: ButterflyLabels) -> SparseFac
     rows_relabelled[labels.row_labels] = matrix  # row i = row row_labels^-1(i) of M
     input_permutation = np.empty(n, dtype=np.int64)
     input_permutation[labels.col_labels] = np.arange(n)  # column j of B is this column of M
-    inner = hierarchical_butterfly(rows_relabelled, input_permutation=input_permutation)
+    radices = labels.radices or default_radices(n)
+    inner = hierarchical_butterfly(rows_relabelled, input_permutation=input_permutation, radices=radices)
+    kind = "butterfly" if set(radices) == {2} else "Kronecker-sparse"
     return SparseFactorization(
         factors=inner.factors,
         input_permutation=inner.input_permutation,
         output_permutation=labels.row_labels.astype(np.int64),
-        label=f"butterfly, searched permutations, hierarchical: {labels.outcome}",
+        label=f"{kind}, searched permutations, hierarchical: {labels.outcome}",
     )
 
 
@@ -306,9 +244,8 @@ def _check_matrix(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ConfigError("matrix", matrix.shape, "must be a square (N, N) array")
-    n = matrix.shape[0]
-    if n < 2 or n & (n - 1):
-        raise ConfigError("matrix", matrix.shape, "N must be a power of two >= 2")
-    if not np.isfinite(matrix).all():
+    if not 2 <= matrix.shape[0] <= MAX_RADIX_N:
+        raise ConfigError("matrix", matrix.shape, f"N must be in [2, {MAX_RADIX_N}]")
+    if not np.issubdtype(matrix.dtype, np.number) or not np.isfinite(matrix).all():
         raise ConfigError("matrix", "non-finite entries", "must be finite")
     return matrix.astype(np.complex128) if np.iscomplexobj(matrix) else matrix.astype(np.float64)

@@ -1,0 +1,143 @@
+"""Projective features and the clusterings of the structure search (``_search_level``).
+
+A vector ``v`` (``(D,)``, complex) stands for its projective point ``[v]``: all ``λ v`` with
+``λ != 0`` are the same point. ``projective_features`` maps it to the real coordinates of the
+projector ``v vᴴ / |v|²`` (``D²`` reals; ``|f(v) - f(w)|² = 2 - 2 |<v, w>|² / (|v|² |w|²)``),
+which is continuous, needs no choice of phase and is zero for a zero vector. Two vectors are
+proportional iff their features are equal; with ``D = 2`` this is the Bloch vector of the ratio.
+
+Two clusterings use them, both without fixed thresholds (the best-scoring candidate wins; the
+level's rank-one residual decides later whether there is structure):
+
+- ``few_clusters``: many items (rows) into ``r`` large classes, farthest-point starts taken among
+  the reliable (high-energy) items, nearest-centre assignment, one weighted Lloyd step; the
+  score is the within-class spread against the smallest between-centre distance.
+- ``small_groups``: many items (columns) into groups of ``r`` nearest neighbours
+  (``scipy.spatial.cKDTree``), the tightest groups first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.spatial
+
+
+def bloch_vectors(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Unit Bloch vectors of the projective points ``(first : second)``, shape ``(..., 3)``.
+
+    Two nonzero pairs ``(x, y)`` and ``(x', y')`` are proportional iff their Bloch vectors are
+    equal; the map is continuous and needs no choice of chart, so it is stable when ``|x| = |y|``.
+    A pair with ``x = y = 0`` gives NaNs (``projective_features`` gives zeros instead).
+    """
+    px, py = np.abs(first) ** 2, np.abs(second) ** 2
+    cross = first * np.conj(second)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = px + py
+        return np.stack([(px - py) / total, 2 * cross.real / total, 2 * np.imag(cross) / total], axis=-1)
+
+
+def projective_features(vectors: np.ndarray) -> np.ndarray:
+    """Real coordinates ``(..., D²)`` of the projectors of ``vectors`` ``(..., D)`` (see module doc);
+    zero vectors give zeros. Euclidean distances are Frobenius distances of the projectors."""
+    dim = vectors.shape[-1]
+    norm = np.sqrt(np.einsum("...k,...k->...", vectors.real, vectors.real)
+                   + np.einsum("...k,...k->...", vectors.imag, vectors.imag))  # fmt: skip
+    unit = vectors / np.where(norm > 0, norm, 1.0)[..., None]
+    parts = [np.abs(unit) ** 2]
+    first, second = np.triu_indices(dim, 1)
+    if first.size:
+        off = np.sqrt(2.0) * unit[..., first] * np.conj(unit[..., second])
+        parts += [off.real, off.imag]
+    return np.concatenate(parts, axis=-1)
+
+
+def _distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Squared distances ``(r, S, P)`` of points ``(S, P, F)`` to centres ``(r, P, F)``."""
+    return np.stack([np.sum((points - c) ** 2, axis=-1) for c in centres])
+
+
+def few_clusters(points: np.ndarray, weights: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cluster ``S`` points into ``r`` classes, independently for each of ``P`` problems.
+
+    ``points`` ``(S, P, F)``, ``weights`` ``(S, P)`` (energies: a point's reliability). Returns
+    the squared distances ``(r, S, P)`` to the final centres, the score ``(P,)`` (weighted mean
+    squared distance to the own centre over the smallest squared centre separation; ``inf`` when
+    two centres coincide or a class has under half its share ``S/r``) and the labels ``(S, P)``.
+    """
+    size, problems = weights.shape
+    columns = np.arange(problems)
+    reliable = weights >= 0.25 * np.median(weights, axis=0)  # (S, P)
+    chosen = [np.argmax(weights, axis=0)]  # (P,): the most reliable point starts
+    nearest = np.sum((points - points[chosen[0], columns][None]) ** 2, axis=-1)  # (S, P)
+    for _ in range(1, r):
+        chosen.append(np.argmax(np.where(reliable, nearest, -1.0), axis=0))
+        nearest = np.minimum(nearest, np.sum((points - points[chosen[-1], columns][None]) ** 2, axis=-1))
+    centres = np.stack([points[c, columns] for c in chosen])  # (r, P, F)
+    distances = _distances(points, centres)
+    for _ in range(2):  # weighted Lloyd steps
+        member = (np.argmin(distances, axis=0)[None] == np.arange(r)[:, None, None]) * weights  # (r, S, P)
+        mass = member.sum(axis=1)  # (r, P)
+        moved = np.einsum("rsp,spf->rpf", member, points) / np.where(mass > 0, mass, 1.0)[..., None]
+        centres = np.where(mass[..., None] > 0, moved, centres)
+        distances = _distances(points, centres)
+    labels = np.argmin(distances, axis=0)  # (S, P)
+    spread = np.sum(np.min(distances, axis=0) * weights, axis=0) / np.maximum(weights.sum(axis=0), 1e-300)
+    separation = np.full(problems, np.inf)
+    for a in range(r):
+        for b in range(a + 1, r):
+            separation = np.minimum(separation, np.sum((centres[a] - centres[b]) ** 2, axis=-1))
+    counts = np.stack([(labels == k).sum(axis=0) for k in range(r)])  # (r, P)
+    balanced = counts.min(axis=0) >= 0.5 * size / r
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(balanced & (separation > 0), spread / separation, np.inf)
+    return distances, score, labels
+
+
+def balanced_labels(distances: np.ndarray) -> np.ndarray:
+    """Labels ``(S,)`` with exactly ``S/r`` items per class, from squared distances ``(r, S)``:
+    the nearest class when that is already balanced, else pairs taken closest first (greedy)."""
+    r, size = distances.shape
+    labels = np.argmin(distances, axis=0)
+    if (np.bincount(labels, minlength=r) == size // r).all():
+        return labels
+    capacity = np.full(r, size // r)
+    labels = np.full(size, -1)
+    for flat in np.argsort(distances, axis=None, kind="stable"):
+        k, item = divmod(int(flat), size)
+        if labels[item] < 0 and capacity[k] > 0:
+            labels[item] = k
+            capacity[k] -= 1
+    return labels
+
+
+def small_groups(features: np.ndarray, r: int) -> tuple[np.ndarray, float]:
+    """Group ``n`` items (``features`` ``(n, F)``) into ``n/r`` groups of ``r`` near neighbours.
+
+    Items are taken tightest first (by the distance to their ``(r-1)``-th neighbour); each takes
+    its nearest ungrouped neighbours. Items left over (their neighbours all taken) are grouped in
+    index order. Returns the groups ``(n/r, r)`` (item indices) and the largest squared distance
+    inside a group over the median squared distance from an item to its ``r``-th neighbour
+    (small when the groups are clusters).
+    """
+    n = features.shape[0]
+    k = min(n, 2 * r + 2)
+    distance, index = scipy.spatial.cKDTree(features).query(features, k=k)
+    distance, index = distance.reshape(n, k), index.reshape(n, k)
+    group_of = np.full(n, -1)
+    groups: list[list[int]] = []
+    worst = 0.0
+    for item in np.argsort(distance[:, r - 1], kind="stable"):
+        if group_of[item] >= 0:
+            continue
+        mates = [(d, j) for d, j in zip(distance[item], index[item]) if j != item and group_of[j] < 0][: r - 1]
+        if len(mates) < r - 1:
+            continue
+        members = [int(item)] + [int(j) for _, j in mates]
+        group_of[members] = len(groups)
+        groups.append(members)
+        worst = max(worst, float(np.max(np.sum((features[members] - features[item]) ** 2, axis=-1))))
+    rest = np.flatnonzero(group_of < 0)
+    groups += [list(rest[i : i + r]) for i in range(0, rest.size, r)]
+    typical = float(np.median(distance[:, min(r, k - 1)] ** 2))
+    score = np.inf if rest.size else (worst / typical if typical > 0 else (0.0 if worst == 0 else np.inf))
+    return np.asarray(groups, dtype=np.int64).reshape(n // r, r), score
