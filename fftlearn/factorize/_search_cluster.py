@@ -61,8 +61,9 @@ def few_clusters(points: np.ndarray, weights: np.ndarray, r: int) -> tuple[np.nd
 
     ``points`` ``(S, P, F)``, ``weights`` ``(S, P)`` (energies: a point's reliability). Returns
     the squared distances ``(r, S, P)`` to the final centres, the score ``(P,)`` (weighted mean
-    squared distance to the own centre over the smallest squared centre separation; ``inf`` when
-    two centres coincide or a class has under half its share ``S/r``) and the labels ``(S, P)``.
+    squared distance to the own centre over the smallest squared centre separation, plus the
+    fraction of zero points, which carry no evidence; ``inf`` when two centres coincide or a
+    class has under half its share of the nonzero points) and the labels ``(S, P)``.
     """
     size, problems = weights.shape
     columns = np.arange(problems)
@@ -86,10 +87,12 @@ def few_clusters(points: np.ndarray, weights: np.ndarray, r: int) -> tuple[np.nd
     for a in range(r):
         for b in range(a + 1, r):
             separation = np.minimum(separation, np.sum((centres[a] - centres[b]) ** 2, axis=-1))
-    counts = np.stack([(labels == k).sum(axis=0) for k in range(r)])  # (r, P)
-    balanced = counts.min(axis=0) >= 0.5 * size / r
+    known = weights > 1e-24 * weights.max(axis=0)  # (S, P): zero points are no class evidence
+    counts = np.stack([((labels == k) & known).sum(axis=0) for k in range(r)])  # (r, P)
+    balanced = counts.min(axis=0) >= 0.5 * known.sum(axis=0) / r
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(balanced & (separation > 0), spread / separation, np.inf)
+    score = score + (1 - known.mean(axis=0))  # prefer the problems with the fewest zero points
     return distances, score, labels
 
 
@@ -110,34 +113,42 @@ def balanced_labels(distances: np.ndarray) -> np.ndarray:
     return labels
 
 
-def small_groups(features: np.ndarray, r: int) -> tuple[np.ndarray, float]:
+def small_groups(features: np.ndarray, r: int, wildcard: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Group ``n`` items (``features`` ``(n, F)``) into ``n/r`` groups of ``r`` near neighbours.
 
     Items are taken tightest first (by the distance to their ``(r-1)``-th neighbour); each takes
-    its nearest ungrouped neighbours. Items left over (their neighbours all taken) are grouped in
-    index order. Returns the groups ``(n/r, r)`` (item indices) and the largest squared distance
-    inside a group over the median squared distance from an item to its ``r``-th neighbour
-    (small when the groups are clusters).
+    its nearest ungrouped neighbours. ``wildcard`` ``(n,)`` bool marks items that fit any group
+    (zero columns): the others then take only neighbours far closer than typical (squared
+    distance under 1% of the median to the ``r``-th neighbour) and the wildcards fill the groups
+    left short. Items left over are grouped in index order. Returns the groups ``(n/r, r)`` and
+    the largest squared distance inside a group over that median (small when the groups are
+    clusters; ``inf`` when items were left over).
     """
     n = features.shape[0]
-    k = min(n, 2 * r + 2)
-    distance, index = scipy.spatial.cKDTree(features).query(features, k=k)
-    distance, index = distance.reshape(n, k), index.reshape(n, k)
-    group_of = np.full(n, -1)
+    wildcard = np.zeros(n, dtype=bool) if wildcard is None else wildcard
+    real = np.flatnonzero(~wildcard)
+    k = min(real.size, 2 * r + 2)
+    distance, index = scipy.spatial.cKDTree(features[real]).query(features[real], k=k)
+    distance, index = distance.reshape(real.size, k) ** 2, real[index.reshape(real.size, k)]
+    typical = float(np.median(distance[:, min(r, k - 1)])) if k > 1 else 0.0
+    cutoff = 0.01 * typical if wildcard.any() else np.inf
+    group_of = np.where(wildcard, -2, -1)  # -2: a wildcard not yet placed
     groups: list[list[int]] = []
     worst = 0.0
-    for item in np.argsort(distance[:, r - 1], kind="stable"):
+    for row in np.argsort(distance[:, min(r, k) - 1], kind="stable"):
+        item = int(real[row])
         if group_of[item] >= 0:
             continue
-        mates = [(d, j) for d, j in zip(distance[item], index[item]) if j != item and group_of[j] < 0][: r - 1]
-        if len(mates) < r - 1:
+        mates = [int(j) for d, j in zip(distance[row], index[row]) if j != item and group_of[j] == -1 and d <= cutoff]
+        members = [item] + mates[: r - 1]
+        members += [int(j) for j in np.flatnonzero(group_of == -2)[: r - len(members)]]
+        if len(members) < r:
             continue
-        members = [int(item)] + [int(j) for _, j in mates]
         group_of[members] = len(groups)
         groups.append(members)
         worst = max(worst, float(np.max(np.sum((features[members] - features[item]) ** 2, axis=-1))))
     rest = np.flatnonzero(group_of < 0)
     groups += [list(rest[i : i + r]) for i in range(0, rest.size, r)]
-    typical = float(np.median(distance[:, min(r, k - 1)] ** 2))
-    score = np.inf if rest.size else (worst / typical if typical > 0 else (0.0 if worst == 0 else np.inf))
+    leftover = rest.size - int(wildcard[rest].sum())  # ungrouped items that are not wildcards
+    score = np.inf if leftover else (worst / typical if typical > 0 else (0.0 if worst == 0 else np.inf))
     return np.asarray(groups, dtype=np.int64).reshape(n // r, r), score

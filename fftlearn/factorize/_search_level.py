@@ -93,7 +93,8 @@ def _column_groups(
         k = min(PROJECTION, block.shape[0])
         projection = rng.standard_normal((k, block.shape[0])) + 1j * rng.standard_normal((k, block.shape[0]))
         features.append(projective_features((projection @ block).T))  # (n, k²)
-    return small_groups(np.concatenate(features, axis=1), r)
+    energy = np.sum(np.abs(matrix) ** 2, axis=0)
+    return small_groups(np.concatenate(features, axis=1), r, wildcard=energy <= 1e-24 * energy.max())
 
 
 def _row_classes(blocks: np.ndarray, groups: np.ndarray, r: int) -> np.ndarray:
