@@ -38,7 +38,13 @@ from ._product import SparseFactorization
 from ._search_cluster import bloch_vectors
 from ._search_level import Level, find_level
 
-__all__ = ["ButterflyLabels", "bloch_vectors", "factorize_labelled", "find_butterfly_labels", "recover_butterfly"]
+__all__ = [
+    "ButterflyLabels",
+    "bloch_vectors",
+    "factorize_labelled",
+    "find_butterfly_labels",
+    "recover_butterfly",
+]
 
 ATTEMPTS = 2  # seeded attempts (pivots, projections) per radix and level
 NOISE_SLACK = 100.0  # a level's residual may exceed the largest residual above it by this factor
@@ -126,8 +132,9 @@ class _Search:
         self.max_branches = max_branches
         self.branches = 0
         self.gave_up = False
-        self.deepest = _State(matrix[None].astype(np.complex128), np.arange(self.n)[None],
-                              np.arange(self.n)[:, None], np.zeros(self.n, dtype=np.int64), (), ())  # fmt: skip
+        rows, columns = np.arange(self.n)[None], np.arange(self.n)[:, None]
+        start = matrix[None].astype(np.complex128)
+        self.deepest = _State(start, rows, columns, np.zeros(self.n, dtype=np.int64), (), ())
         self.reasons: dict[int, dict[int, str]] = {}  # per depth and radix: why it was refused
 
     def run(self) -> tuple[_State, bool]:

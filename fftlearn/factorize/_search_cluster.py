@@ -56,7 +56,9 @@ def _distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.stack([np.sum((points - c) ** 2, axis=-1) for c in centres])
 
 
-def few_clusters(points: np.ndarray, weights: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def few_clusters(
+    points: np.ndarray, weights: np.ndarray, r: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cluster ``S`` points into ``r`` classes, independently for each of ``P`` problems.
 
     ``points`` ``(S, P, F)``, ``weights`` ``(S, P)`` (energies: a point's reliability). Returns
@@ -113,7 +115,9 @@ def balanced_labels(distances: np.ndarray) -> np.ndarray:
     return labels
 
 
-def small_groups(features: np.ndarray, r: int, wildcard: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+def small_groups(
+    features: np.ndarray, r: int, wildcard: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     """Group ``n`` items (``features`` ``(n, F)``) into ``n/r`` groups of ``r`` near neighbours.
 
     Items are taken tightest first (by the distance to their ``(r-1)``-th neighbour); each takes
@@ -139,7 +143,11 @@ def small_groups(features: np.ndarray, r: int, wildcard: np.ndarray | None = Non
         item = int(real[row])
         if group_of[item] >= 0:
             continue
-        mates = [int(j) for d, j in zip(distance[row], index[row]) if j != item and group_of[j] == -1 and d <= cutoff]
+        mates = [
+            int(j)
+            for d, j in zip(distance[row], index[row])
+            if j != item and group_of[j] == -1 and d <= cutoff
+        ]
         members = [item] + mates[: r - 1]
         members += [int(j) for j in np.flatnonzero(group_of == -2)[: r - len(members)]]
         if len(members) < r:

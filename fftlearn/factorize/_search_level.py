@@ -51,9 +51,7 @@ class Level:
     order: np.ndarray  # (m, n) int: local rows, class 0 first, then class 1, ...
 
 
-def _partner_classes(
-    matrix: np.ndarray, r: int, rng: np.random.Generator
-) -> tuple[np.ndarray | None, float]:
+def _partner_classes(matrix: np.ndarray, r: int, rng: np.random.Generator) -> tuple[np.ndarray | None, float]:
     """Row classes ``(n,)`` of ``matrix`` ``(n, n)`` from the best pivot/partner pair, and its
     score (``few_clusters``); ``None`` when no pair gives ``r`` balanced classes."""
     n = matrix.shape[0]
@@ -86,7 +84,6 @@ def _column_groups(
     matrix: np.ndarray, classes: np.ndarray, r: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, float]:
     """Groups ``(n/r, r)`` of the columns of ``matrix`` proportional on every row class."""
-    n = matrix.shape[0]
     features = []
     for t in range(r):
         block = matrix[classes == t]  # (n/r, n)
@@ -101,7 +98,9 @@ def _row_classes(blocks: np.ndarray, groups: np.ndarray, r: int) -> np.ndarray:
     """Classes ``(m, n)`` of the rows of every matrix, from their projective points on the
     ``ROW_GROUPS`` groups of largest energy in that matrix."""
     m, n, _ = blocks.shape
-    energy = np.einsum("mnk,mnk->mk", blocks.real, blocks.real) + np.einsum("mnk,mnk->mk", blocks.imag, blocks.imag)
+    energy = np.einsum("mnk,mnk->mk", blocks.real, blocks.real) + np.einsum(
+        "mnk,mnk->mk", blocks.imag, blocks.imag
+    )
     group_energy = energy[:, groups].sum(axis=-1)  # (m, n/r)
     count = min(ROW_GROUPS, groups.shape[0])
     top = np.argsort(-group_energy, axis=1, kind="stable")[:, :count]  # (m, count)
@@ -113,7 +112,9 @@ def _row_classes(blocks: np.ndarray, groups: np.ndarray, r: int) -> np.ndarray:
     return np.stack([balanced_labels(distances[:, :, k]) for k in range(m)])
 
 
-def _reduce(blocks: np.ndarray, classes: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+def _reduce(
+    blocks: np.ndarray, classes: np.ndarray, groups: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
     """The reduced matrices ``(m r, n/r, n/r)``, the row order ``(m, n)`` and the residual."""
     m, n, _ = blocks.shape
     q, r = groups.shape

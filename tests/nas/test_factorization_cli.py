@@ -75,7 +75,7 @@ def test_fit_finds_hidden_permutations_and_never_recovers_controls(
         hidden["relative_error"] <= 1e-9 and hidden["nnz"] == 2 * 32 * 5 and hidden["recovered_fft_structure"]
     )
     assert hidden["method"] == "recover" and hidden["config"]["kind"] == "butterfly_search"
-    assert hidden["details"]["outcome"].startswith("exact butterfly structure at all 5 levels")
+    assert hidden["details"]["outcome"].startswith("structure at all 5 levels, radix order 2,2,2,2,2 (")
     exact_without = _fit(capsys, "--target", "hadamard", "--n", "32", "--hidden-permutation", "5")
     assert exact_without["relative_error"] > 0.1 and not exact_without["recovered_fft_structure"]
     for control, found in (("legendre", 1), ("random", 0)):
@@ -83,7 +83,7 @@ def test_fit_finds_hidden_permutations_and_never_recovers_controls(
         assert record["relative_error"] > 0.1 and record["recovered_fft_structure"] is False
         assert record["details"]["exact_structure"] is False and record["details"]["levels_found"] == found
         outcome = record["details"]["outcome"]
-        assert outcome.startswith(f"no exact butterfly structure past level {found} of 5")
+        assert outcome.startswith(f"no structure past level {found} (radix order found: ")
 
 
 def _words(line: str) -> str:
@@ -98,7 +98,8 @@ def test_fit_says_what_it_ran_and_why_a_recovery_failed(capsys: pytest.CaptureFi
         "method recover: structure recovery (unknown row and column permutations found from the "
         "factor structure, then fitted exactly)"
     )
-    assert _words(lines[2]).startswith("outcome no exact butterfly structure past level 0 of 4")
+    outcome = "outcome no structure past level 0 (radix order found: none); at size 16:"
+    assert _words(lines[2]).startswith(outcome)
     assert any(
         _words(line).startswith("seconds ") and "s wall, target and all fits" in line for line in lines
     )

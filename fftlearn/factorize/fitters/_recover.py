@@ -1,5 +1,5 @@
-"""Fitter ``recover``: structure recovery. Unknown row and column permutations are found from
-the butterfly rank structure of the matrix, then it is fitted exactly (``.._search``)."""
+"""Fitter ``recover``: structure recovery. Unknown row and column permutations and the radix
+order are found from the rank structure of the matrix, then it is fitted exactly (``.._search``)."""
 
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ from .._targets import TargetConfig, make_target
 @register_kind
 @dataclass(frozen=True)
 class RecoverFitConfig:
-    """Find unknown row and column permutations from the butterfly structure, then fit exactly.
+    """Find unknown row and column permutations and the radix order from the Kronecker-sparse
+    structure, then fit exactly.
 
     The kind keeps its first name, ``butterfly_search``, so stored trials still read."""
 
     kind: ClassVar[str] = "butterfly_search"
-    tolerance: float = 1e-6  # relative tolerance of the structure tests
+    tolerance: float = 0.05  # largest relative rank-one residual of the first level that is structure
     max_branches: int = 64  # level choices tried before giving up
     seed: int = 0  # tie-breaking
 
@@ -65,6 +66,7 @@ class RecoverFitter(Fitter):
         details: dict[str, object] = {
             "exact_structure": labels.exact,
             "levels_found": labels.levels_found,
+            "radices": list(labels.radices),
             "branches": labels.branches,
             "outcome": labels.outcome,
         }

@@ -41,15 +41,17 @@ def test_projective_features_are_projectors_and_agree_with_bloch_vectors() -> No
     fv, fw = projective_features(v), projective_features(w)
     assert fv.shape == (50, 25)
     np.testing.assert_allclose(projective_features((2 - 3j) * v), fv, atol=1e-14)  # scale and phase
-    overlap = np.abs(np.sum(np.conj(v) * w, axis=1)) ** 2 / (np.sum(np.abs(v) ** 2, 1) * np.sum(np.abs(w) ** 2, 1))
+    overlap = np.abs(np.sum(np.conj(v) * w, axis=1)) ** 2 / (
+        np.sum(np.abs(v) ** 2, 1) * np.sum(np.abs(w) ** 2, 1)
+    )
     np.testing.assert_allclose(np.sum((fv - fw) ** 2, axis=1), 2 - 2 * overlap, atol=1e-12)
     projector = np.einsum("pi,pj->pij", v, np.conj(v)) / np.sum(np.abs(v) ** 2, axis=1)[:, None, None]
     np.testing.assert_allclose(np.sum(fv**2, axis=1), np.sum(np.abs(projector) ** 2, axis=(1, 2)), atol=1e-12)
     assert not projective_features(np.zeros((3, 4))).any()
     pairs = v[:, :2], w[:, :2]  # D = 2: the distance is the Bloch distance / sqrt(2)
     bloch = np.linalg.norm(bloch_vectors(*pairs[0].T) - bloch_vectors(*pairs[1].T), axis=-1)
-    np.testing.assert_allclose(np.linalg.norm(projective_features(pairs[0]) - projective_features(pairs[1]), axis=-1),
-                               bloch / np.sqrt(2), atol=1e-12)  # fmt: skip
+    distance = np.linalg.norm(projective_features(pairs[0]) - projective_features(pairs[1]), axis=-1)
+    np.testing.assert_allclose(distance, bloch / np.sqrt(2), atol=1e-12)
 
 
 def small_groups_reference(features: np.ndarray, r: int) -> set[frozenset[int]]:
@@ -118,7 +120,9 @@ def test_search_recovers_hidden_permutations_exactly(name: str, n: int, seed: in
     assert all(f.dtype == expected_dtype for f in fit.factors)
 
 
-@pytest.mark.parametrize(("n", "order"), [(12, "2,2,3"), (30, "2,3,5"), (640, "2,2,2,2,2,2,2,5"), (1000, "2,2,2,5,5,5")])
+@pytest.mark.parametrize(
+    ("n", "order"), [(12, "2,2,3"), (30, "2,3,5"), (640, "2,2,2,2,2,2,2,5"), (1000, "2,2,2,5,5,5")]
+)
 def test_search_recovers_the_dft_of_composite_sizes(n: int, order: str) -> None:
     matrix = hide(np.fft.fft(np.eye(n)), 2)
     fit = recover_butterfly(matrix, seed=2)
@@ -151,7 +155,8 @@ def test_search_degrades_gracefully_with_noise(noise: float) -> None:
 def test_search_handles_zero_and_rank_one_blocks(radices: tuple[int, ...], kind: str) -> None:
     for stage in range(len(radices)):
         blocks = ((stage, 1), (stage, 2))  # two blocks of one stage
-        product = random_kronecker_product(radices, stage, **{"zero_blocks" if kind == "zero" else "rank_one_blocks": blocks})
+        special = {"zero_blocks" if kind == "zero" else "rank_one_blocks": blocks}
+        product = random_kronecker_product(radices, stage, **special)
         matrix = hide(product, stage)
         labels = find_butterfly_labels(matrix, seed=stage)
         assert labels.exact and labels.radices == radices, (stage, labels.outcome)
@@ -176,7 +181,9 @@ def test_search_does_not_recover_the_controls(control: str, n: int) -> None:
     # Legendre's parity (P_k(-x) = (-1)^k P_k(x) on symmetric nodes) is one exact level, no more
     found = 1 if control == "legendre" else 0
     assert not labels.exact and labels.levels_found == found and not labels.gave_up
-    assert labels.outcome.startswith(f"no structure past level {found} (radix order found: {'2' if found else 'none'}); ")
+    assert labels.outcome.startswith(
+        f"no structure past level {found} (radix order found: {'2' if found else 'none'}); "
+    )
     assert f"at size {n >> found}: radix 2: " in labels.outcome  # the reason, per radix tried
     fit = recover_butterfly(hide(matrix, 0))
     assert relative_error(fit.to_dense(), hide(matrix, 0)) > 0.2
@@ -187,8 +194,9 @@ def test_search_says_when_its_branch_budget_stopped_it() -> None:
     matrix = hide(legendre_like(16), 0)  # level 0 is exact, level 1 has no structure
     labels = find_butterfly_labels(matrix, max_branches=1)
     assert not labels.exact and labels.levels_found == 1 and labels.gave_up
-    assert labels.outcome.endswith("(relative rank-one residual <= %.1e, 1 level choice tried, max_branches reached)"
-                                   % labels.residuals[0])  # fmt: skip
+    residual = f"relative rank-one residual <= {labels.residuals[0]:.1e}"
+    tail = f"({residual}, 1 level choice tried, max_branches reached)"
+    assert labels.outcome.endswith(tail)
     labels = find_butterfly_labels(matrix, max_branches=1000)
     assert not labels.exact and labels.levels_found == 1 and not labels.gave_up  # everything tried
 
