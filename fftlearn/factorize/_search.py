@@ -46,7 +46,7 @@ __all__ = [
     "recover_butterfly",
 ]
 
-ATTEMPTS = 2  # seeded attempts (pivots, projections) per radix and level
+ATTEMPTS = 2  # seeded attempts (pivots, projections) per radix and level, after a residual too large
 NOISE_SLACK = 100.0  # a level's residual may exceed the largest residual above it by this factor
 RESIDUAL_FLOOR = 1e-9  # ... and may always reach this (rounding of an exact product)
 
@@ -161,7 +161,7 @@ class _Search:
                 level = find_level(state.blocks, r, self.rng)
                 if isinstance(level, str):
                     self._refuse(depth, r, level)
-                    continue
+                    break  # no classes or groups at all: another attempt rarely finds them
                 bound = self._bound(state)
                 if level.residual > bound:
                     self._refuse(depth, r, f"rank-one residual {level.residual:.1e} > {bound:.1e}")

@@ -51,9 +51,14 @@ def projective_features(vectors: np.ndarray) -> np.ndarray:
     return np.concatenate(parts, axis=-1)
 
 
-def _distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Squared distances ``(r, S, P)`` of points ``(S, P, F)`` to centres ``(r, P, F)``."""
-    return np.stack([np.sum((points - c) ** 2, axis=-1) for c in centres])
+def _distances(layers: np.ndarray, centres: np.ndarray, norms: np.ndarray) -> np.ndarray:
+    """Squared distances ``(r, S, P)`` of points given feature by feature (``layers`` ``(F, S, P)``,
+    squared norms ``norms`` ``(S, P)``) to centres ``(r, P, F)``, as ``|p|² + |c|² - 2 p·c``
+    (rounding of order 1e-16, far below the separations that matter)."""
+    squared = norms[None] + np.sum(centres**2, axis=-1)[:, None, :]  # (r, S, P)
+    for f, layer in enumerate(layers):
+        squared -= 2 * layer[None] * centres[:, None, :, f]
+    return np.maximum(squared, 0.0)
 
 
 def few_clusters(
@@ -63,26 +68,29 @@ def few_clusters(
 
     ``points`` ``(S, P, F)``, ``weights`` ``(S, P)`` (energies: a point's reliability). Returns
     the squared distances ``(r, S, P)`` to the final centres, the score ``(P,)`` (weighted mean
-    squared distance to the own centre over the smallest squared centre separation, plus the
-    fraction of zero points, which carry no evidence; ``inf`` when two centres coincide or a
-    class has under half its share of the nonzero points) and the labels ``(S, P)``.
+    squared distance to the own centre over the smallest squared centre separation; ``inf`` when
+    two centres coincide or a class has under half its share of the nonzero points; zero points
+    carry no evidence) and the labels ``(S, P)``.
     """
     size, problems = weights.shape
     columns = np.arange(problems)
     reliable = weights >= 0.25 * np.median(weights, axis=0)  # (S, P)
     chosen = [np.argmax(weights, axis=0)]  # (P,): the most reliable point starts
-    nearest = np.sum((points - points[chosen[0], columns][None]) ** 2, axis=-1)  # (S, P)
+    layers = np.ascontiguousarray(points.transpose(2, 0, 1))  # (F, S, P)
+    norms = np.sum(layers**2, axis=0)  # (S, P)
+    nearest = _distances(layers, points[chosen[0], columns][None], norms)[0]  # (S, P)
     for _ in range(1, r):
         chosen.append(np.argmax(np.where(reliable, nearest, -1.0), axis=0))
-        nearest = np.minimum(nearest, np.sum((points - points[chosen[-1], columns][None]) ** 2, axis=-1))
+        nearest = np.minimum(nearest, _distances(layers, points[chosen[-1], columns][None], norms)[0])
     centres = np.stack([points[c, columns] for c in chosen])  # (r, P, F)
-    distances = _distances(points, centres)
+    distances = _distances(layers, centres, norms)
     for _ in range(2):  # weighted Lloyd steps
         member = (np.argmin(distances, axis=0)[None] == np.arange(r)[:, None, None]) * weights  # (r, S, P)
         mass = member.sum(axis=1)  # (r, P)
-        moved = np.einsum("rsp,spf->rpf", member, points) / np.where(mass > 0, mass, 1.0)[..., None]
+        moved = np.stack([np.sum(member * layer[None], axis=1) for layer in layers], axis=-1)  # (r, P, F)
+        moved /= np.where(mass > 0, mass, 1.0)[..., None]
         centres = np.where(mass[..., None] > 0, moved, centres)
-        distances = _distances(points, centres)
+        distances = _distances(layers, centres, norms)
     labels = np.argmin(distances, axis=0)  # (S, P)
     spread = np.sum(np.min(distances, axis=0) * weights, axis=0) / np.maximum(weights.sum(axis=0), 1e-300)
     separation = np.full(problems, np.inf)
@@ -94,25 +102,56 @@ def few_clusters(
     balanced = counts.min(axis=0) >= 0.5 * known.sum(axis=0) / r
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(balanced & (separation > 0), spread / separation, np.inf)
-    score = score + (1 - known.mean(axis=0))  # prefer the problems with the fewest zero points
     return distances, score, labels
 
 
-def balanced_labels(distances: np.ndarray) -> np.ndarray:
+def balanced_labels(distances: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Labels ``(S,)`` with exactly ``S/r`` items per class, from squared distances ``(r, S)``:
-    the nearest class when that is already balanced, else pairs taken closest first (greedy)."""
+    the nearest class when that is already balanced, else pairs taken closest first (greedy).
+
+    Items of zero weight (zero vectors: consistent with any class) are placed last, into the
+    room left; ties between coinciding centres go to the lower class, so that items of one value
+    stay together when a matrix has fewer than ``r`` distinct classes (a zero block)."""
     r, size = distances.shape
+    known = weights > 1e-24 * weights.max()
     labels = np.argmin(distances, axis=0)
-    if (np.bincount(labels, minlength=r) == size // r).all():
+    if known.all() and (np.bincount(labels, minlength=r) == size // r).all():
         return labels
+    biased = distances + 1e-12 * np.arange(r)[:, None] + 10.0 * ~known[None]  # features are within 2
     capacity = np.full(r, size // r)
     labels = np.full(size, -1)
-    for flat in np.argsort(distances, axis=None, kind="stable"):
+    for flat in np.argsort(biased, axis=None, kind="stable"):
         k, item = divmod(int(flat), size)
         if labels[item] < 0 and capacity[k] > 0:
             labels[item] = k
             capacity[k] -= 1
     return labels
+
+
+def _greedy_pass(
+    features: np.ndarray, real: np.ndarray, r: int, cutoff: float, group_of: np.ndarray
+) -> float:
+    """One greedy pass over the ungrouped items ``real`` (see ``small_groups``): groups are
+    written into ``group_of`` (``-1`` ungrouped, ``-2`` an unplaced wildcard); returns the largest
+    squared distance inside a new group."""
+    k = min(real.size, 2 * r + 2)
+    distance, index = scipy.spatial.cKDTree(features[real]).query(features[real], k=k)
+    distance, index = distance.reshape(real.size, k) ** 2, real[index.reshape(real.size, k)]
+    worst, count = 0.0, group_of.max() + 1
+    for row in np.argsort(distance[:, min(r, k) - 1], kind="stable"):
+        item = int(real[row])
+        if group_of[item] >= 0:
+            continue
+        near = zip(distance[row], index[row])
+        mates = [int(j) for d, j in near if j != item and group_of[j] == -1 and d <= cutoff][: r - 1]
+        members = [item] + mates
+        members += [int(j) for j in np.flatnonzero(group_of == -2)[: r - len(members)]]
+        if len(members) < r:
+            continue
+        group_of[members] = count
+        count += 1
+        worst = max(worst, float(np.max(np.sum((features[members] - features[item]) ** 2, axis=-1))))
+    return worst
 
 
 def small_groups(
@@ -121,42 +160,33 @@ def small_groups(
     """Group ``n`` items (``features`` ``(n, F)``) into ``n/r`` groups of ``r`` near neighbours.
 
     Items are taken tightest first (by the distance to their ``(r-1)``-th neighbour); each takes
-    its nearest ungrouped neighbours. ``wildcard`` ``(n,)`` bool marks items that fit any group
-    (zero columns): the others then take only neighbours far closer than typical (squared
-    distance under 1% of the median to the ``r``-th neighbour) and the wildcards fill the groups
-    left short. Items left over are grouped in index order. Returns the groups ``(n/r, r)`` and
-    the largest squared distance inside a group over that median (small when the groups are
-    clusters; ``inf`` when items were left over).
+    its nearest ungrouped neighbours (among its ``2r + 2`` nearest; items whose neighbours were
+    all taken wait for the next pass over the items left). ``wildcard`` ``(n,)`` bool marks
+    items that fit any group (zero columns): the others then take only neighbours far closer than
+    typical (squared distance under 1% of the median to the ``r``-th neighbour) and the wildcards
+    fill the groups left short. Returns the groups ``(n/r, r)`` and the largest squared distance
+    inside a group over that median (small when the groups are clusters; ``inf`` when items could
+    not be grouped, which are then grouped in index order).
     """
     n = features.shape[0]
     wildcard = np.zeros(n, dtype=bool) if wildcard is None else wildcard
     real = np.flatnonzero(~wildcard)
-    k = min(real.size, 2 * r + 2)
-    distance, index = scipy.spatial.cKDTree(features[real]).query(features[real], k=k)
-    distance, index = distance.reshape(real.size, k) ** 2, real[index.reshape(real.size, k)]
-    typical = float(np.median(distance[:, min(r, k - 1)])) if k > 1 else 0.0
+    k = min(real.size, r + 1)
+    if real.size == 0:
+        return np.arange(n).reshape(n // r, r), 0.0
+    distance, _ = scipy.spatial.cKDTree(features[real]).query(features[real], k=k)
+    typical = float(np.median(distance.reshape(real.size, k)[:, -1] ** 2))
     cutoff = 0.01 * typical if wildcard.any() else np.inf
     group_of = np.where(wildcard, -2, -1)  # -2: a wildcard not yet placed
-    groups: list[list[int]] = []
     worst = 0.0
-    for row in np.argsort(distance[:, min(r, k) - 1], kind="stable"):
-        item = int(real[row])
-        if group_of[item] >= 0:
-            continue
-        mates = [
-            int(j)
-            for d, j in zip(distance[row], index[row])
-            if j != item and group_of[j] == -1 and d <= cutoff
-        ]
-        members = [item] + mates[: r - 1]
-        members += [int(j) for j in np.flatnonzero(group_of == -2)[: r - len(members)]]
-        if len(members) < r:
-            continue
-        group_of[members] = len(groups)
-        groups.append(members)
-        worst = max(worst, float(np.max(np.sum((features[members] - features[item]) ** 2, axis=-1))))
+    while (group_of == -1).any():
+        left = np.flatnonzero(group_of == -1)
+        worst = max(worst, _greedy_pass(features, left, r, cutoff, group_of))
+        if np.array_equal(left, np.flatnonzero(group_of == -1)):
+            break  # no progress
     rest = np.flatnonzero(group_of < 0)
-    groups += [list(rest[i : i + r]) for i in range(0, rest.size, r)]
-    leftover = rest.size - int(wildcard[rest].sum())  # ungrouped items that are not wildcards
+    leftover = int((group_of == -1).sum())  # items that are not wildcards and found no group
+    groups = [np.flatnonzero(group_of == g) for g in range(group_of.max() + 1)]
+    groups += [rest[i : i + r] for i in range(0, rest.size, r)]
     score = np.inf if leftover else (worst / typical if typical > 0 else (0.0 if worst == 0 else np.inf))
     return np.asarray(groups, dtype=np.int64).reshape(n // r, r), score

@@ -34,8 +34,11 @@ from ._search_cluster import balanced_labels, few_clusters, projective_features,
 
 PIVOTS = 4  # pivot columns tried per attempt (the best-scoring one wins)
 SAMPLE_ROWS = 384  # rows on which the pivot's partners are scored
-PROJECTION = 4  # complex dimensions of the random projection of the columns (16 real features)
+PROJECTION = 4  # complex dimensions of the random projection of the columns (16 real features;
+# fewer for large radices, so that the r classes give about 64 features in all)
 ROW_GROUPS = 8  # high-energy column groups whose rows give the row features
+PARTNER_SCORE = 0.02  # a best pivot/partner score above this (spread over separation): no classes
+RESIDUAL_GROUPS = 256  # column groups on which a level's residual is measured
 CHUNK = 1024  # partner candidates scored at once (memory: r x SAMPLE_ROWS x CHUNK x 4 floats)
 
 
@@ -51,11 +54,19 @@ class Level:
     order: np.ndarray  # (m, n) int: local rows, class 0 first, then class 1, ...
 
 
-def _partner_classes(matrix: np.ndarray, r: int, rng: np.random.Generator) -> tuple[np.ndarray | None, float]:
+def column_energies(blocks: np.ndarray) -> np.ndarray:
+    """Squared norms ``(m, n)`` of the columns of ``blocks`` ``(m, n, n)`` (no temporaries)."""
+    parts = (blocks.real, blocks.imag) if np.iscomplexobj(blocks) else (blocks,)
+    return sum(np.einsum("mnk,mnk->mk", part, part) for part in parts)
+
+
+def _partner_classes(
+    matrix: np.ndarray, energy: np.ndarray, r: int, rng: np.random.Generator
+) -> tuple[np.ndarray | None, float]:
     """Row classes ``(n,)`` of ``matrix`` ``(n, n)`` from the best pivot/partner pair, and its
-    score (``few_clusters``); ``None`` when no pair gives ``r`` balanced classes."""
+    score (``few_clusters``); ``None`` when no pair gives ``r`` balanced classes with a score
+    below ``PARTNER_SCORE``; among those, the pairs with the fewest zero rows come first."""
     n = matrix.shape[0]
-    energy = np.sum(np.abs(matrix) ** 2, axis=0)
     strong = np.flatnonzero(energy >= np.median(energy))
     pivots = rng.choice(strong, size=min(PIVOTS, strong.size), replace=False)
     rows = np.sort(rng.choice(n, size=SAMPLE_ROWS, replace=False)) if n > SAMPLE_ROWS else np.arange(n)
@@ -67,6 +78,8 @@ def _partner_classes(matrix: np.ndarray, r: int, rng: np.random.Generator) -> tu
             pair = np.stack(np.broadcast_arrays(x, y), axis=-1)  # (S, P, 2)
             weights = np.abs(x) ** 2 + np.abs(y) ** 2
             _, score, _ = few_clusters(projective_features(pair), weights, r)
+            zero = np.mean(weights <= 1e-24 * weights.max(axis=0), axis=0)  # (P,) rows with no evidence
+            score = np.where(score <= PARTNER_SCORE, score + zero, np.inf)  # fewest zero rows first
             if start <= pivot < start + score.size:
                 score[pivot - start] = np.inf  # the pivot is not its own partner
             if score.min() < best[0]:
@@ -77,30 +90,27 @@ def _partner_classes(matrix: np.ndarray, r: int, rng: np.random.Generator) -> tu
     pair = matrix[:, [pivot, partner]][:, None, :]  # (n, 1, 2)
     weights = np.sum(np.abs(pair) ** 2, axis=-1)
     distances, score_all, _ = few_clusters(projective_features(pair), weights, r)
-    return balanced_labels(distances[:, :, 0]), min(score, float(score_all[0]))
+    return balanced_labels(distances[:, :, 0], weights[:, 0]), min(score, float(score_all[0]))
 
 
 def _column_groups(
-    matrix: np.ndarray, classes: np.ndarray, r: int, rng: np.random.Generator
+    matrix: np.ndarray, energy: np.ndarray, classes: np.ndarray, r: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, float]:
     """Groups ``(n/r, r)`` of the columns of ``matrix`` proportional on every row class."""
     features = []
+    dimension = max(2, min(PROJECTION, int(np.sqrt(64 / r))))  # at most about 64 features in all
     for t in range(r):
         block = matrix[classes == t]  # (n/r, n)
-        k = min(PROJECTION, block.shape[0])
+        k = min(dimension, block.shape[0])
         projection = rng.standard_normal((k, block.shape[0])) + 1j * rng.standard_normal((k, block.shape[0]))
         features.append(projective_features((projection @ block).T))  # (n, k²)
-    energy = np.sum(np.abs(matrix) ** 2, axis=0)
     return small_groups(np.concatenate(features, axis=1), r, wildcard=energy <= 1e-24 * energy.max())
 
 
-def _row_classes(blocks: np.ndarray, groups: np.ndarray, r: int) -> np.ndarray:
+def _row_classes(blocks: np.ndarray, energy: np.ndarray, groups: np.ndarray, r: int) -> np.ndarray:
     """Classes ``(m, n)`` of the rows of every matrix, from their projective points on the
     ``ROW_GROUPS`` groups of largest energy in that matrix."""
     m, n, _ = blocks.shape
-    energy = np.einsum("mnk,mnk->mk", blocks.real, blocks.real) + np.einsum(
-        "mnk,mnk->mk", blocks.imag, blocks.imag
-    )
     group_energy = energy[:, groups].sum(axis=-1)  # (m, n/r)
     count = min(ROW_GROUPS, groups.shape[0])
     top = np.argsort(-group_energy, axis=1, kind="stable")[:, :count]  # (m, count)
@@ -109,26 +119,32 @@ def _row_classes(blocks: np.ndarray, groups: np.ndarray, r: int) -> np.ndarray:
     features = projective_features(rows).reshape(m, n, count * r * r).transpose(1, 0, 2)  # (n, m, F)
     weights = np.sum(np.abs(rows) ** 2, axis=(2, 3)).T  # (n, m)
     distances, _, _ = few_clusters(features, weights, r)  # (r, n, m)
-    return np.stack([balanced_labels(distances[:, :, k]) for k in range(m)])
+    return np.stack([balanced_labels(distances[:, :, k], weights[:, k]) for k in range(m)])
 
 
 def _reduce(
     blocks: np.ndarray, classes: np.ndarray, groups: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """The reduced matrices ``(m r, n/r, n/r)``, the row order ``(m, n)`` and the residual."""
+    """The reduced matrices ``(m r, n/r, n/r)``, the row order ``(m, n)`` and the residual.
+
+    The residual is measured exactly (``B - u vᴴ``, not ``|B|² - |u|²``, which would lose half
+    the digits) on every class and matrix but at most ``RESIDUAL_GROUPS`` column groups."""
     m, n, _ = blocks.shape
     q, r = groups.shape
     order = np.argsort(classes, axis=1, kind="stable")  # (m, n): class 0 rows first
-    ordered = np.take_along_axis(blocks, order[:, :, None], axis=1)[:, :, groups.reshape(-1)]
-    sub = ordered.reshape(m, r, q, q, r)  # [k, t, row, g, c]
-    gram = np.einsum("ktigc,ktigd->ktgcd", np.conj(sub), sub)  # (m, r, q, r, r)
+    rows = order.reshape(m, r, 1, q, 1)  # [k, t, ., i, .]
+    sub = blocks[np.arange(m).reshape(m, 1, 1, 1, 1), rows, groups.reshape(1, 1, q, 1, r)]  # [k, t, g, i, c]
+    gram = np.einsum("ktgic,ktgid->ktgcd", np.conj(sub), sub)  # (m, r, q, r, r)
     _, vectors = np.linalg.eigh(gram)
-    top = vectors[..., -1]  # (m, r, q, r): dominant right singular vector of each block
-    u = np.einsum("ktigc,ktgc->ktig", sub, top)  # (m, r, q rows, q groups)
-    residual = sub - u[..., None] * np.conj(top)[:, :, None, :, :]
-    energy = np.vdot(sub, sub).real
+    top = vectors[..., -1:]  # (m, r, q, r, 1): dominant right singular vector of each block
+    u = np.matmul(sub, top)  # (m, r, q groups, q rows, 1)
+    sample = np.arange(0, q, max(1, q // RESIDUAL_GROUPS))
+    part = sub[:, :, sample]
+    residual = part - u[:, :, sample] * np.conj(top[:, :, sample]).swapaxes(-1, -2)
+    energy = np.vdot(part, part).real
     ratio = np.sqrt(np.vdot(residual, residual).real / energy) if energy > 0 else 0.0
-    return u.reshape(m * r, q, q), order, float(ratio)
+    reduced = u[..., 0].swapaxes(-1, -2).reshape(m * r, q, q)  # [k t, i, g]
+    return np.ascontiguousarray(reduced), order, float(ratio)
 
 
 def _same_partition(first: np.ndarray, second: np.ndarray) -> bool:
@@ -143,18 +159,18 @@ def find_level(blocks: np.ndarray, r: int, rng: np.random.Generator) -> Level | 
     The reference matrix (whose classes seed the column groups) is one of those with the fewest
     zero columns, the largest first; ``rng`` picks the pivots and projections."""
     m, n, _ = blocks.shape
-    energy = np.sum(np.abs(blocks) ** 2, axis=1)  # (m, n): column energies
+    energy = column_energies(blocks)  # (m, n)
     zeros = (energy <= 1e-28 * energy.max(axis=1, keepdims=True)).sum(axis=1)
     candidates = np.flatnonzero(zeros == zeros.min())
     reference = int(candidates[np.argmax(energy[candidates].sum(axis=1))])
-    classes, score = _partner_classes(blocks[reference], r, rng)
+    classes, score = _partner_classes(blocks[reference], energy[reference], r, rng)
     if classes is None:
         return f"no column pair whose ratios form {r} balanced classes"
     for _ in range(2):  # the second pass regroups with the refined classes of the reference
-        groups, group_score = _column_groups(blocks[reference], classes, r, rng)
+        groups, group_score = _column_groups(blocks[reference], energy[reference], classes, r, rng)
         if not np.isfinite(group_score):
             return f"the columns do not fall into groups of {r}"
-        all_classes = _row_classes(blocks, groups, r)
+        all_classes = _row_classes(blocks, energy, groups, r)
         if _same_partition(all_classes[reference], classes):
             break
         classes = all_classes[reference]
