@@ -64,7 +64,9 @@ def _distances(layers: np.ndarray, centres: np.ndarray, norms: np.ndarray) -> np
 def few_clusters(
     points: np.ndarray, weights: np.ndarray, r: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cluster ``S`` points into ``r`` classes, independently for each of ``P`` problems.
+    """Cluster ``S`` points into ``r`` classes, independently for each of ``P`` problems: starts
+    picked farthest first (a point's distance discounted when its weight is under a quarter of
+    the median: noise dominates weak points), then nearest-centre assignment and Lloyd steps.
 
     ``points`` ``(S, P, F)``, ``weights`` ``(S, P)`` (energies: a point's reliability). Returns
     the squared distances ``(r, S, P)`` to the final centres, the score ``(P,)`` (weighted mean
@@ -74,13 +76,14 @@ def few_clusters(
     """
     size, problems = weights.shape
     columns = np.arange(problems)
-    reliable = weights >= 0.25 * np.median(weights, axis=0)  # (S, P)
+    median = np.median(weights, axis=0)
+    reliability = np.minimum(1.0, weights / np.where(median > 0, 0.25 * median, 1.0))  # (S, P) in [0, 1]
     chosen = [np.argmax(weights, axis=0)]  # (P,): the most reliable point starts
     layers = np.ascontiguousarray(points.transpose(2, 0, 1))  # (F, S, P)
     norms = np.sum(layers**2, axis=0)  # (S, P)
     nearest = _distances(layers, points[chosen[0], columns][None], norms)[0]  # (S, P)
     for _ in range(1, r):
-        chosen.append(np.argmax(np.where(reliable, nearest, -1.0), axis=0))
+        chosen.append(np.argmax(nearest * reliability, axis=0))  # far, unless unreliable (weak)
         nearest = np.minimum(nearest, _distances(layers, points[chosen[-1], columns][None], norms)[0])
     centres = np.stack([points[c, columns] for c in chosen])  # (r, P, F)
     distances = _distances(layers, centres, norms)

@@ -9,11 +9,13 @@ import pytest
 
 from fftlearn._errors import ConfigError
 from fftlearn.butterfly._butterfly import butterfly_nonzeros
+from fftlearn.factorize._fitter import fit_factorization
 from fftlearn.factorize._kronecker import butterfly_pattern, support_mask
 from fftlearn.factorize._product import relative_error
 from fftlearn.factorize._search import bloch_vectors, find_butterfly_labels, recover_butterfly
 from fftlearn.factorize._search_cluster import few_clusters, projective_features, small_groups
 from fftlearn.factorize._search_level import find_level
+from fftlearn.factorize.fitters._recover import RecoverFitConfig
 from tests.matrices import (
     dft,
     factor_supports,
@@ -212,3 +214,13 @@ def test_search_arguments_are_validated() -> None:
         find_butterfly_labels(np.eye(4), max_branches=0)
     fit = recover_butterfly(np.diag(np.arange(1.0, 8.0)))  # a prime size is one dense level
     assert fit.label.endswith("structure at all 1 levels, radix order 7 (0 level choices tried)")
+
+
+def test_noise_at_a_composite_size_and_the_fitter_reports_the_radix_order() -> None:
+    clean = hide(random_kronecker_product((3, 2, 5, 2), 4), 4)
+    matrix = with_noise(clean, 1e-4, 4)
+    result = fit_factorization(matrix, RecoverFitConfig(seed=2))
+    assert result.relative_error <= 1e-3 and result.details["radices"] == [3, 2, 5, 2]
+    assert result.details["exact_structure"] and result.details["outcome"].startswith(
+        "structure at all 4 levels, radix order 3,2,5,2 (relative rank-one residual <= "
+    )
