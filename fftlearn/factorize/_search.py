@@ -72,7 +72,8 @@ class ButterflyLabels:
         residual = f"relative rank-one residual <= {max(self.residuals):.1e}, " if self.residuals else ""
         if self.exact:
             order = ",".join(map(str, self.radices))
-            return f"structure at all {len(self.radices)} levels, radix order {order} ({residual}{tried})"
+            levels = f"all {len(self.radices)} levels" if len(self.radices) > 1 else "its 1 level"
+            return f"structure at {levels}, radix order {order} ({residual}{tried})"
         found = ",".join(map(str, self.radices[: self.levels_found])) or "none"
         left = int(np.prod(self.radices[self.levels_found :]))
         text = (

@@ -213,7 +213,7 @@ def test_search_arguments_are_validated() -> None:
     with pytest.raises(ConfigError, match=r"^max_branches: got 0; must be an integer >= 1$"):
         find_butterfly_labels(np.eye(4), max_branches=0)
     fit = recover_butterfly(np.diag(np.arange(1.0, 8.0)))  # a prime size is one dense level
-    assert fit.label.endswith("structure at all 1 levels, radix order 7 (0 level choices tried)")
+    assert fit.label.endswith("structure at its 1 level, radix order 7 (0 level choices tried)")
 
 
 def test_noise_at_a_composite_size_and_the_fitter_reports_the_radix_order() -> None:
