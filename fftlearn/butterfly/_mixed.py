@@ -11,8 +11,9 @@ so stage 0 is applied first. With every radix 2 this is ``_butterfly.py``'s layo
 twiddles ``(L, N/2, 2, 2)`` of factor ``k`` reshaped to ``(N/2^(k+1), 2^k, 2, 2)`` are its
 compact stage (``butterfly_to_radix_stages``), and ``Q`` is the bit reversal.
 
-``apply_radix_stages`` is the fast path (a reshape ``(..., a, r, d)`` and one einsum per stage,
-``N·r`` complex multiply-accumulates per vector per stage, ``N·sum(r)`` in all);
+``apply_radix_stages`` is the fast path (a reshape ``(..., a, r, d)`` and, per stage, broadcast
+products summed over ``r`` (an einsum for ``r > 16``): ``N·r`` complex multiply-accumulates per
+vector per stage, ``N·sum(r)`` in all);
 ``radix_stages_dense_matrix`` is its slow dense reference twin for tests.
 """
 
@@ -26,6 +27,11 @@ import torch
 from .._errors import ConfigError
 from ._butterfly import MACS_PER_COMPLEX_MULTIPLY, MACS_PER_REAL_BY_COMPLEX, log2_exact
 from ._radix import check_radices, dft_stage_blocks, digit_reversal_permutation, stage_shape
+
+# up to this radix a stage runs as broadcast products and a sum over r (r x its input in
+# temporaries, no matmul kernel: on a loaded 2-core CPU torch's einsum/matmul on these small
+# blocks was 10-100x slower); larger radices use one einsum
+ELEMENTWISE_MAX_RADIX = 16
 
 
 def radices_of_stages(stages: Sequence[torch.Tensor]) -> tuple[int, ...]:
@@ -79,7 +85,12 @@ def apply_radix_stages(
     for k, block in enumerate(stages):
         a, d, r = stage_shape(radices, k)
         groups = x.reshape(*lead, a, r, d)  # (..., a, r, d): [i, n2, t] = x[i·s + n2·d + t]
-        x = torch.einsum("itkn,...int->...ikt", block.to(dtype), groups).reshape(*lead, n)  # (..., N)
+        if r <= ELEMENTWISE_MAX_RADIX:  # y[..., i, k2, t] = sum_n2 B[i, t, k2, n2] x[..., i, n2, t]
+            weights = block.to(dtype).permute(0, 2, 3, 1)  # (a, r, r, d): [i, k2, n2, t]
+            x = (weights * groups[..., :, None, :, :]).sum(-2)  # (..., a, r, d)
+        else:
+            x = torch.einsum("itkn,...int->...ikt", block.to(dtype), groups)  # (..., a, r, d)
+        x = x.reshape(*lead, n)  # (..., N)
     return x
 
 
@@ -135,15 +146,22 @@ def random_unitary_stages(
     stages = []
     for k in range(len(radices)):
         a, d, r = stage_shape(radices, k)
-        shape = (a, d, r, r)
-        gauss = torch.complex(
-            torch.randn(shape, generator=generator, dtype=torch.float64),
-            torch.randn(shape, generator=generator, dtype=torch.float64),
-        )  # (a, d, r, r)
-        q, upper = torch.linalg.qr(gauss)
-        diagonal = torch.diagonal(upper, dim1=-2, dim2=-1)  # (a, d, r)
-        stages.append((q * (diagonal / diagonal.abs())[..., None, :]).to(dtype))
+        stages.append(random_unitary_blocks((a, d), r, generator=generator, dtype=dtype))  # (a, d, r, r)
     return stages
+
+
+def random_unitary_blocks(
+    shape: tuple[int, ...], r: int, *, generator: torch.Generator | None = None, dtype: torch.dtype
+) -> torch.Tensor:
+    """``(*shape, r, r)`` independent Haar-random unitary ``r x r`` blocks (Mezzadri's recipe)."""
+    full = (*shape, r, r)
+    gauss = torch.complex(
+        torch.randn(full, generator=generator, dtype=torch.float64),
+        torch.randn(full, generator=generator, dtype=torch.float64),
+    )  # (*shape, r, r)
+    q, upper = torch.linalg.qr(gauss)
+    diagonal = torch.diagonal(upper, dim1=-2, dim2=-1)  # (*shape, r)
+    return (q * (diagonal / diagonal.abs())[..., None, :]).to(dtype)
 
 
 def butterfly_to_radix_stages(twiddles: torch.Tensor) -> list[torch.Tensor]:
