@@ -223,7 +223,6 @@ def gradient_butterfly(
     """
     config = config or GradientFitConfig()
     target, radices, fixed = _chain(matrix, config)
-    n = target.shape[0]
     real = not np.iscomplexobj(target)
     stage = config.output_stage == "hermitian_pairs" or (config.output_stage == "auto" and real)
     tolerance = config.resolved_tolerance
@@ -267,7 +266,7 @@ def gradient_butterfly(
         "output_reversed": bool(model.stage and setting.reversed_output),
         "hermitian_pair_stage": model.stage,
         "stage_dropped": dropped is not None,
-        "probes": config.probe_count(n),
+        "probes": config.probe_count(target.shape[0]),
         "radices": None if radices is None else list(radices),
     }
     return model.factorization(label), details

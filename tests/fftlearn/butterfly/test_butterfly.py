@@ -312,7 +312,7 @@ def test_config_round_trip() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"size": 601}, "size: got 601; must be a power of two in [2, 16384] or a composite number in [4, 8192]"),
+        ({"size": 601}, "size: got 601; must be a power of two in [2, 16384] or a composite number in [4, 8192]"),  # noqa: E501
         ({"size": 1 << 15}, "size: got 32768; must be an integer in [2, 16384]"),
         ({"size": 1.5}, "size: got 1.5; must be an integer"),
         ({"n_bins": 513}, "n_bins: got 513; must be an integer in [0, 512]"),
