@@ -11,9 +11,9 @@ so stage 0 is applied first. With every radix 2 this is ``_butterfly.py``'s layo
 twiddles ``(L, N/2, 2, 2)`` of factor ``k`` reshaped to ``(N/2^(k+1), 2^k, 2, 2)`` are its
 compact stage (``butterfly_to_radix_stages``), and ``Q`` is the bit reversal.
 
-``apply_radix_stages`` is the fast path (a reshape ``(..., a, r, d)`` and, per stage, broadcast
-products summed over ``r`` (an einsum for ``r > 16``): ``N·r`` complex multiply-accumulates per
-vector per stage, ``N·sum(r)`` in all);
+``apply_radix_stages`` is the fast path (a reshape ``(..., a, r, d)`` and, per stage, ``r²``
+elementwise products over ``(..., a, d)`` (an einsum for ``r > 8``): ``N·r`` complex
+multiply-accumulates per vector per stage, ``N·sum(r)`` in all);
 ``radix_stages_dense_matrix`` is its slow dense reference twin for tests.
 """
 
@@ -28,10 +28,10 @@ from .._errors import ConfigError
 from ._butterfly import MACS_PER_COMPLEX_MULTIPLY, MACS_PER_REAL_BY_COMPLEX, log2_exact
 from ._radix import check_radices, dft_stage_blocks, digit_reversal_permutation, stage_shape
 
-# up to this radix a stage runs as broadcast products and a sum over r (r x its input in
-# temporaries, no matmul kernel: on a loaded 2-core CPU torch's einsum/matmul on these small
-# blocks was 10-100x slower); larger radices use one einsum
-ELEMENTWISE_MAX_RADIX = 16
+# up to this radix a stage runs as r² elementwise products (as apply_butterfly does; on a loaded
+# 2-core CPU torch's einsum/matmul on these small blocks was 10-100x slower, broadcast products
+# with a sum 3x); larger radices use one einsum
+ELEMENTWISE_MAX_RADIX = 8
 
 
 def radices_of_stages(stages: Sequence[torch.Tensor]) -> tuple[int, ...]:
@@ -85,13 +85,26 @@ def apply_radix_stages(
     for k, block in enumerate(stages):
         a, d, r = stage_shape(radices, k)
         groups = x.reshape(*lead, a, r, d)  # (..., a, r, d): [i, n2, t] = x[i·s + n2·d + t]
-        if r <= ELEMENTWISE_MAX_RADIX:  # y[..., i, k2, t] = sum_n2 B[i, t, k2, n2] x[..., i, n2, t]
-            weights = block.to(dtype).permute(0, 2, 3, 1)  # (a, r, r, d): [i, k2, n2, t]
-            x = (weights * groups[..., :, None, :, :]).sum(-2)  # (..., a, r, d)
+        if r <= ELEMENTWISE_MAX_RADIX:
+            x = _stage_elementwise(groups, block.to(dtype))  # (..., a, r, d)
         else:
             x = torch.einsum("itkn,...int->...ikt", block.to(dtype), groups)  # (..., a, r, d)
         x = x.reshape(*lead, n)  # (..., N)
     return x
+
+
+def _stage_elementwise(groups: torch.Tensor, block: torch.Tensor) -> torch.Tensor:
+    """``y[..., i, k2, t] = sum_n2 B[i, t, k2, n2] x[..., i, n2, t]`` as ``r²`` elementwise
+    products over ``(..., a, d)`` (``apply_butterfly``'s style): ``(..., a, r, d) -> (..., a, r, d)``."""
+    inputs = groups.unbind(-2)  # r x (..., a, d)
+    weights = block.permute(2, 3, 0, 1).contiguous()  # (r, r, a, d): [k2, n2, i, t]
+    outputs = []
+    for row in weights:  # k2
+        total = row[0] * inputs[0]  # (..., a, d)
+        for weight, column in zip(row[1:], inputs[1:]):
+            total = total + weight * column
+        outputs.append(total)
+    return torch.stack(outputs, dim=-2)  # (..., a, r, d)
 
 
 def radix_stage_dense(block: torch.Tensor, *, radices: Sequence[int], stage: int) -> torch.Tensor:

@@ -32,7 +32,7 @@ from fftlearn.butterfly._mixed import (
 from fftlearn.butterfly._radix import default_radices, digit_reversal_permutation
 
 ORDERS = [(3,), (2, 3), (3, 2), (2, 2, 3), (5, 3, 2, 2), (4, 4, 5, 2, 2, 2), (2,) * 7 + (5,), (7, 9), (2, 2)]
-ORDERS.append((2, 19))  # r > 16: the einsum branch
+ORDERS.append((2, 19))  # r > 8: the einsum branch
 
 
 def _gen(seed: int) -> torch.Generator:
