@@ -56,6 +56,7 @@ import torch
 
 from .._config import register_kind
 from .._errors import ConfigError
+from .._plain import UnsetFieldsOmitted
 from .._validate import check_bool, check_choice, check_float, check_int
 from ..butterfly._radix import check_radices, default_radices, digit_reversal_permutation
 from ._butterfly_model import ButterflyModel
@@ -71,10 +72,11 @@ STALL_BELOW = 1e-3  # below this, a chunk that gains < 2 % ends the polish (roun
 
 @register_kind
 @dataclass(frozen=True)
-class GradientFitConfig:
+class GradientFitConfig(UnsetFieldsOmitted):
     """How ``gradient_butterfly`` fits ``M ≈ Pout · [A] · B · P`` by gradient descent."""
 
     kind: ClassVar[str] = "gradient_fit"
+    omitted_when_none: ClassVar[tuple[str, ...]] = ("radices",)  # stored configs predate it
     permutation: Literal["identity", "bitrev", "learn"] = "learn"  # the input permutation P
     output_stage: Literal["auto", "none", "hermitian_pairs"] = "auto"  # auto: pairs for real targets
     dtype: Literal["float32", "float64"] = "float64"  # float64 computes in complex128

@@ -15,7 +15,7 @@ Shapes: ``(batch, frame_length) -> (batch, n_bins)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import scipy.signal
 import torch
@@ -85,6 +85,14 @@ class ButterflyConfig(PCENOption):
         check_int("n_bins", self.n_bins, low=0, high=self.size)
         check_bool("log_compress", self.log_compress)
         check_pcen(self.pcen, log_compress=self.log_compress)
+
+    def to_plain(self) -> dict[str, Any]:
+        """``PCENOption``'s plain form, without ``radices`` while it is None (stored configs
+        from before the field stay byte-identical)."""
+        plain = super().to_plain()
+        if self.radices is None:
+            del plain["radices"]
+        return plain
 
     @property
     def resolved_radices(self) -> tuple[int, ...]:

@@ -134,6 +134,8 @@ def test_config_round_trip_and_learn_on_power_of_two_chain() -> None:
     config = GradientFitConfig(permutation="bitrev", radices=(2, 2, 3, 5), tied_twiddles=True)
     assert config_from_json(config_to_json(config)) == config
     assert '"radices":[2,2,3,5]' in config_to_json(config)
+    plain = config_to_json(GradientFitConfig(seed=3))  # no radices key: stored configs stay byte-identical
+    assert '"radices"' not in plain and config_from_json(plain) == GradientFitConfig(seed=3)
     learned = GradientFitConfig(permutation="learn", radices=(4, 2))  # power-of-two product: allowed
     result = fit_factorization(dft(8), learned)
     assert result.details["radices"] == [4, 2]
