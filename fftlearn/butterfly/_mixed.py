@@ -39,7 +39,7 @@ def radices_of_stages(stages: Sequence[torch.Tensor]) -> tuple[int, ...]:
     unless their shapes chain (``d`` the product of the earlier radices, ``a·d·r`` the same ``N``)."""
     if not isinstance(stages, (list, tuple)) or not stages:
         raise ConfigError("stages", type(stages).__name__, "must be a non-empty list of (a, d, r, r) tensors")
-    shapes = [tuple(stage.shape) for stage in stages]
+    shapes = [tuple(int(size) for size in stage.shape) for stage in stages]  # ints, also under tracing
     radices = tuple(shape[2] if len(shape) == 4 else 0 for shape in shapes)
     if min(radices) >= 2 and all(shape[2] == shape[3] for shape in shapes):
         try:
@@ -99,10 +99,10 @@ def _stage_elementwise(groups: torch.Tensor, block: torch.Tensor) -> torch.Tenso
     inputs = groups.unbind(-2)  # r x (..., a, d)
     weights = block.permute(2, 3, 0, 1).contiguous()  # (r, r, a, d): [k2, n2, i, t]
     outputs = []
-    for row in weights:  # k2
-        total = row[0] * inputs[0]  # (..., a, d)
-        for weight, column in zip(row[1:], inputs[1:]):
-            total = total + weight * column
+    for k2 in range(len(inputs)):  # python ints: no iteration over tensors (traceable)
+        total = weights[k2, 0] * inputs[0]  # (..., a, d)
+        for n2 in range(1, len(inputs)):
+            total = total + weights[k2, n2] * inputs[n2]
         outputs.append(total)
     return torch.stack(outputs, dim=-2)  # (..., a, r, d)
 

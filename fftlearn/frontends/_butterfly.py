@@ -69,7 +69,7 @@ class ButterflyConfig(PCENOption):
     frame_length: int = 640  # samples per input frame (640 = 40 ms at 16 kHz)
     size: int = 512  # transform length N, power of two or composite (640); frame cropped/zero-padded to it
     radices: tuple[int, ...] | None = None  # radix order, product = size; None: default_radices(size)
-    init: Literal["dft", "random"] = "dft"  # unitary DFT factors, or Haar-random unitary 2x2 blocks
+    init: Literal["dft", "random"] = "dft"  # unitary DFT factors, or Haar-random unitary blocks
     window: Literal["hann", "boxcar"] = "hann"  # periodic window over the kept samples
     n_bins: int = 0  # outputs kept, the first n_bins of the transform; 0 = size // 2 + 1 (DFT bins 0..N/2)
     log_compress: bool = True  # log(1 + |.|) on the magnitudes

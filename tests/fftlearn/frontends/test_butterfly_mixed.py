@@ -10,6 +10,7 @@ import pytest
 import scipy.signal
 import torch
 
+from fftlearn._compute import count_macs
 from fftlearn._config import config_from_json, config_to_json
 from fftlearn._errors import ConfigError
 from fftlearn.butterfly._butterfly import butterfly_macs
@@ -17,6 +18,8 @@ from fftlearn.butterfly._mixed import radix_macs, radix_stages_dense_matrix
 from fftlearn.frontends._base import FrameShape
 from fftlearn.frontends._butterfly import ButterflyConfig, ButterflyFrontEnd, ButterflySpace
 from fftlearn.frontends._multiplicative import MultiplicativeConfig, MultiplicativeFrontEnd
+from fftlearn.model._head import HeadConfig
+from fftlearn.model._model import ModelConfig, build
 
 
 def _frames(batch: int, length: int, seed: int) -> torch.Tensor:
@@ -164,3 +167,19 @@ def test_space_accepts_composite_sizes_and_suggests_them() -> None:
     with pytest.raises(ConfigError, match=r"^size\[1\]: got 641; must be a power of two"):
         ButterflySpace(size=(512, 641))
     assert np.prod(ButterflyConfig(size=960).resolved_radices) == 960
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.trace")  # deprecated, still the simplest export check
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")  # shape checks: constant per module
+def test_classifier_at_640_builds_counts_and_traces() -> None:
+    frontend = ButterflyConfig(size=640, init="random")
+    config = ModelConfig(frontend=frontend, head=HeadConfig(width=16), n_classes=3)
+    assert config_from_json(config_to_json(config)) == config
+    model = build(config, seed=1)
+    again = build(config, seed=1)
+    frames = _frames(4, 640, seed=11)
+    torch.testing.assert_close(model(frames), again(frames), rtol=0, atol=0)  # seeded init
+    frontend_macs = ButterflyFrontEnd(config.frontend).macs_per_example()
+    assert count_macs(model) == frontend_macs + 321 * 16 + 16 * 3 + 2 * 321  # head: layers + normalisation
+    traced = torch.jit.trace(model, frames)
+    torch.testing.assert_close(traced(_frames(2, 640, seed=12)), model(_frames(2, 640, seed=12)))
