@@ -140,3 +140,13 @@ def test_config_round_trip_and_learn_on_power_of_two_chain() -> None:
     result = fit_factorization(dft(8), learned)
     assert result.details["radices"] == [4, 2]
     assert math.isfinite(result.relative_error)
+
+
+@pytest.mark.parametrize("n", [12, 15])
+def test_real_hartley_target_uses_the_hermitian_pair_stage(n: int) -> None:
+    unitary = np.fft.fft(np.eye(n), axis=0) / np.sqrt(n)
+    hartley = unitary.real - unitary.imag  # cas kernel: H_k = (1+i)/2 Z_k + (1-i)/2 Z_{-k} for real x
+    config = GradientFitConfig(permutation="bitrev", seed=0)
+    result = fit_factorization(hartley, config)
+    assert result.relative_error <= 1e-8 and result.details["hermitian_pair_stage"]
+    assert result.nnz == registered_fitters()["gradient"](config).nnz_budget(n)  # rows 0 (, N/2): 1 nonzero
