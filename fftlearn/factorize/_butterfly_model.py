@@ -1,5 +1,7 @@
 """The butterfly model the gradient fitter trains: ``x -> Pout · [A] · B · x[perm]``, with a
-fixed or relaxed input permutation and an optional Hermitian-pair output stage."""
+fixed or relaxed input permutation and an optional Hermitian-pair output stage. ``B`` is the
+radix-2 butterfly (``radices`` None: twiddles ``(N/2, 2, 2)`` per factor) or a mixed-radix chain
+(compact ``(a, d, r, r)`` stages of ``fftlearn.butterfly._mixed``, one per radix)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from ..butterfly._butterfly import (
     log2_exact,
     random_unitary_twiddles,
 )
+from ..butterfly._mixed import apply_radix_stages, radix_stage_indices, random_unitary_blocks
+from ..butterfly._radix import check_radices, stage_shape
 from ._permutation import RelaxedChoice, RelaxedPermutation
 from ._product import SparseFactorization
 
@@ -23,7 +27,9 @@ class ButterflyModel(nn.Module):
 
     ``fixed_input``: the permutation's indices, or ``None`` for a ``RelaxedPermutation``;
     ``stage``: the Hermitian-pair factor ``A`` and a relaxed {identity, reversal} output choice.
-    ``set_structure`` fixes both permutations (the relaxations are then unused).
+    ``set_structure`` fixes both permutations (the relaxations are then unused). ``radices``:
+    a mixed-radix chain instead of the radix-2 butterfly (``tied``: one ``(d, r, r)`` block set
+    per stage, shared by its ``a`` groups).
     """
 
     def __init__(
@@ -37,13 +43,20 @@ class ButterflyModel(nn.Module):
         fixed_input: np.ndarray | None,
         stage: bool,
         share_logits: bool = False,
+        radices: tuple[int, ...] | None = None,
     ):
         super().__init__()
-        self.n, self.levels, self.tied, self.dtype = n, log2_exact(n), tied, dtype
-        sizes = [(1 << k) if tied else n // 2 for k in range(self.levels)]
-        self.twiddles = nn.ParameterList(
-            [nn.Parameter(_initial_blocks(size, init, generator)) for size in sizes]  # (size, 2, 2, 2) real
-        )
+        self.n, self.tied, self.dtype = n, tied, dtype
+        self.radices = None if radices is None else check_radices(radices, n)
+        if self.radices is None:
+            self.levels = log2_exact(n)
+            sizes = [(1 << k) if tied else n // 2 for k in range(self.levels)]
+            blocks = [_initial_blocks(size, init, generator) for size in sizes]  # (size, 2, 2, 2) real
+        else:
+            self.levels = len(self.radices)
+            shapes = [stage_shape(self.radices, k) for k in range(self.levels)]
+            blocks = [_initial_stage((1 if tied else a, d, r), init, generator) for a, d, r in shapes]
+        self.twiddles = nn.ParameterList([nn.Parameter(block) for block in blocks])
         learn = fixed_input is None
         relaxed = RelaxedPermutation(n, generator=generator, share_logits=share_logits) if learn else None
         self.input_relaxed = relaxed
@@ -53,9 +66,10 @@ class ButterflyModel(nn.Module):
             weights = 0.5 * torch.randn(2, n, 2, generator=generator, dtype=torch.float64)  # CN(0, 1/2)
             self.pairs = nn.Parameter(weights)  # (2, N, 2) real: diagonal and partner weights
             mask = torch.ones(n, dtype=torch.float64)
-            mask[0] = mask[n // 2] = 0.0  # rows 0 and N/2 are their own partners: one nonzero
+            partner = (-np.arange(n)) % n
+            mask[partner == np.arange(n)] = 0.0  # rows 0 (and N/2, N even) are their own partners
             self.register_buffer("pair_mask", mask)
-            self.register_buffer("partner", torch.from_numpy((-np.arange(n)) % n))
+            self.register_buffer("partner", torch.from_numpy(partner))
             eye, rev = np.arange(n), np.arange(n)[::-1].copy()
             self.output_relaxed: RelaxedChoice | None = RelaxedChoice([eye, rev], generator=generator)
             self.register_buffer("output_index", torch.from_numpy(eye))
@@ -69,6 +83,14 @@ class ButterflyModel(nn.Module):
             blocks.append(torch.view_as_complex(full.contiguous()))
         return torch.stack(blocks)
 
+    def stage_tensors(self) -> list[torch.Tensor]:
+        """The mixed-radix chain's compact ``(a, d, r, r)`` complex stages (tied ones expanded)."""
+        stages = []
+        for k, raw in enumerate(self.twiddles):
+            a = stage_shape(self.radices, k)[0]
+            stages.append(torch.view_as_complex(raw.contiguous()).expand(a, -1, -1, -1))
+        return stages
+
     def pair_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The Hermitian-pair stage's diagonal ``a`` and partner weights ``b`` (``(N,)`` complex)."""
         complex_pairs = torch.view_as_complex(self.pairs.contiguous())
@@ -76,7 +98,10 @@ class ButterflyModel(nn.Module):
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
         x = self.input_relaxed(rows) if self.input_relaxed is not None else rows[:, self.input_index]
-        z = apply_butterfly(x, self.twiddle_tensor(), bit_reverse_input=False)  # (K, N)
+        if self.radices is None:
+            z = apply_butterfly(x, self.twiddle_tensor(), bit_reverse_input=False)  # (K, N)
+        else:
+            z = apply_radix_stages(x, self.stage_tensors(), digit_reverse_input=False)  # (K, N)
         if self.stage:
             diagonal, partner = self.pair_weights()
             z = diagonal * z + partner * z[:, self.partner]  # (K, N)
@@ -100,7 +125,11 @@ class ButterflyModel(nn.Module):
         """Fresh twiddles (and stage weights), keeping the (hard) permutations."""
         with torch.no_grad():
             for raw in self.twiddles:
-                raw.copy_(_initial_blocks(raw.shape[0], init, generator).to(raw.dtype))
+                if self.radices is None:
+                    fresh = _initial_blocks(raw.shape[0], init, generator)
+                else:
+                    fresh = _initial_stage(tuple(raw.shape[:3]), init, generator)
+                raw.copy_(fresh.to(raw.dtype))
             if self.stage:
                 fresh = 0.5 * torch.randn(self.pairs.shape, generator=generator, dtype=torch.float64)
                 self.pairs.copy_(fresh.to(self.pairs.dtype))
@@ -108,11 +137,13 @@ class ButterflyModel(nn.Module):
     def factorization(self, label: str) -> SparseFactorization:
         """The hard model as CSR factors (complex128) and its two permutations."""
         n = self.n
-        twiddles = self.twiddle_tensor().detach().to(torch.complex128).numpy()  # (L, N/2, 2, 2)
         factors = []
-        for level in range(self.levels):
-            rows, cols = butterfly_factor_indices(n, level)
-            entries = (twiddles[level].ravel(), (rows.ravel(), cols.ravel()))
+        for level, values in enumerate(self._chain_values()):
+            if self.radices is None:
+                rows, cols = butterfly_factor_indices(n, level)
+            else:
+                rows, cols = radix_stage_indices(self.radices, level)
+            entries = (values.ravel(), (rows.ravel(), cols.ravel()))
             factors.append(scipy.sparse.coo_matrix(entries, shape=(n, n)).tocsr())
         output = np.arange(n, dtype=np.int64)
         if self.stage:
@@ -130,6 +161,27 @@ class ButterflyModel(nn.Module):
             output_permutation=output.copy(),
             label=label,
         )
+
+
+    def _chain_values(self) -> list[np.ndarray]:
+        """Every factor's blocks, complex128, in its index layout (twiddles or compact stages)."""
+        with torch.no_grad():
+            if self.radices is None:
+                return list(self.twiddle_tensor().to(torch.complex128).numpy())  # L x (N/2, 2, 2)
+            return [stage.to(torch.complex128).numpy() for stage in self.stage_tensors()]
+
+
+def _initial_stage(shape: tuple[int, int, int], init: str, generator: torch.Generator) -> torch.Tensor:
+    """``(a, d, r, r, 2)`` real view of complex ``r x r`` blocks that preserve norms on average
+    (``shape`` is ``(a, d, r)``), like ``_initial_blocks`` for radix 2."""
+    a, d, r = shape
+    if init == "random":  # entries CN(0, 1/r): E ||block @ v||² = ||v||²
+        return torch.randn(a, d, r, r, 2, generator=generator, dtype=torch.float64) / np.sqrt(2 * r)
+    if init == "unitary":
+        blocks = random_unitary_blocks((a, d), r, generator=generator, dtype=torch.complex128)  # (a, d, r, r)
+        return torch.view_as_real(blocks).contiguous().clone()
+    eye = torch.view_as_real(torch.eye(r, dtype=torch.complex128)).expand(a, d, r, r, 2)
+    return eye + 0.1 * torch.randn(a, d, r, r, 2, generator=generator, dtype=torch.float64)
 
 
 def _initial_blocks(size: int, init: str, generator: torch.Generator) -> torch.Tensor:

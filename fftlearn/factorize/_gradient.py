@@ -6,9 +6,12 @@ The model, applied to a column vector ``x`` of length ``N = 2^L``:
 
 - ``B_k``: complex butterfly factors (``fftlearn.butterfly._butterfly`` convention), every 2x2 block free,
   or with ``tied_twiddles`` one block per position inside a block of ``2^(k+1)``, shared by all
-  blocks of the factor (as the FFT's twiddles are).
-- ``perm``: fixed (identity, bit reversal) or learned: a relaxed permutation
-  (``fftlearn.factorize._permutation``) trained jointly with the twiddles, then hardened.
+  blocks of the factor (as the FFT's twiddles are). With ``radices`` (or any ``N`` that is not a
+  power of two: ``default_radices(N)``) the factors are a mixed-radix chain instead, one compact
+  ``(a, d, r, r)`` stage per radix (``fftlearn.butterfly._mixed``), every ``r x r`` block free.
+- ``perm``: fixed (identity, bit reversal; for a mixed-radix chain the digit reversal of its
+  radices) or learned: a relaxed permutation (``fftlearn.factorize._permutation``, radix-2, so
+  for ``N`` a power of two only) trained jointly with the twiddles, then hardened.
 - ``A``, the *Hermitian-pair stage* (real targets): ``y_k = a_k z_k + b_k z_{(N-k) mod N}``, two
   nonzeros per row, and ``Pout`` a learned choice between identity and reversal. A real
   transform computed through a complex FFT takes real parts, and for the spectrum ``Z`` of a
@@ -53,8 +56,11 @@ import torch
 
 from .._config import register_kind
 from .._errors import ConfigError
+from .._plain import UnsetFieldsOmitted
 from .._validate import check_bool, check_choice, check_float, check_int
+from ..butterfly._radix import check_radices, default_radices, digit_reversal_permutation
 from ._butterfly_model import ButterflyModel
+from ._gradient_loss import ProbeLoss, exact_relative_error, validated_target
 from ._permutation import fixed_permutation, hierarchical_permutation
 from ._product import SparseFactorization
 
@@ -66,10 +72,11 @@ STALL_BELOW = 1e-3  # below this, a chunk that gains < 2 % ends the polish (roun
 
 @register_kind
 @dataclass(frozen=True)
-class GradientFitConfig:
+class GradientFitConfig(UnsetFieldsOmitted):
     """How ``gradient_butterfly`` fits ``M ≈ Pout · [A] · B · P`` by gradient descent."""
 
     kind: ClassVar[str] = "gradient_fit"
+    omitted_when_none: ClassVar[tuple[str, ...]] = ("radices",)  # stored configs predate it
     permutation: Literal["identity", "bitrev", "learn"] = "learn"  # the input permutation P
     output_stage: Literal["auto", "none", "hermitian_pairs"] = "auto"  # auto: pairs for real targets
     dtype: Literal["float32", "float64"] = "float64"  # float64 computes in complex128
@@ -85,6 +92,7 @@ class GradientFitConfig:
     probes: int = 0  # probe columns of the loss; 0: max(64, N/8); >= N: the identity (exact)
     tolerance: float | None = None  # relative error that counts as solved; None: 1e-8 (float32: 1e-4)
     seed: int = 0  # initialisation, probes and every round derive from it
+    radices: tuple[int, ...] | None = None  # mixed-radix chain (product N); None: radix 2 / default order
 
     def __post_init__(self) -> None:
         check_choice("permutation", self.permutation, ("identity", "bitrev", "learn"))
@@ -103,6 +111,12 @@ class GradientFitConfig:
         if self.tolerance is not None:
             check_float("tolerance", self.tolerance, low=0.0, low_open=True, high=1.0)
         check_int("seed", self.seed, low=0)
+        if self.radices is not None:
+            radices = check_radices(self.radices)
+            product = int(np.prod(radices))
+            if self.permutation == "learn" and product & (product - 1):
+                allowed = "'learn' needs a power-of-two product (the relaxed permutation is radix-2)"
+                raise ConfigError("permutation", "learn", f"{allowed}; use 'bitrev' or 'identity'")
         if self.permutation == "learn" and self.adam_steps == 0:
             raise ConfigError("adam_steps", 0, "must be >= 1 when permutation is 'learn' (Adam trains it)")
         if self.adam_steps == 0 and self.lbfgs_steps == 0:
@@ -119,32 +133,6 @@ class GradientFitConfig:
         return min(n, self.probes or max(64, n // 8))
 
 
-class _Loss:
-    """``||model(rows) - targets||² / ||targets||²`` on fixed rows (identity or probes)."""
-
-    def __init__(self, target: np.ndarray, *, probes: int, generator: torch.Generator, dtype: torch.dtype):
-        n = target.shape[0]
-        if probes >= n:
-            columns = np.eye(n)
-        else:  # real Gaussian probes: exact on them means exact (the model is complex-linear)
-            columns = torch.randn(n, probes, generator=generator, dtype=torch.float64).numpy()
-        self.rows = torch.from_numpy(np.ascontiguousarray(columns.T)).to(dtype)  # (K, N)
-        self.targets = torch.from_numpy(np.ascontiguousarray((target @ columns).T)).to(dtype)  # (K, N)
-        self.norm = float(torch.linalg.vector_norm(self.targets)) ** 2
-
-    def __call__(self, model: ButterflyModel) -> torch.Tensor:
-        residual = model(self.rows) - self.targets  # (K, N)
-        return torch.linalg.vector_norm(residual) ** 2 / self.norm
-
-
-def exact_relative_error(model: ButterflyModel, target: np.ndarray) -> float:
-    """``||M̂ - M||_F / ||M||_F`` with ``M̂`` built from the identity (``O(N² log N)``)."""
-    with torch.no_grad():
-        eye = torch.eye(model.n, dtype=model.dtype)
-        dense = model(eye).T.to(torch.complex128).numpy()  # (N, N): column j = M̂ e_j
-    return float(np.linalg.norm(dense - target) / np.linalg.norm(target))
-
-
 @dataclass(frozen=True)
 class _Setting:
     """One hard setting of the discrete choices: the input permutation and the output reversal."""
@@ -158,7 +146,7 @@ class _Setting:
         return " ".join(self.choices + (("reversed",) if self.reversed_output else ()))
 
 
-def _adam(model: ButterflyModel, loss: _Loss, config: GradientFitConfig) -> None:
+def _adam(model: ButterflyModel, loss: ProbeLoss, config: GradientFitConfig) -> None:
     """Adam on twiddles, stage weights (``lr``) and permutation logits (``perm_lr``)."""
     groups: list[dict[str, object]] = [{"params": model.continuous_parameters(), "lr": config.lr}]
     relaxed = [m for m in (model.input_relaxed, getattr(model, "output_relaxed", None)) if m is not None]
@@ -188,7 +176,7 @@ def _ranked_settings(model: ButterflyModel, limit: int) -> list[_Setting]:
     return sorted(settings, key=lambda s: -s.log_probability)[:limit]
 
 
-def _polish(model: ButterflyModel, loss: _Loss, target: np.ndarray, steps: int, goal: float) -> float:
+def _polish(model: ButterflyModel, loss: ProbeLoss, target: np.ndarray, steps: int, goal: float) -> float:
     """L-BFGS on the continuous parameters (permutations hard); the exact relative error after.
 
     Stops after ``steps`` iterations; when the probe error is below ``goal``; below
@@ -224,41 +212,27 @@ def _polish(model: ButterflyModel, loss: _Loss, target: np.ndarray, steps: int, 
     return exact_relative_error(model, target)
 
 
-def _validated_target(matrix: np.ndarray) -> np.ndarray:
-    array = np.asarray(matrix)
-    shape = array.shape
-    if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 2 or shape[0] & (shape[0] - 1):
-        raise ConfigError("matrix", shape, "must be a square (N, N) array with N a power of two >= 2")
-    if array.dtype.kind not in "biufc":
-        raise ConfigError("matrix", str(array.dtype), "must hold real or complex numbers")
-    array = array.astype(np.complex128 if np.iscomplexobj(array) else np.float64)
-    if not np.all(np.isfinite(array)) or not np.any(array):
-        raise ConfigError("matrix", "non-finite or all zero", "must hold finite numbers, not all zero")
-    return array
-
-
 def gradient_butterfly(
     matrix: np.ndarray, *, config: GradientFitConfig | None = None
 ) -> tuple[SparseFactorization, dict[str, object]]:
     """Fit ``M ≈ Pout · [A] · B · P`` (module docstring) by Adam then L-BFGS.
 
-    ``matrix``: ``(N, N)`` real or complex, ``N`` a power of two. Returns the factorization and
+    ``matrix``: ``(N, N)`` real or complex, ``N`` a power of two (radix-2 butterfly) or, with
+    ``config.radices`` or for any other ``N`` in [2, 8192], a mixed-radix chain. Returns the factorization and
     its details: the rounds, every polish (``polish_log``: round, setting, error, seconds), the
     chosen setting and whether the Hermitian-pair stage was used or dropped. Timing and scoring
     are ``fit_factorization``'s (``fit_factorization(matrix, config)`` runs this).
     """
     config = config or GradientFitConfig()
-    target = _validated_target(matrix)
-    n = target.shape[0]
+    target, radices, fixed = _chain(matrix, config)
     real = not np.iscomplexobj(target)
     stage = config.output_stage == "hermitian_pairs" or (config.output_stage == "auto" and real)
     tolerance = config.resolved_tolerance
     goal = tolerance / 100  # polish a little past "solved"; tests ask for 1e-10 by a smaller tolerance
-    fixed = None if config.permutation == "learn" else fixed_permutation(n, config.permutation)
     best: tuple[float, ButterflyModel, _Setting] | None = None
     log: list[tuple[int, str, float, float]] = []
     for round_index in range(config.restarts):
-        model, loss, generator = _new_round(target, config, round_index, stage=stage, fixed=fixed)
+        model, loss, generator = _new_round(target, config, round_index, stage, fixed, radices)
         relaxed = model.input_relaxed is not None or stage
         if config.adam_steps:
             _adam(model, loss, config)
@@ -284,7 +258,8 @@ def gradient_butterfly(
     if model.stage and error <= tolerance and config.lbfgs_steps:
         dropped = _without_stage(model, target, config, generator, goal, tolerance)
     model = dropped or model
-    label = f"butterfly, permutation {config.permutation}" + (", Hermitian-pair stage" if model.stage else "")
+    chain = "" if radices is None else f", radices {','.join(map(str, radices))}"
+    label = f"butterfly{chain}, permutation {config.permutation}" + (", Hermitian-pair stage" * model.stage)
     details: dict[str, object] = {
         "rounds": round_index + 1,
         "hardenings_polished": len(log),
@@ -293,19 +268,43 @@ def gradient_butterfly(
         "output_reversed": bool(model.stage and setting.reversed_output),
         "hermitian_pair_stage": model.stage,
         "stage_dropped": dropped is not None,
-        "probes": config.probe_count(n),
+        "probes": config.probe_count(target.shape[0]),
+        "radices": None if radices is None else list(radices),
     }
     return model.factorization(label), details
+
+
+def _chain(
+    matrix: np.ndarray, config: GradientFitConfig
+) -> tuple[np.ndarray, tuple[int, ...] | None, np.ndarray | None]:
+    """The validated target, the chain's radices (None: the radix-2 butterfly) and the fixed
+    input permutation (None: learned); ``ConfigError`` naming ``matrix`` when they disagree."""
+    shape = np.shape(matrix)
+    power_of_two = len(shape) == 2 and shape[0] >= 2 and shape[0] & (shape[0] - 1) == 0
+    if config.permutation == "learn" and not power_of_two:
+        allowed = "permutation 'learn' needs N a power of two >= 2 (use 'bitrev' or 'identity')"
+        raise ConfigError("matrix", shape, allowed)
+    target = validated_target(matrix, power_of_two=power_of_two)
+    n = target.shape[0]
+    radices = config.radices if config.radices is not None or power_of_two else default_radices(n)
+    if radices is not None:
+        radices = check_radices(radices, n, field="radices")
+    if config.permutation == "learn":
+        return target, radices, None
+    if radices is None:
+        return target, None, fixed_permutation(n, config.permutation)
+    order = digit_reversal_permutation(radices) if config.permutation == "bitrev" else np.arange(n)
+    return target, radices, order.astype(np.int64)
 
 
 def _new_round(
     target: np.ndarray,
     config: GradientFitConfig,
     round_index: int,
-    *,
     stage: bool,
     fixed: np.ndarray | None,
-) -> tuple[ButterflyModel, _Loss, torch.Generator]:
+    radices: tuple[int, ...] | None,
+) -> tuple[ButterflyModel, ProbeLoss, torch.Generator]:
     """Round ``round_index``'s generator (from ``config.seed``), fresh model and probe loss."""
     n = target.shape[0]
     dtype = torch.complex128 if config.dtype == "float64" else torch.complex64
@@ -319,8 +318,9 @@ def _new_round(
         fixed_input=fixed,
         stage=stage,
         share_logits=config.share_logits,
+        radices=radices,
     )
-    loss = _Loss(target, probes=config.probe_count(n), generator=generator, dtype=dtype)
+    loss = ProbeLoss(target, probes=config.probe_count(n), generator=generator, dtype=dtype)
     return model, loss, generator
 
 
@@ -342,6 +342,7 @@ def _without_stage(
         generator=generator,
         fixed_input=model.input_index.numpy().copy(),
         stage=False,
+        radices=model.radices,
     )
-    loss = _Loss(target, probes=config.probe_count(model.n), generator=generator, dtype=model.dtype)
+    loss = ProbeLoss(target, probes=config.probe_count(model.n), generator=generator, dtype=model.dtype)
     return plain if _polish(plain, loss, target, config.lbfgs_steps, goal) <= tolerance else None

@@ -9,6 +9,8 @@ import numpy as np
 
 from ..._space import FloatRange, IntRange, TrialLike, check_choices, check_within
 from ...butterfly._butterfly import butterfly_nonzeros
+from ...butterfly._mixed import radix_nonzeros
+from ...butterfly._radix import check_radices, default_radices
 from .._fitter import Fitter, register_fitter
 from .._gradient import GradientFitConfig, gradient_butterfly
 from .._product import SparseFactorization
@@ -51,7 +53,8 @@ class GradientSpace:
 
 @register_fitter
 class GradientFitter(Fitter):
-    """``log2 N`` butterfly factors (plus, for real targets, the Hermitian-pair stage)."""
+    """``log2 N`` butterfly factors, or one mixed-radix stage per radix (``radices``, or any
+    ``N`` that is not a power of two), plus, for real targets, the Hermitian-pair stage."""
 
     method = "gradient"
     config_type = GradientFitConfig
@@ -62,12 +65,24 @@ class GradientFitter(Fitter):
         return gradient_butterfly(matrix, config=self.config)
 
     def nnz_budget(self, n: int) -> int:
-        stage = 0 if self.config.output_stage == "none" else 2 * n - 2  # the Hermitian-pair stage
-        return butterfly_nonzeros(n) + stage
+        # the Hermitian-pair stage: two nonzeros per row but for rows 0 (and N/2 when N is even)
+        stage = 0 if self.config.output_stage == "none" else 2 * n - 2 + n % 2
+        radices = self._radices(n)
+        return (butterfly_nonzeros(n) if radices is None else radix_nonzeros(radices)) + stage
 
     def oracle(self, n: int) -> np.ndarray | None:
         if self.config.dtype == "float32" or not self.config.lbfgs_steps:
             return None  # float32 stops near 1e-4, Adam alone short of 1e-8: no exactness claim
+        radices = self._radices(n)
+        if radices is not None:  # the digit reversal of the chain's radices makes the DFT exact
+            exact = self.config.permutation == "bitrev"
+            return np.fft.fft(np.eye(n), norm="ortho", axis=0) if exact else None
         # bit reversal (given or learned) makes the DFT exact; no permutation, Sylvester's Hadamard
         name = "hadamard" if self.config.permutation == "identity" else "dft"
         return make_target(TargetConfig(name=name, n=n)).matrix
+
+    def _radices(self, n: int) -> tuple[int, ...] | None:
+        """The chain fitted at size ``n``: None for the radix-2 butterfly (``gradient_butterfly``)."""
+        if self.config.radices is not None:
+            return check_radices(self.config.radices, n, field="radices")
+        return None if n >= 2 and n & (n - 1) == 0 else default_radices(n)
