@@ -261,7 +261,10 @@ def test_shipped_factorization_experiments_load(name: str) -> None:
     experiment = load_experiment(REPO / "experiments" / f"{name}.toml")
     assert isinstance(experiment, FactorizationExperiment)
     assert experiment.metric_names[0] == "relative_error"
-    assert FACTORIZATION_EXPERIMENTS == ["butterfly_recovery", "hidden_permutation", "l1_sparse", "mixed_radix"]
+    shipped = ["butterfly_recovery", "hidden_permutation", "l1_sparse", "mixed_radix"]
+    assert FACTORIZATION_EXPERIMENTS == shipped
+    if name == "mixed_radix":
+        assert experiment.target.n == 640 and experiment.space.methods == ("hierarchical", "baseline")
     if name == "hidden_permutation":
         assert experiment.space.methods[0] == "recover"
     if name == "butterfly_recovery":
