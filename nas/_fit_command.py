@@ -15,7 +15,7 @@
   (``fft_radices``, e.g. ``[4, 4, 5, 2, 2, 2]``, or null).
 - ``--search-fitters T``: an in-memory Optuna study of ``T`` trials over every fitter through
   the factorization search space; the best trial (lowest relative error, then fewest
-  nonzeros) is kept.
+  nonzeros) is kept; a trial whose fitter refuses the size (power of two only) is pruned.
 
 ``seconds`` is the wall time of the command's work: building the target and every fit;
 ``fit_seconds`` is the kept fit's own.
@@ -144,12 +144,19 @@ def search_fitters(matrix: np.ndarray, *, trials: int, seed: int) -> tuple[FitRe
     results: dict[int, tuple[FitResult, object]] = {}
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
-        fitter = suggest_fitter(trial, space=space, n=matrix.shape[0], seed=seed + trial.number)
-        result = fit_factorization(matrix, fitter)
+        try:
+            fitter = suggest_fitter(trial, space=space, n=matrix.shape[0], seed=seed + trial.number)
+            result = fit_factorization(matrix, fitter)
+        except ConfigError as error:  # a fitter that cannot take this N (e.g. power of two only)
+            trial.set_user_attr("refused", str(error))
+            raise optuna.TrialPruned() from None
         results[trial.number] = (result, fitter)
         return result.relative_error, float(result.nnz)
 
     study.optimize(objective, n_trials=trials)
+    if not study.best_trials:
+        n = matrix.shape[0]
+        raise ConfigError("--search-fitters", trials, f"no trial's fitter took N={n}: give more trials")
     best = min(study.best_trials, key=lambda t: (t.values[0], t.values[1]))
     return results[best.number]
 

@@ -109,3 +109,9 @@ def test_mixed_radix_experiment_runs(tmp_path: Path, capsys: pytest.CaptureFixtu
         if exact:  # the default order of 640, read off the dataflow graph
             assert trial.user_attrs["fft_radices"] == [2] * 7 + [5]
         assert trial.user_attrs["reference_counts"]["radix2_flops"] is None
+
+
+def test_search_fitters_prunes_the_fitters_that_refuse_the_size(capsys: pytest.CaptureFixture[str]) -> None:
+    record = _fit(capsys, "--target", "dft", "--n", "12", "--search-fitters", "8", "--seed", "0")
+    assert record["search_fitters_trials"] == 8
+    assert record["method"] not in ("gradient", "recover", "patterns")  # power of two only: pruned
