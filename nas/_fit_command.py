@@ -4,12 +4,18 @@
   registry's (``fftlearn.factorize.registered_fitters``: built-ins and plugins). ``recover`` is
   structure recovery: unknown row and column permutations found from the factor structure,
   then fitted exactly.
-- ``--perm`` / ``--dtype`` set that field of the fitter's config (``--perm``: the input
-  permutation a fitter is given, identity, bitrev or learn); for a fitter without one they are
+- ``--n`` is any size in [2, 8192] (``hadamard`` needs a power of two); the hierarchical
+  fitter factors a composite N on the supports of a radix order, ``--radices 4,4,5,2,2,2``
+  (product N; default: the prime factors of N ascending).
+- ``--perm`` / ``--dtype`` / ``--radices`` set that field of the fitter's config (``--perm``: the
+  input permutation a fitter is given, identity, bitrev or learn; ``bitrev`` is the digit
+  reversal of the radix order, the bit reversal for radix 2); for a fitter without one they are
   an error, never ignored.
+- The record says whether the dataflow graph is a Cooley-Tukey graph and of which radix order
+  (``fft_radices``, e.g. ``[4, 4, 5, 2, 2, 2]``, or null).
 - ``--search-fitters T``: an in-memory Optuna study of ``T`` trials over every fitter through
   the factorization search space; the best trial (lowest relative error, then fewest
-  nonzeros) is kept.
+  nonzeros) is kept; a trial whose fitter refuses the size (power of two only) is pruned.
 
 ``seconds`` is the wall time of the command's work: building the target and every fit;
 ``fit_seconds`` is the kept fit's own.
@@ -28,6 +34,7 @@ import optuna
 
 from fftlearn import ConfigError, to_dict
 from fftlearn._validate import check_int
+from fftlearn.butterfly._radix import check_radices, default_radices, parse_radices
 from fftlearn.factorize import (
     TARGET_NAMES,
     FitResult,
@@ -38,7 +45,7 @@ from fftlearn.factorize import (
     make_target,
     registered_fitters,
 )
-from fftlearn.factorize._targets import load_matrix_file
+from fftlearn.factorize._targets import MAX_N, load_matrix_file
 from searchspace import FactorizationSpace, suggest_fitter
 
 from .families.factorization._objective import fit_metrics, reference_counts
@@ -77,15 +84,23 @@ def _field_path(config: object, name: str) -> tuple[str, ...] | None:
     return None
 
 
-def _with_option(config: object, *, flag: str, name: str, value: str | None, method: str, n: int) -> object:
+def _has_setting(config_type: type, name: str) -> bool:
+    """Whether configs of ``config_type`` have a field ``name``, of their own or of their ``settings``."""
+    fields = {f.name: f for f in dataclasses.fields(config_type)}  # type: ignore[arg-type]
+    if name in fields:
+        return True
+    settings = fields.get("settings")
+    factory = getattr(settings, "default_factory", dataclasses.MISSING)
+    return dataclasses.is_dataclass(factory) and name in {f.name for f in dataclasses.fields(factory)}
+
+
+def _with_option(config: object, *, flag: str, name: str, value: object, method: str) -> object:
     """``config`` with field ``name`` set to the flag's ``value`` (None: unchanged)."""
     if value is None:
         return config
     path = _field_path(config, name)
     if path is None:
-        takers = [
-            m for m, f in registered_fitters().items() if _field_path(f.default_config(n=n, seed=0), name)
-        ]
+        takers = [m for m, f in registered_fitters().items() if _has_setting(f.config_type, name)]
         raise ConfigError(
             flag, value, f"is not a setting of --method {method}; it is for {', '.join(takers)}"
         )
@@ -98,13 +113,25 @@ def _with_option(config: object, *, flag: str, name: str, value: str | None, met
         raise ConfigError(flag, value, f"{error.allowed} with --method {method}") from None
 
 
-def fitter_from_flags(*, method: str, perm: str | None, dtype: str | None, n: int, seed: int) -> object:
-    """The default config of fitter ``method`` for an ``(n, n)`` target, with ``--perm`` and
-    ``--dtype`` applied where the config has that field (an error where it has not)."""
+def fitter_from_flags(
+    *,
+    method: str,
+    perm: str | None,
+    dtype: str | None,
+    n: int,
+    seed: int,
+    radices: tuple[int, ...] | None = None,
+) -> object:
+    """The default config of fitter ``method`` for an ``(n, n)`` target, with ``--perm``,
+    ``--dtype`` and ``--radices`` applied where the config has that field (an error where it
+    has not; ``--radices`` must multiply to ``n``)."""
     check_method(method)
+    if radices is not None:
+        check_radices(radices, n, field="--radices")
     config = get_fitter(method).default_config(n=n, seed=seed)
-    config = _with_option(config, flag="--perm", name="permutation", value=perm, method=method, n=n)
-    return _with_option(config, flag="--dtype", name="dtype", value=dtype, method=method, n=n)
+    config = _with_option(config, flag="--perm", name="permutation", value=perm, method=method)
+    config = _with_option(config, flag="--radices", name="radices", value=radices, method=method)
+    return _with_option(config, flag="--dtype", name="dtype", value=dtype, method=method)
 
 
 def search_fitters(matrix: np.ndarray, *, trials: int, seed: int) -> tuple[FitResult, object]:
@@ -117,12 +144,19 @@ def search_fitters(matrix: np.ndarray, *, trials: int, seed: int) -> tuple[FitRe
     results: dict[int, tuple[FitResult, object]] = {}
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
-        fitter = suggest_fitter(trial, space=space, n=matrix.shape[0], seed=seed + trial.number)
-        result = fit_factorization(matrix, fitter)
+        try:
+            fitter = suggest_fitter(trial, space=space, n=matrix.shape[0], seed=seed + trial.number)
+            result = fit_factorization(matrix, fitter)
+        except ConfigError as error:  # a fitter that cannot take this N (e.g. power of two only)
+            trial.set_user_attr("refused", str(error))
+            raise optuna.TrialPruned() from None
         results[trial.number] = (result, fitter)
         return result.relative_error, float(result.nnz)
 
     study.optimize(objective, n_trials=trials)
+    if not study.best_trials:
+        n = matrix.shape[0]
+        raise ConfigError("--search-fitters", trials, f"no trial's fitter took N={n}: give more trials")
     best = min(study.best_trials, key=lambda t: (t.values[0], t.values[1]))
     return results[best.number]
 
@@ -136,6 +170,7 @@ class FitFlags:
     n: int | None = None  # --n: the size; with a file it must match the file's
     method: str | None = None  # --method NAME (None: hierarchical, or the study's pick)
     perm: str | None = None  # --perm: the input permutation given to the fitter
+    radices: str | None = None  # --radices 4,4,5,2,2,2: the radix order (product N) of a fitter with one
     dtype: str | None = None  # --dtype: the fitter's arithmetic
     hidden_permutation: int | None = None  # --hidden-permutation SEED
     search_fitters: int | None = None  # --search-fitters T: trials of a study over every fitter
@@ -147,7 +182,7 @@ class FitFlags:
                 "--target", self.target, "give exactly one of --target NAME and --target-file M.npy"
             )
         if self.target_file is None and self.n is None:
-            raise ConfigError("--n", None, "is required with --target (a power of two)")
+            raise ConfigError("--n", None, f"is required with --target (an int in [2, {MAX_N}])")
         check_int("--seed", self.seed, low=0, high=2**31 - 1)
         if self.hidden_permutation is not None:
             check_int("--hidden-permutation", self.hidden_permutation, low=0, high=2**31 - 1)
@@ -155,11 +190,14 @@ class FitFlags:
             raise ConfigError("--perm", self.perm, f"must be one of {', '.join(PERMUTATIONS)}")
         if self.dtype is not None and self.dtype not in DTYPES:
             raise ConfigError("--dtype", self.dtype, f"must be one of {', '.join(DTYPES)}")
+        if self.radices is not None:
+            parse_radices(self.radices, field="--radices")  # one line naming --radices if bad
         if self.search_fitters is None:
             check_method(self.method or DEFAULT_METHOD)
             return
         check_int("--search-fitters", self.search_fitters, low=1, high=10_000)
-        for flag, value in (("--method", self.method), ("--perm", self.perm), ("--dtype", self.dtype)):
+        picks = (("--method", self.method), ("--perm", self.perm), ("--dtype", self.dtype))
+        for flag, value in (*picks, ("--radices", self.radices)):
             if value is not None:
                 raise ConfigError(flag, value, "picks one fitter, --search-fitters searches all: give either")
 
@@ -191,8 +229,9 @@ def run_fit_command(flags: FitFlags) -> dict[str, object]:
         result, fitter_config = search_fitters(matrix, trials=flags.search_fitters, seed=flags.seed)
     else:
         method, size = flags.method or DEFAULT_METHOD, matrix.shape[0]
+        radices = None if flags.radices is None else parse_radices(flags.radices, field="--radices")
         fitter_config = fitter_from_flags(
-            method=method, perm=flags.perm, dtype=flags.dtype, n=size, seed=flags.seed
+            method=method, perm=flags.perm, dtype=flags.dtype, n=size, seed=flags.seed, radices=radices
         )
         result = fit_factorization(matrix, fitter_config)
     seconds = time.perf_counter() - start
@@ -210,9 +249,10 @@ def run_fit_command(flags: FitFlags) -> dict[str, object]:
         "seconds": seconds,
         "fit_seconds": result.seconds,
         "recovered_fft_structure": result.recovered_fft_structure,
+        "fft_radices": list(result.fft_radices) if result.fft_radices is not None else None,
         "nnz": result.nnz,
         "ops": result.ops,
-        "butterfly_budget_nnz": 2 * size * (size.bit_length() - 1),
+        "butterfly_budget_nnz": size * sum(default_radices(size)),  # 2 N log2 N for a power of two
         **reference_counts(size),
         "details": result.details,
     }
@@ -222,8 +262,13 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``fftnas fit`` (choices and help read from the registries)."""
     targets = ", ".join(name for name in TARGET_NAMES if name != "file")
     parser.add_argument("--target", help=f"target name: {targets}")
-    parser.add_argument("--target-file", help="a square .npy matrix of power-of-two size")
-    parser.add_argument("--n", type=int, help="matrix size, a power of two (with --target; else the file's)")
+    parser.add_argument("--target-file", help=f"a square .npy matrix, size in [2, {MAX_N}]")
+    parser.add_argument(
+        "--n",
+        type=int,
+        help=f"matrix size in [2, {MAX_N}], any composite N (hadamard: a power of two); with --target, "
+        "else the file's",
+    )
     parser.add_argument(
         "--method",
         metavar="NAME",
@@ -231,7 +276,14 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--perm",
-        help=f"the input permutation the fitter is given ({', '.join(PERMUTATIONS)}), where it takes one",
+        help=f"the input permutation the fitter is given ({', '.join(PERMUTATIONS)}), where it takes one; "
+        "bitrev is the digit reversal of the radix order (the bit reversal for radix 2)",
+    )
+    parser.add_argument(
+        "--radices",
+        metavar="R0,R1,...",
+        help="radix order of a fitter that takes one (hierarchical), r0 applied first, product N, "
+        "e.g. 4,4,5,2,2,2 for N=640 (default: the prime factors of N ascending)",
     )
     parser.add_argument(
         "--hidden-permutation",
@@ -272,18 +324,18 @@ def format_fit(record: dict[str, object], *, as_json: bool) -> str:
     if "outcome" in details:
         lines.append(f"  outcome                     {details['outcome']}")
     budget = record["butterfly_budget_nnz"]
-    flops = (record["dense_flops"], record["radix2_flops"], record["split_radix_flops"])
+    references = [f"dense {record['dense_flops']:,}"]
+    if record["radix2_flops"] is not None:
+        references += [f"radix-2 {record['radix2_flops']:,}", f"split-radix {record['split_radix_flops']:,}"]
     recovered = "yes" if record["recovered_fft_structure"] else "no"
-    radix2 = "yes" if details.get("radix2_graph") else "no"
+    order = record["fft_radices"]
+    graph = "no" if order is None else "radix order " + ",".join(str(r) for r in order)  # type: ignore[union-attr]
     lines += [
         f"  relative error (Frobenius)  {record['relative_error']:.3e}",
         f"  RMSE per real entry         {record['rmse']:.3e}",
-        f"  nonzeros                    {record['nnz']:,} (butterfly budget {budget:,})",
-        (
-            f"  real operations             {record['ops']:,} flops "
-            f"(dense {flops[0]:,}, radix-2 {flops[1]:,}, split-radix {flops[2]:,})"
-        ),
-        f"  FFT recovered               {recovered} (radix-2 graph: {radix2})",
+        f"  nonzeros                    {record['nnz']:,} (FFT budget {budget:,})",
+        f"  real operations             {record['ops']:,} flops ({', '.join(references)})",
+        f"  FFT recovered               {recovered} (Cooley-Tukey graph: {graph})",
         (
             f"  seconds                     {record['seconds']:.3f} s wall, target and all fits "
             f"(this fit {record['fit_seconds']:.3f} s)"

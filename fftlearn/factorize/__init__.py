@@ -18,9 +18,17 @@ from ._flops import dense_flops, radix2_flops, split_radix_flops
 from ._gradient import GradientFitConfig
 from ._graph import dataflow_graph, is_radix2_fft_graph
 from ._hierarchical import hierarchical_butterfly
-from ._kronecker import KroneckerPattern, butterfly_chain, butterfly_pattern, monarch_patterns, support_mask
+from ._kronecker import (
+    KroneckerPattern,
+    butterfly_chain,
+    butterfly_pattern,
+    monarch_patterns,
+    radix_chain,
+    support_mask,
+)
 from ._operation_count import operation_count
 from ._product import SparseFactorization, relative_error, rmse_per_real_entry
+from ._radix_graph import cooley_tukey_graph, fft_graph_radices
 from ._score import FitResult, make_fit_result
 from ._search import recover_butterfly
 from ._sparse_configs import FixedSupportConfig, IHTConfig, L1Config
@@ -52,10 +60,12 @@ __all__ = [
     "TargetConfig",
     "butterfly_chain",
     "butterfly_pattern",
+    "cooley_tukey_graph",
     "dataflow_graph",
     "dct2_factorization",
     "dense_flops",
     "fft_factorization",
+    "fft_graph_radices",
     "fit_factorization",
     "fit_fixed_support",
     "fitter_of",
@@ -68,6 +78,7 @@ __all__ = [
     "monarch_patterns",
     "operation_count",
     "radix2_flops",
+    "radix_chain",
     "recover_butterfly",
     "register_fitter",
     "registered_fitters",

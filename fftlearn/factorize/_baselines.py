@@ -1,7 +1,10 @@
 """The two baselines of the literature, at the butterfly budget of ``2 N log2 N`` nonzeros.
 
 A factorization that recovers the FFT has ``2 N log2 N`` nonzeros; these two spend the same
-budget without any fast structure (Dao et al., arXiv 1903.05895, compare against both):
+budget without any fast structure (Dao et al., arXiv 1903.05895, compare against both). For
+``N`` not a power of two the budget is the mixed-radix FFT's at the default radix order,
+``N·sum(p)`` over the prime factors ``p`` of ``N``, and the rank is their count (both equal
+``2 N log2 N`` and ``log2 N`` for a power of two):
 
 - ``top_entries_baseline``: the ``budget`` largest-magnitude entries of the matrix, one factor.
 - ``low_rank_baseline``: the truncated SVD of rank ``log2 N``, ``U_r · (S_r V_rᴴ)``, as two
@@ -22,6 +25,7 @@ import scipy.sparse
 
 from .._errors import ConfigError
 from .._validate import check_int
+from ..butterfly._radix import prime_factors
 from ._product import SparseFactorization
 
 
@@ -49,7 +53,8 @@ def top_entries_baseline(matrix: np.ndarray, *, budget: int | None = None) -> Sp
 
 
 def low_rank_baseline(matrix: np.ndarray, *, rank: int | None = None) -> SparseFactorization:
-    """The truncated SVD of rank ``rank`` (default ``log2 N``) as two padded square factors.
+    """The truncated SVD of rank ``rank`` (default ``log2 N``; for other ``N`` the count of its
+    prime factors) as two padded square factors.
 
     ``F[0]`` (``(N, N)``, rows ``0..r-1`` = ``S_r V_rᴴ``, ``r N`` nonzeros) is applied first,
     then ``F[1]`` (``(N, N)``, columns ``0..r-1`` = ``U_r``, ``N r`` nonzeros); see the module
@@ -57,7 +62,7 @@ def low_rank_baseline(matrix: np.ndarray, *, rank: int | None = None) -> SparseF
     """
     dense = _check_matrix(matrix)
     n = dense.shape[0]
-    rank = max(1, n.bit_length() - 1) if rank is None else check_int("rank", rank, low=1, high=n)
+    rank = max(1, len(prime_factors(n))) if rank is None else check_int("rank", rank, low=1, high=n)
     u, s, vh = np.linalg.svd(dense)
     left = np.zeros_like(u)
     left[:, :rank] = u[:, :rank]  # (N, N): U_r in the first r columns
@@ -73,7 +78,7 @@ def low_rank_baseline(matrix: np.ndarray, *, rank: int | None = None) -> SparseF
 
 
 def _default_budget(n: int) -> int:
-    return 2 * n * max(1, n.bit_length() - 1)
+    return n * sum(prime_factors(n)) if n > 1 else 2  # 2 N log2 N for a power of two
 
 
 def _check_matrix(matrix: object) -> np.ndarray:

@@ -10,7 +10,7 @@ Nonzeros (``n = 2^L``):
   input permutation = bit reversal (decimation in time).
 - ``hadamard_factorization``: the same support with ±1 blocks, ``2 n log2 n``; no permutation.
 - ``dct2_factorization``: ``2 n log2 n + 2n − 2`` (the FFT plus one twiddle factor with two
-  nonzeros per row, one in rows 0 and n/2); see its docstring.
+  nonzeros per row, one in rows 0 and n/2); any ``n`` through the mixed-radix FFT; see its docstring.
 """
 
 from __future__ import annotations
@@ -102,28 +102,31 @@ def hadamard_factorization(n: int, *, normalized: bool = True) -> SparseFactoriz
     )
 
 
-def dct2_factorization(n: int, *, normalized: bool = True) -> SparseFactorization:
-    """The DCT-II (``scipy.fft.dct(type=2)``) as FFT factors plus one sparse twiddle factor.
+def dct2_factorization(
+    n: int, *, radices: Sequence[int] | None = None, normalized: bool = True
+) -> SparseFactorization:
+    """The DCT-II (``scipy.fft.dct(type=2)``) of any size ``n`` as FFT factors plus one sparse
+    twiddle factor; ``radices`` picks the FFT's radix order as in ``fft_factorization``.
 
-    Makhoul's reordering (IEEE TASSP 1980): ``v[m] = x[2m]`` and ``v[n-1-m] = x[2m+1]`` for
-    ``m < n/2``; then with ``V = F v`` (``F`` the unnormalized DFT) and ``d_k = 2 s_k e^{-iπk/2n}``
-    (``s_k`` the scipy scaling: 1, or sqrt(1/4n) for k = 0 and sqrt(1/2n) otherwise with
-    ``normalized``), ``C x = Re(D F v)``. Because ``v`` is real for real ``x`` and
-    ``conj(F) = R F`` (``R``: row k -> row (n - k) mod n), ``Re(D F) = ½ (D + conj(D) R) F``,
-    so the real part is itself a sparse factor ``G = ½ (D + conj(D) R)``:
+    Makhoul's reordering (IEEE TASSP 1980), valid for every ``n``, odd included: ``v`` holds the
+    even-indexed inputs ascending, then the odd-indexed ones descending (``v[m] = x[2m]`` for
+    ``2m < n``, ``v[n-1-m] = x[2m+1]`` for ``2m+1 < n``); then with ``V = F v`` (``F`` the
+    unnormalized DFT) and ``d_k = 2 s_k e^{-iπk/2n}`` (``s_k`` the scipy scaling: 1, or
+    sqrt(1/4n) for k = 0 and sqrt(1/2n) otherwise with ``normalized``), ``C x = Re(D F v)``.
+    Because ``v`` is real for real ``x`` and ``conj(F) = R F`` (``R``: row k -> row (n - k) mod
+    n), ``Re(D F) = ½ (D + conj(D) R) F``, so the real part is itself a sparse factor
+    ``G = ½ (D + conj(D) R)``:
 
-        C = G · F[L-1] ··· F[0] · P_bitrev · P_makhoul        (exact in exact arithmetic)
+        C = G · F[L-1] ··· F[0] · P_fft · P_makhoul        (exact in exact arithmetic)
 
-    ``G`` has two nonzeros per row except rows 0 and n/2 (one, ``Re d_k``), so the total is
-    ``2 n log2 n + 2n − 2`` nonzeros. The factors are complex; the product is real up to
-    rounding (``to_dense()`` is complex128 with imaginary parts around 1e-16; take ``.real``).
+    ``G`` has two nonzeros per row except the rows that are their own mirror (row 0, and row
+    n/2 for even n: one, ``Re d_k``), so the total is the FFT's nonzeros (``2 n log2 n`` for a
+    power of two, ``n·sum(radices)`` otherwise) plus ``2n − 2`` (even n) or ``2n − 1`` (odd n).
+    The factors are complex; the product is real up to rounding (``to_dense()`` is complex128
+    with imaginary parts around 1e-16; take ``.real``).
     """
-    _check_n(n)
-    fft = fft_factorization(n, normalized=False)
-    half = np.arange(n // 2)
-    makhoul = np.empty(n, dtype=np.int64)  # v = x[makhoul]
-    makhoul[half] = 2 * half
-    makhoul[n - 1 - half] = 2 * half + 1
+    fft = fft_factorization(n, normalized=False, radices=radices)
+    makhoul = np.concatenate([np.arange(0, n, 2), np.arange(1, n, 2)[::-1]])  # v = x[makhoul]
     k = np.arange(n)
     scale = np.ones(n)
     if normalized:
@@ -134,13 +137,13 @@ def dct2_factorization(n: int, *, normalized: bool = True) -> SparseFactorizatio
     rows = np.concatenate([k, k])
     cols = np.concatenate([k, mirror])
     values = np.concatenate([d / 2, np.conj(d) / 2])
-    twiddle = scipy.sparse.csr_matrix((values, (rows, cols)), shape=(n, n))  # duplicates (rows 0, n/2) summed
+    twiddle = scipy.sparse.csr_matrix((values, (rows, cols)), shape=(n, n))  # self-mirror rows summed
     twiddle.sum_duplicates()
     twiddle.data = _snap(twiddle.data)
     scaling = "orthonormal" if normalized else "unnormalized"
     return SparseFactorization(
         factors=(*fft.factors, twiddle),
-        input_permutation=makhoul[bit_reversal_permutation(n)],
+        input_permutation=makhoul[fft.input_permutation],
         output_permutation=np.arange(n, dtype=np.int64),
         label=f"DCT-II through the FFT (Makhoul reordering, real part as a twiddle factor), {scaling}",
     )

@@ -12,7 +12,8 @@ Edge ``(k, j) -> (k + 1, i)`` for every weight ``F[k][i, j]`` kept; a weight is 
 graph up to relabeling the nodes within each layer (structure only: the Hadamard factorization
 has it too). Factors with exactly one weight per row and per column only relabel (and scale)
 values; they are merged into the next factor before the test. See ``is_radix2_fft_graph`` for
-the exact test used at every size and its VF2 twin.
+the exact test used at every size and its VF2 twin. Any composite ``n``, any radix order:
+``_radix_graph.fft_graph_radices`` (which ``make_fit_result`` uses).
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ Members of the family (``N`` the matrix size):
 
 - radix-2 butterfly factor ``k``: ``(N / 2^(k+1), 2, 2, 2^k)``, the support of
   ``fftlearn.butterfly._butterfly.butterfly_factor_indices(N, k)`` (``butterfly_pattern``);
+- mixed-radix stage ``k`` of a radix order ``(r_0, ..., r_{L-1})`` (product ``N``):
+  ``(N / (d·r_k), r_k, r_k, d)`` with ``d = r_0···r_{k-1}`` (``radix_pattern``), the support of
+  the exact DIT stage of ``fftlearn.butterfly._radix.dft_stage_blocks``; all radices 2 give the
+  butterfly patterns;
 - Monarch: a block-diagonal factor ``(N/s, s, s, 1)`` then its transposed-permuted partner
   ``(1, N/s, N/s, s)`` (``monarch_patterns``; ``s = sqrt N`` by default);
 - block diagonal with ``s × s`` blocks: ``(N/s, s, s, 1)`` (``block_diagonal_pattern``); the
@@ -30,6 +34,7 @@ import numpy as np
 from .._config import register_kind
 from .._errors import ConfigError
 from ..butterfly._butterfly import log2_exact
+from ..butterfly._radix import check_radices, stage_shape
 
 
 @register_kind
@@ -99,6 +104,21 @@ def butterfly_pattern(n: int, level: int) -> KroneckerPattern:
 def butterfly_chain(n: int) -> tuple[KroneckerPattern, ...]:
     """The ``log2 n`` butterfly patterns, factor 0 (applied first) first: ``2 n log2 n`` nonzeros."""
     return tuple(butterfly_pattern(n, level) for level in range(_log2("n", n)))
+
+
+def radix_pattern(radices: Sequence[int], stage: int) -> KroneckerPattern:
+    """Support of stage ``stage`` of the mixed-radix DIT FFT with radix order ``radices`` (ints
+    >= 2, ``r_0`` applied first): ``(N / (d·r), r, r, d)``, ``r = radices[stage]``,
+    ``d = r_0···r_{stage-1}``; ``N·r`` nonzeros. ``ConfigError`` for a bad order or stage."""
+    a, d, r = stage_shape(radices, stage)
+    return KroneckerPattern(a, r, r, d)
+
+
+def radix_chain(radices: Sequence[int]) -> tuple[KroneckerPattern, ...]:
+    """The patterns of every stage of ``radices``, stage 0 (applied first) first: ``N·sum(radices)``
+    nonzeros; ``radix_chain((2,) * L) == butterfly_chain(2^L)``."""
+    radices = check_radices(radices)
+    return tuple(radix_pattern(radices, stage) for stage in range(len(radices)))
 
 
 def block_diagonal_pattern(n: int, block: int) -> KroneckerPattern:

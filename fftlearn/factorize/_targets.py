@@ -6,7 +6,8 @@ transform applied to the columns of the identity: ``scipy.fft.dct(np.eye(n), typ
 norm="ortho", axis=0)`` for ``dct2``). With ``normalized`` the orthonormal scaling is used
 where one is standard (``norm="ortho"``); otherwise the library's default scaling.
 
-Names (``n`` a power of two):
+Names (``n`` any int in [2, 8192]; only ``hadamard`` needs a power of two, and refuses
+other sizes with one line):
 - ``dft`` / ``idft``: ``exp(∓2πi jk/n)``, scaled ``1/sqrt(n)`` (unitary) or ``1`` / ``1/n``
   (``numpy.fft.fft`` / ``ifft``); complex128.
 - ``dct2``, ``dct4``, ``dst2``: ``scipy.fft.dct/dst`` of that type (``norm="ortho"`` or
@@ -25,7 +26,7 @@ Names (``n`` a power of two):
   exist (O(n log² n)) but no product of log2(n) butterfly factors is known, so it counts as a
   control without a fast algorithm, as in Dao et al. (arXiv 1903.05895).
 - ``random`` (control): i.i.d. Gaussian entries from ``seed`` (variance ``1/n`` when normalized).
-- ``file``: a square, finite, power-of-two ``.npy`` matrix of the user's, used as given.
+- ``file``: a square, finite ``.npy`` matrix of the user's (size in [2, 8192]), used as given.
 
 ``hidden_permutation`` hides the matrix behind seeded random row and column permutations:
 ``target.matrix[i, j] == base[row_permutation[i], column_permutation[j]]``; both are recorded
@@ -65,6 +66,7 @@ TARGET_NAMES = (
     "file",
 )
 NO_FAST_ALGORITHM = ("legendre", "random", "file")
+POWER_OF_TWO_ONLY = ("hadamard",)  # Sylvester's construction exists for powers of two only
 MAX_N = 1 << 13  # a complex128 (8192, 8192) matrix is already 1 GiB
 _CONTENT_STREAM, _PERMUTATION_STREAM = 0, 1  # independent random streams of one seed
 
@@ -76,7 +78,7 @@ class TargetConfig:
 
     kind: ClassVar[str] = "target"
     name: str = "dft"  # one of TARGET_NAMES: the transform or control (see the module docstring)
-    n: int = 64  # size of the square matrix, a power of two in [2, 8192]
+    n: int = 64  # size of the square matrix, in [2, 8192] (a power of two for hadamard)
     seed: int = 0  # circulant filter, random entries and hidden permutations derive from it
     hidden_permutation: bool = False  # hide the matrix behind seeded row and column permutations
     path: str = ""  # the .npy matrix for name = "file"; empty for every other name
@@ -85,7 +87,9 @@ class TargetConfig:
     def __post_init__(self) -> None:
         if self.name not in TARGET_NAMES:
             raise ConfigError("name", self.name, f"must be one of {', '.join(TARGET_NAMES)}")
-        check_power_of_two("n", self.n)
+        check_int("n", self.n, low=2, high=MAX_N)
+        if self.name in POWER_OF_TWO_ONLY and self.n & (self.n - 1):
+            raise ConfigError("n", self.n, f"must be a power of two in [2, {MAX_N}] for name {self.name!r}")
         check_int("seed", self.seed, low=0)
         check_bool("hidden_permutation", self.hidden_permutation)
         check_bool("normalized", self.normalized)
@@ -119,19 +123,11 @@ class Target:
         return self.matrix[np.ix_(rows, cols)]
 
 
-def check_power_of_two(field: str, value: object) -> int:
-    """``value`` is an int power of two in ``[2, MAX_N]``; ``ConfigError`` naming ``field`` if not."""
-    number = check_int(field, value, low=2, high=MAX_N)
-    if number & (number - 1):
-        raise ConfigError(field, value, f"must be a power of two in [2, {MAX_N}]")
-    return number
-
-
 def load_matrix_file(path: str) -> np.ndarray:
     """The matrix in a ``.npy`` file as complex128 or float64, ``(n, n)``, validated.
 
     ``ConfigError`` naming ``path`` when the file is missing or unreadable, or holds anything
-    but a finite, square, real or complex matrix whose size is a power of two in [2, 8192].
+    but a finite, square, real or complex matrix whose size is in [2, 8192].
     The header is read and checked first (format 1.0 or 2.0, a numeric dtype, the shape, and
     that the file holds the bytes the header declares), so an empty, garbled or lying file is
     refused before any data is read or memory allocated; pickled (object) arrays never load.
@@ -196,10 +192,8 @@ def _checked_npy_header(path: str, handle: BinaryIO) -> tuple[tuple[int, int], n
     if len(shape) != 2 or shape[0] != shape[1]:
         raise ConfigError("path", path, f"must hold a square 2-D matrix; its shape is {tuple(shape)}")
     n = shape[0]
-    if n < 2 or n > MAX_N or n & (n - 1):
-        raise ConfigError(
-            "path", path, f"must hold an (n, n) matrix with n a power of two in [2, {MAX_N}]; n is {n}"
-        )
+    if n < 2 or n > MAX_N:
+        raise ConfigError("path", path, f"must hold an (n, n) matrix with n in [2, {MAX_N}]; n is {n}")
     return (n, n), dtype, n * n * dtype.itemsize
 
 

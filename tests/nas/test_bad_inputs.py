@@ -243,7 +243,7 @@ BAD_MATRIX_FILES = {
     ),
     "huge declared shape": (
         lambda marker: _npy({"descr": "<f8", "fortran_order": False, "shape": (2**22, 2**22)}, bytes(64)),
-        "n a power of two in [2, 8192]; n is 4194304",
+        "must hold an (n, n) matrix with n in [2, 8192]; n is 4194304",
     ),
     "data shorter than declared": (
         lambda marker: _npy({"descr": "<f8", "fortran_order": False, "shape": (8192, 8192)}, bytes(64)),

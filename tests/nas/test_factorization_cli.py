@@ -113,7 +113,7 @@ def test_fit_flags_set_the_fitters_own_settings(capsys: pytest.CaptureFixture[st
     record = _fit(
         capsys, "--target", "hadamard", "--n", "8", "--method", "hierarchical", "--perm", "identity"
     )
-    assert record["config"] == {"kind": "hierarchical_fit", "permutation": "identity"}
+    assert record["config"] == {"kind": "hierarchical_fit", "permutation": "identity", "radices": None}
     assert record["relative_error"] <= 1e-12
     record = _fit(capsys, "--target", "dft", "--n", "8", "--method", "baseline")
     assert record["config"] == {"kind": "baseline_fit", "which": "top_entries"}  # its default config
@@ -182,7 +182,8 @@ NONSENSE = [
 @pytest.mark.parametrize(
     "argv,expected",
     [
-        (["--target", "dft", "--n", "100"], "n: got 100; must be a power of two"),
+        (["--target", "hadamard", "--n", "100"], "n: got 100; must be a power of two in [2, 8192] for name"),
+        (["--target", "dft", "--n", "8193"], "n: got 8193; must be an integer in [2, 8192]"),
         (["--n", "8"], "--target: got None; give exactly one of --target NAME and --target-file M.npy"),
         (["--target", "dft"], "--n: got None; is required with --target"),
         (["--target", "fourier", "--n", "8"], "name: got 'fourier'; must be one of"),
@@ -234,7 +235,7 @@ def test_evaluate_a_fitter_outside_a_study(tmp_path: Path, capsys: pytest.Captur
     params = {"method": "hierarchical", "hierarchical.permutation": "identity"}
     assert main(["evaluate", str(experiment), "--params", json.dumps(params), "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert record["config"] == {"kind": "hierarchical_fit", "permutation": "identity"}
+    assert record["config"] == {"kind": "hierarchical_fit", "permutation": "identity", "radices": None}
     assert (
         record["metrics"]["relative_error"] <= 1e-12 and record["metrics"]["recovered_fft_structure"] == 1.0
     )
@@ -261,7 +262,10 @@ def test_shipped_factorization_experiments_load(name: str) -> None:
     experiment = load_experiment(REPO / "experiments" / f"{name}.toml")
     assert isinstance(experiment, FactorizationExperiment)
     assert experiment.metric_names[0] == "relative_error"
-    assert FACTORIZATION_EXPERIMENTS == ["butterfly_recovery", "hidden_permutation", "l1_sparse"]
+    shipped = ["butterfly_recovery", "hidden_permutation", "l1_sparse", "mixed_radix"]
+    assert FACTORIZATION_EXPERIMENTS == shipped
+    if name == "mixed_radix":
+        assert experiment.target.n == 640 and experiment.space.methods == ("hierarchical", "baseline")
     if name == "hidden_permutation":
         assert experiment.space.methods[0] == "recover"
     if name == "butterfly_recovery":

@@ -10,7 +10,7 @@ import numpy as np
 from ..._config import register_kind
 from ..._space import TrialLike, check_choices
 from ..._validate import check_choice
-from ...butterfly._butterfly import butterfly_nonzeros
+from ...butterfly._radix import default_radices
 from .._baselines import low_rank_baseline, top_entries_baseline
 from .._fitter import Fitter, register_fitter
 from .._product import SparseFactorization
@@ -24,7 +24,8 @@ class BaselineFitConfig:
     """The literature's baselines at the butterfly budget."""
 
     kind: ClassVar[str] = "baseline_fit"
-    which: Literal["top_entries", "low_rank"] = "top_entries"  # 2 N log2 N largest entries, or rank log2 N
+    # the 2 N log2 N largest entries, or rank log2 N (other N: N·sum and count of its prime factors)
+    which: Literal["top_entries", "low_rank"] = "top_entries"
 
     def __post_init__(self) -> None:
         check_choice("which", self.which, WHICH)
@@ -58,4 +59,4 @@ class BaselineFitter(Fitter):
         return low_rank_baseline(matrix)
 
     def nnz_budget(self, n: int) -> int:
-        return butterfly_nonzeros(n)
+        return n * sum(default_radices(n))  # 2 N log2 N for a power of two

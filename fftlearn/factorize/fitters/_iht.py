@@ -11,7 +11,7 @@ import numpy as np
 from ..._config import register_kind
 from ..._space import FloatRange, IntRange, TrialLike, check_within
 from ..._validate import check_int
-from ...butterfly._butterfly import log2_exact
+from ...butterfly._radix import default_radices
 from .._fitter import Fitter, register_fitter
 from .._iht import fit_iht
 from .._product import SparseFactorization
@@ -24,7 +24,7 @@ class IHTFitConfig:
     """Iterative hard thresholding to ``k_per_row`` entries per row of each factor."""
 
     kind: ClassVar[str] = "iht_fit"
-    n_factors: int = 0  # factors; 0: log2 N
+    n_factors: int = 0  # factors; 0: log2 N (other N: the count of its prime factors)
     k_per_row: int = 2  # nonzeros kept per row of each factor (2: the butterfly budget)
     settings: IHTConfig = field(default_factory=IHTConfig)  # steps, learning rate, schedule
     seed: int = 0  # initialisation
@@ -70,16 +70,22 @@ class IHTFitter(Fitter):
         n = matrix.shape[0] if matrix.ndim == 2 else 0
         return fit_iht(
             matrix,
-            n_factors=self.config.n_factors or max(1, n.bit_length() - 1),
+            n_factors=self.config.n_factors or _levels(n),
             k_per_row=self.config.k_per_row,
             config=self.config.settings,
             seed=self.config.seed,
         )
 
     def nnz_budget(self, n: int) -> int:
-        return (self.config.n_factors or log2_exact(n)) * n * min(self.config.k_per_row, n)
+        return (self.config.n_factors or _levels(n)) * n * min(self.config.k_per_row, n)
 
     @classmethod
     def quick_config(cls, *, n: int, seed: int) -> IHTFitConfig:
         settings = IHTConfig(steps=300, warmup_steps=50, refit_steps=100, lbfgs_steps=20)
         return IHTFitConfig(settings=settings, seed=seed)
+
+
+def _levels(n: int) -> int:
+    """The default factor count: ``log2 n``, or for other ``n`` the count of its prime factors
+    (its default radix order's stages); 1 for a matrix too small to have any."""
+    return len(default_radices(n)) if n >= 2 else 1

@@ -11,7 +11,7 @@ import numpy as np
 from ..._config import register_kind
 from ..._space import FloatRange, IntRange, TrialLike, check_within
 from ..._validate import check_int
-from ...butterfly._butterfly import butterfly_nonzeros, log2_exact
+from ...butterfly._radix import default_radices
 from .._fitter import Fitter, register_fitter
 from .._l1_prune import fit_l1_stages
 from .._product import SparseFactorization
@@ -24,8 +24,8 @@ class L1FitConfig:
     """Dense factors + L1, pruned to ``budget`` nonzeros in all and re-fitted."""
 
     kind: ClassVar[str] = "l1_fit"
-    n_factors: int = 0  # dense factors; 0: log2 N
-    budget: int = 0  # nonzeros kept in all; 0: 2 N log2 N (the butterfly budget)
+    n_factors: int = 0  # dense factors; 0: log2 N (other N: the count of its prime factors)
+    budget: int = 0  # nonzeros kept in all; 0: 2 N log2 N, the butterfly budget (other N: N·sum of them)
     settings: L1Config = field(default_factory=L1Config)  # penalty, steps, learning rate
     seed: int = 0  # initialisation
 
@@ -68,20 +68,20 @@ class L1Fitter(Fitter):
 
     def fit(self, matrix: np.ndarray) -> SparseFactorization:
         n = matrix.shape[0] if matrix.ndim == 2 else 0
-        levels = max(1, n.bit_length() - 1)
+        radices = default_radices(n) if n >= 2 else (1,)  # n < 2: refused by fit_l1_stages
         stages = fit_l1_stages(
             matrix,
-            n_factors=self.config.n_factors or levels,
-            budget=self.config.budget or 2 * n * levels,
+            n_factors=self.config.n_factors or len(radices),
+            budget=self.config.budget or n * sum(radices),
             config=self.config.settings,
             seed=self.config.seed,
         )
         return stages.refitted
 
     def nnz_budget(self, n: int) -> int:
-        return self.config.budget or butterfly_nonzeros(n)
+        return self.config.budget or n * sum(default_radices(n))
 
     @classmethod
     def quick_config(cls, *, n: int, seed: int) -> L1FitConfig:
         settings = L1Config(steps=200, refit_steps=100, lbfgs_steps=20)
-        return L1FitConfig(n_factors=log2_exact(n), settings=settings, seed=seed)
+        return L1FitConfig(n_factors=len(default_radices(n)), settings=settings, seed=seed)

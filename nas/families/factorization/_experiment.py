@@ -24,7 +24,7 @@ FACTORIZATION_METRICS: dict[str, tuple[str, str]] = {
     "nnz": ("nonzeros of all factors", "minimize"),
     "ops": ("real arithmetic operations per apply", "minimize"),
     "seconds": ("seconds of the fit", "minimize"),
-    "recovered_fft_structure": ("1 if the dataflow graph is radix-2 Cooley-Tukey", "maximize"),
+    "recovered_fft_structure": ("1 if the dataflow graph is Cooley-Tukey (some radix order)", "maximize"),
 }
 
 

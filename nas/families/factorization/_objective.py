@@ -38,12 +38,14 @@ def fit_metrics(result: FitResult) -> dict[str, float]:
     }
 
 
-def reference_counts(n: int) -> dict[str, int]:
-    """Real flops of the dense product and of the radix-2 and split-radix FFTs of size ``n``."""
+def reference_counts(n: int) -> dict[str, int | None]:
+    """Real flops of the dense product and of the radix-2 and split-radix FFTs of size ``n``
+    (those two None when ``n`` is not a power of two)."""
+    power_of_two = not n & (n - 1)
     return {
         "dense_flops": dense_flops(n),
-        "radix2_flops": radix2_flops(n),
-        "split_radix_flops": split_radix_flops(n),
+        "radix2_flops": radix2_flops(n) if power_of_two else None,
+        "split_radix_flops": split_radix_flops(n) if power_of_two else None,
     }
 
 
@@ -76,6 +78,8 @@ class FactorizationObjective:
         result = fit_factorization(target, fitter)
         metrics = fit_metrics(result)
         trial.set_user_attr("metrics", metrics)
+        radices = result.fft_radices
+        trial.set_user_attr("fft_radices", list(radices) if radices is not None else None)
         trial.set_user_attr("reference_counts", reference_counts(experiment.target.n))
         trial.set_user_attr("seconds", {"fit": result.seconds, "trial": time.perf_counter() - start})
         self._pictures(trial, result, target)
