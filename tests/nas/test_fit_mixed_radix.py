@@ -65,14 +65,13 @@ def test_perm_bitrev_is_the_digit_reversal(capsys: pytest.CaptureFixture[str]) -
         (
             ["--n", "640", "--method", "baseline", "--radices", "4,4,5,2,2,2"],
             "--radices: got (4, 4, 5, 2, 2, 2); is not a setting of --method baseline; it is for "
-            "hierarchical",
+            "gradient, hierarchical",
         ),
         (
             ["--n", "12", "--search-fitters", "2", "--radices", "2,2,3"],
             "--radices: got '2,2,3'; picks one fitter, --search-fitters searches all",
         ),
-        (["--n", "640", "--method", "gradient"], "with N a power of two"),
-        (["--n", "640", "--method", "recover"], "N must be a power of two"),
+        (["--n", "640", "--method", "gradient"], "permutation 'learn' needs N a power of two >= 2"),
         (["--n", "640", "--method", "patterns"], "n: got 640; must be a power of two"),
         (["--n", "1"], "n: got 1; must be an integer in [2, 8192]"),
     ],
@@ -114,4 +113,18 @@ def test_mixed_radix_experiment_runs(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_search_fitters_prunes_the_fitters_that_refuse_the_size(capsys: pytest.CaptureFixture[str]) -> None:
     record = _fit(capsys, "--target", "dft", "--n", "12", "--search-fitters", "8", "--seed", "0")
     assert record["search_fitters_trials"] == 8
-    assert record["method"] not in ("gradient", "recover", "patterns")  # power of two only: pruned
+    assert record["method"] not in ("gradient", "patterns")  # learned perm / patterns: power of two only
+
+
+def test_recover_and_gradient_at_composite_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    hidden = _fit(capsys, "--target", "dft", "--n", "640", "--hidden-permutation", "3", "--method", "recover")
+    assert hidden["relative_error"] < 1e-12 and hidden["fft_radices"] == [2] * 7 + [5]
+    assert hidden["details"]["radices"] == [2] * 7 + [5]
+    assert "radix order 2,2,2,2,2,2,2,5" in hidden["details"]["outcome"]
+    gradient = _fit(capsys, "--target", "dft", "--n", "12", "--method", "gradient", "--perm", "bitrev")
+    assert gradient["relative_error"] < 1e-6 and "radices" not in gradient["config"]  # None: not stored
+    assert gradient["nnz"] == 12 * (2 + 2 + 3)
+    ordered = _fit(capsys, "--target", "dft", "--n", "12", "--method", "gradient", "--perm", "bitrev",
+                   "--radices", "3,4")
+    assert ordered["relative_error"] < 1e-6 and ordered["config"]["radices"] == [3, 4]
+    assert ordered["nnz"] == 12 * 7
