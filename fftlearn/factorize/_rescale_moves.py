@@ -17,6 +17,7 @@ import numpy as np
 from ._rescale_layout import FactorBlocks, column_costs, scaled_columns
 
 CHUNK = 1 << 21  # (candidate, column entry) pairs evaluated at once
+PER_GROUP = 16  # columns of a group that propose candidates (a global move has N columns)
 ROUND = 1e8  # candidate scales closer than 1e-8 in log-magnitude and phase are one candidate
 
 
@@ -77,7 +78,14 @@ def _moved_columns(
 
 
 def _candidates(first: np.ndarray, gid: np.ndarray, sign: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate (group, δ), deduplicated up to ±1, ±i; ``δ = 1`` first in each group."""
+    """Candidate (group, δ) from the first ``PER_GROUP`` columns of each group, deduplicated up
+    to ±1, ±i; ``δ = 1`` first in each group."""
+    order = np.argsort(gid, kind="stable")
+    rank = np.empty(gid.size, dtype=np.int64)
+    starts = np.searchsorted(gid[order], gid[order])  # first position of each column's group
+    rank[order] = np.arange(gid.size) - starts
+    keep = rank < PER_GROUP
+    first, gid, sign = first[keep], gid[keep], sign[keep]
     size = np.abs(first)
     real = np.where(np.abs(first.real) > 1e-6 * size, first.real, np.nan)  # no noise-level parts
     imag = np.where(np.abs(first.imag) > 1e-6 * size, first.imag, np.nan)
