@@ -8,16 +8,18 @@ scalings; an exact fit on that support (``hierarchical_butterfly``) carries arbi
 its SVD splits. The search below chooses the scalings from the fitted numbers alone (no DFT
 formula), scoring with ``_operation_count``'s rule (``_rescale_layout``):
 
-1. *Starts.* (a) the factors as given; (b) forward sharing: layer by layer, each block's rows
+1. *Starts.* (a) forward sharing: layer by layer, each block's rows
    scaled so that its first column becomes all ones (columns then share products up to ±1, ±i);
-   (c) with ``stages`` (factors per stage of the radix order, e.g. ``(2, 2, 2, 2, 2)`` for
-   radix 4 as radix-2 pairs at N = 1024), (b) and then, inside each stage, a spanning forest of
+   (b) with ``stages`` (factors per stage of the radix order, e.g. ``(2, 2, 2, 2, 2)`` for
+   radix 4 as radix-2 pairs at N = 1024), also (a) and then, inside each stage, a spanning forest of
    its inner columns made trivial, which pushes every multiplication of a stage to its first
    layer of columns (the radix-2² form), each stage's blocks then moved as one.
 2. *Descent.* Sweeps over the layers, forward and back: every block of a layer moves to its best
    candidate scale (``_rescale_moves``; the blocks of one layer are independent), then the
-   global output scale, then (with ``stages``) each stage's connected blocks as one; until a
-   sweep saves nothing. No move raises the cost.
+   global output scale, then (with ``stages``) each stage's connected blocks as one, then the
+   connected blocks of every window of 2 and of 3 consecutive factors as one (a move that keeps
+   the window's inner columns; the split-radix and radix-2² rearrangements are of this kind);
+   until a sweep saves nothing. No move raises the cost.
 3. The cheapest result by ``operation_count`` (the original too, so it never gets worse).
 
 The product is kept to rounding; weights within 1e-10 of 0, ±1 in a part are snapped there.
@@ -39,6 +41,7 @@ from ._product import SparseFactorization
 from ._rescale_layout import FactorBlocks, factor_blocks, total_cost
 from ._rescale_moves import group_step
 
+WINDOWS = (2, 3)  # factors per window of the window moves
 SNAP = 1e-10  # parts within this (relative to the weight) of 0 or of ±1 are snapped
 
 
@@ -74,8 +77,7 @@ def rescale_for_fewest_operations(
     best, best_ops = factorization, operation_count(factorization, cheap_eighth_roots=cheap_eighth_roots)
     if any(blocks is None for blocks in layout):
         return best
-    n = factorization.n
-    starts = [_identity(n, len(layout)), _forward_sharing(layout)]
+    starts = [_forward_sharing(layout)]
     if stages is not None:
         starts.append(_stage_start(layout, stages, cheap_eighth_roots))
     for scales in starts:
@@ -183,33 +185,43 @@ def _spanning_forest(layout: list[FactorBlocks], scales: list[np.ndarray], start
 
 def _stage_groups(layout: list[FactorBlocks], stages: tuple[int, ...]) -> list[list[np.ndarray | None]]:
     """Per stage of more than one factor: its connected blocks as groups (one move each)."""
-    moves, start, last = [], 0, len(layout)
+    moves, start = [], 0
     for size in stages:
         if size > 1:
-            graph, offsets, _ = _stage_graph(layout, start, size)
-            count, label = scipy.sparse.csgraph.connected_components(graph, directed=False)
-            groups: list[np.ndarray | None] = [None] * (last + 1)
-            fixed = np.zeros(count, dtype=bool)
-            for index, k in enumerate(range(start + 1, start + size + 1)):
-                groups[k] = label[offsets[index] : offsets[index + 1]].copy()
-                if k == last:
-                    fixed[groups[k]] = True
-            for k in range(start + 1, start + size + 1):
-                groups[k] = np.where(fixed[groups[k]], -1, groups[k])
-            moves.append(groups)
+            moves.append(_window_groups(layout, start, size))
         start += size
     return moves
+
+
+def _window_groups(layout: list[FactorBlocks], start: int, size: int) -> list[np.ndarray | None]:
+    """The blocks of layers ``start+1 .. start+size`` joined by the inner columns of factors
+    ``start+1 .. start+size-1``: one group per connected part (those holding outputs fixed)."""
+    last = len(layout)
+    graph, offsets, _ = _stage_graph(layout, start, size)
+    count, label = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    groups: list[np.ndarray | None] = [None] * (last + 1)
+    fixed = np.zeros(count, dtype=bool)
+    for index, k in enumerate(range(start + 1, start + size + 1)):
+        groups[k] = label[offsets[index] : offsets[index + 1]].copy()
+        if k == last:
+            fixed[groups[k]] = True
+    for k in range(start + 1, start + size + 1):
+        groups[k] = np.where(fixed[groups[k]], -1, groups[k])
+    return groups
 
 
 def _descend(
     layout: list[FactorBlocks], scales: list[np.ndarray], stages, cheap: bool, max_sweeps: int
 ) -> None:
-    """Sweeps of layer moves (forward, back), the global output move and stage moves."""
+    """Sweeps of layer moves (forward, back), the global output move, stage and window moves."""
     last = len(layout)
     layers = list(range(1, last)) + list(range(last - 1, 0, -1))
     output_group: list[np.ndarray | None] = [None] * (last + 1)
     output_group[last] = np.zeros(layout[-1].rows.shape[0], dtype=np.int64)
     stage_moves = _stage_groups(layout, stages) if stages is not None else []
+    stage_moves += [  # every window of 2 and 3 factors: its connected blocks moved as one
+        _window_groups(layout, start, size) for size in WINDOWS for start in range(last - size + 1)
+    ]
     for _ in range(max_sweeps):
         saved = 0
         for k in layers:
