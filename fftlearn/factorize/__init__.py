@@ -20,8 +20,8 @@ from ._graph import dataflow_graph, is_radix2_fft_graph
 from ._hierarchical import hierarchical_butterfly
 from ._kronecker import KroneckerPattern, butterfly_chain, butterfly_pattern, monarch_patterns, support_mask
 from ._operation_count import operation_count
-from ._rescale import fewest_operation_count, rescale_for_fewest_operations
 from ._product import SparseFactorization, relative_error, rmse_per_real_entry
+from ._rescale import fewest_operation_count, rescale_for_fewest_operations
 from ._score import FitResult, make_fit_result
 from ._search import recover_butterfly
 from ._sparse_configs import FixedSupportConfig, IHTConfig, L1Config

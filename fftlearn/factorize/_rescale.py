@@ -20,6 +20,7 @@ formula), scoring with ``_operation_count``'s rule (``_rescale_layout``):
    connected blocks of every window of 2 and of 3 consecutive factors as one (a move that keeps
    the window's inner columns; the split-radix and radix-2² rearrangements are of this kind);
    until a sweep saves nothing. No move raises the cost.
+   With ``cheap_eighth_roots``: the cheap descent, and the general one followed by the cheap one.
 3. The cheapest result by ``operation_count`` (the original too, so it never gets worse).
 
 The product is kept to rounding; weights within 1e-10 of 0, ±1 in a part are snapped there.
@@ -38,7 +39,7 @@ from .._errors import ConfigError
 from ._graph import kept_factors
 from ._operation_count import operation_count
 from ._product import SparseFactorization
-from ._rescale_layout import FactorBlocks, factor_blocks, total_cost
+from ._rescale_layout import FactorBlocks, factor_blocks
 from ._rescale_moves import group_step
 
 WINDOWS = (2, 3)  # factors per window of the window moves
@@ -80,12 +81,17 @@ def rescale_for_fewest_operations(
     starts = [_forward_sharing(layout)]
     if stages is not None:
         starts.append(_stage_start(layout, stages, cheap_eighth_roots))
-    for scales in starts:
-        _descend(layout, scales, stages, cheap_eighth_roots, max_sweeps)
-        candidate = _rebuilt(factorization, layout, scales)
-        ops = operation_count(candidate, cheap_eighth_roots=cheap_eighth_roots)
-        if ops < best_ops:
-            best, best_ops = candidate, ops
+    # with cheap eighth roots: the cheap descent, and the general one followed by the cheap one
+    # (each of the two greedy paths finds scalings the other misses)
+    paths = ((True,), (False, True)) if cheap_eighth_roots else ((False,),)
+    for start, path in ((start, path) for start in starts for path in paths):
+        scales = [layer.copy() for layer in start]
+        for cheap in path:
+            _descend(layout, scales, stages, cheap, max_sweeps)
+            candidate = _rebuilt(factorization, layout, scales)
+            ops = operation_count(candidate, cheap_eighth_roots=cheap_eighth_roots)
+            if ops < best_ops:
+                best, best_ops = candidate, ops
     return best
 
 
@@ -119,7 +125,9 @@ def _forward_sharing(layout: list[FactorBlocks]) -> list[np.ndarray]:
     return scales
 
 
-def _stage_graph(layout: list[FactorBlocks], start: int, size: int) -> tuple[scipy.sparse.csr_matrix, list, dict]:
+def _stage_graph(
+    layout: list[FactorBlocks], start: int, size: int
+) -> tuple[scipy.sparse.csr_matrix, list, dict]:
     """Vertices: the blocks of layers ``start+1 .. start+size`` (offsets per layer); edges: the
     stage's inner columns (factors ``start+1 .. start+size-1``), each to the block of its rows.
     Returns the graph, the offsets and ``{(vertex, vertex): (factor, column)}``."""
@@ -156,7 +164,9 @@ def _stage_start(layout: list[FactorBlocks], stages: tuple[int, ...], cheap: boo
     return scales
 
 
-def _spanning_forest(layout: list[FactorBlocks], scales: list[np.ndarray], start: int, size: int, last: int) -> None:
+def _spanning_forest(
+    layout: list[FactorBlocks], scales: list[np.ndarray], start: int, size: int, last: int
+) -> None:
     graph, offsets, edges = _stage_graph(layout, start, size)
     total = offsets[-1]
     count, label = scipy.sparse.csgraph.connected_components(graph, directed=False)
@@ -167,9 +177,13 @@ def _spanning_forest(layout: list[FactorBlocks], scales: list[np.ndarray], start
     else:
         outputs = np.zeros(0, dtype=np.int64)
     unrooted = roots < 0
-    roots[unrooted] = np.array([np.flatnonzero(label == c)[0] for c in np.flatnonzero(unrooted)], dtype=np.int64)
+    roots[unrooted] = np.array(
+        [np.flatnonzero(label == c)[0] for c in np.flatnonzero(unrooted)], dtype=np.int64
+    )
     sources = np.unique(np.concatenate([roots, outputs]))
-    virtual = scipy.sparse.coo_matrix((np.ones(sources.size), (np.full(sources.size, total), sources)), shape=(total + 1, total + 1))
+    virtual = scipy.sparse.coo_matrix(
+        (np.ones(sources.size), (np.full(sources.size, total), sources)), shape=(total + 1, total + 1)
+    )
     padded = scipy.sparse.bmat([[graph, None], [None, scipy.sparse.csr_matrix((1, 1))]]) + virtual
     order, parent = scipy.sparse.csgraph.breadth_first_order(padded, total, directed=False)
     layer_of = np.searchsorted(offsets, np.arange(total), side="right")  # 1-based stage layer

@@ -44,9 +44,7 @@ def factor_blocks(factor: scipy.sparse.csr_matrix) -> FactorBlocks | None:
     """``factor`` as disjoint full blocks of one size, or ``None`` if it is not one."""
     n = factor.shape[0]
     coo = factor.tocoo()
-    bipartite = scipy.sparse.coo_matrix(
-        (np.ones(coo.nnz), (coo.row, n + coo.col)), shape=(2 * n, 2 * n)
-    )
+    bipartite = scipy.sparse.coo_matrix((np.ones(coo.nnz), (coo.row, n + coo.col)), shape=(2 * n, 2 * n))
     _, label = scipy.sparse.csgraph.connected_components(bipartite, directed=False)
     row_ids, row_counts = np.unique(label[:n], return_counts=True)
     col_ids, col_counts = np.unique(label[n:], return_counts=True)
@@ -73,29 +71,28 @@ def factor_blocks(factor: scipy.sparse.csr_matrix) -> FactorBlocks | None:
     return FactorBlocks(order_rows, order_cols, weights, col_rows, col_weights, row_block)
 
 
-def canonical(values: np.ndarray) -> np.ndarray:
-    """Each value rotated by a power of ``i`` into ``re > 0, im >= 0`` (0 stays 0), after parts
-    below ``EPS`` of its magnitude are set to 0."""
-    size = np.abs(values)
-    values = np.where(np.abs(values.real) <= EPS * size, 0, values.real) + 1j * np.where(
-        np.abs(values.imag) <= EPS * size, 0, values.imag
-    )
-    turns = np.zeros(values.shape, dtype=np.int64)
-    turns = np.where((values.real <= 0) & (values.imag > 0), 3, turns)  # multiply by -i
-    turns = np.where((values.real < 0) & (values.imag <= 0), 2, turns)
-    turns = np.where((values.real >= 0) & (values.imag < 0), 1, turns)
-    return values * (1j**turns)
+def canonical(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Real and imaginary parts of each value rotated by a power of ``i`` into ``re > 0,
+    im >= 0`` (0 stays 0), after parts below ``EPS`` of its magnitude are set to 0."""
+    real, imag = values.real, values.imag
+    size = np.hypot(real, imag)
+    a, b = np.abs(real), np.abs(imag)
+    a = np.where(a <= EPS * size, 0.0, a)
+    b = np.where(b <= EPS * size, 0.0, b)
+    # quadrants 1 and 3 keep (|re|, |im|); 2 and 4 (and the imaginary axis) swap them
+    swap = ((real < 0) != (imag < 0)) & (a > 0) & (b > 0) | ((a == 0) & (b > 0))
+    return np.where(swap, b, a), np.where(swap, a, b)
 
 
-def entry_cost(rep: np.ndarray, cheap_eighth_roots: bool) -> np.ndarray:
-    """Real operations of one product ``w · x`` (``x`` complex) for canonical weights ``rep``."""
-    size = np.abs(rep)
-    re_one = np.abs(rep.real - 1) <= EPS
-    im_zero = rep.imag <= EPS * size
-    im_one = np.abs(rep.imag - 1) <= EPS
+def entry_cost(real: np.ndarray, imag: np.ndarray, cheap_eighth_roots: bool) -> np.ndarray:
+    """Real operations of one product ``w · x`` (``x`` complex) for canonical parts of ``w``."""
+    size = np.hypot(real, imag)
+    re_one = np.abs(real - 1) <= EPS
+    im_zero = imag <= EPS * size
+    im_one = np.abs(imag - 1) <= EPS
     cost = np.where(im_zero, np.where(re_one, 0, 2), 2 * ~re_one + 2 * ~im_one + 2)
     if cheap_eighth_roots:
-        eighth = ~im_zero & ~re_one & (np.abs(rep.real - rep.imag) <= EPS * size)
+        eighth = ~im_zero & ~re_one & (np.abs(real - imag) <= EPS * size)
         cost = np.where(eighth, 4, cost)
     return np.where(size == 0, 0, cost)
 
@@ -103,12 +100,15 @@ def entry_cost(rep: np.ndarray, cheap_eighth_roots: bool) -> np.ndarray:
 def column_costs(values: np.ndarray, cheap_eighth_roots: bool) -> np.ndarray:
     """Multiplication cost of each column ``values[p]`` (``(P, r)``; 0 entries are no weights):
     the weights equal up to ±1, ±i share one product."""
-    rep = canonical(values)  # (P, r)
-    scale = EPS * np.maximum(np.abs(rep).max(axis=1, keepdims=True), 1e-300)  # (P, 1)
-    keys = np.round(rep.real / scale) + 1j * np.round(rep.imag / scale)
+    real, imag = canonical(values)  # (P, r) each
+    cost = entry_cost(real, imag, cheap_eighth_roots)
+    if values.shape[1] == 1:
+        return cost[:, 0]
+    scale = EPS * np.maximum(np.maximum(real, imag).max(axis=1, keepdims=True), 1e-300)  # (P, 1)
+    keys = np.round(real / scale) + 1j * np.round(imag / scale)
     order = np.argsort(keys, axis=1)
     keys = np.take_along_axis(keys, order, axis=1)
-    cost = np.take_along_axis(entry_cost(rep, cheap_eighth_roots), order, axis=1)
+    cost = np.take_along_axis(cost, order, axis=1)
     first = np.ones(keys.shape, dtype=bool)
     first[:, 1:] = keys[:, 1:] != keys[:, :-1]
     return (cost * first).sum(axis=1)

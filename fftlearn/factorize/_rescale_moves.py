@@ -73,7 +73,11 @@ def _moved_columns(
         gids.append(np.where(g_out[moved] >= 0, g_out[moved], g_in[moved]))
         signs.append(np.where(g_out[moved] >= 0, 1, -1))
     if not parts:
-        return np.zeros((0, width), dtype=np.complex128), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return (
+            np.zeros((0, width), dtype=np.complex128),
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.int64),
+        )
     return np.concatenate(parts), np.concatenate(gids), np.concatenate(signs)
 
 
@@ -100,7 +104,11 @@ def _candidates(first: np.ndarray, gid: np.ndarray, sign: np.ndarray) -> tuple[n
     owners = np.concatenate([groups, owners[keep]])
     scales = np.concatenate([np.ones(groups.size, dtype=np.complex128), scales[keep]])
     keys = np.stack(
-        [owners, np.round(np.log(np.abs(scales)) * ROUND), np.round(np.mod(np.angle(scales), np.pi / 2) * ROUND)],
+        [
+            owners,
+            np.round(np.log(np.abs(scales)) * ROUND),
+            np.round(np.mod(np.angle(scales), np.pi / 2) * ROUND),
+        ],
         axis=1,
     )
     keys[:, 2] = np.where(keys[:, 2] >= np.round(np.pi / 2 * ROUND), 0, keys[:, 2])

@@ -73,8 +73,10 @@ class HierarchicalSpace:
         if not self.radices:
             return HierarchicalFitConfig(permutation=permutation)
         radices, stages = suggest_radix_order(trial, n=n, allowed=self.radices, patterns=self.patterns)
-        layered = any(size > 1 for size in stages)
-        return HierarchicalFitConfig(permutation=permutation, radices=radices, stages=stages if layered else None)
+        layered = any(size > 1 for size in stages)  # else one factor per stage: no stages to give
+        return HierarchicalFitConfig(
+            permutation=permutation, radices=radices, stages=stages if layered else None
+        )
 
 
 @register_fitter

@@ -31,9 +31,13 @@ def check_patterns(patterns: Sequence[str]) -> tuple[str, ...]:
 def check_allowed_radices(radices: Sequence[int]) -> tuple[int, ...]:
     values = tuple(radices) if isinstance(radices, (list, tuple)) else None
     if values is None or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 2 for r in values):
-        raise ConfigError("radices", radices, "must be a list of distinct ints >= 2 (empty: the default order)")
+        raise ConfigError(
+            "radices", radices, "must be a list of distinct ints >= 2 (empty: the default order)"
+        )
     if len(set(values)) != len(values):
-        raise ConfigError("radices", radices, "must be a list of distinct ints >= 2 (empty: the default order)")
+        raise ConfigError(
+            "radices", radices, "must be a list of distinct ints >= 2 (empty: the default order)"
+        )
     return values
 
 
@@ -50,9 +54,13 @@ def suggest_radix_order(
     stages: list[int] = []
     left, stage = n, 0
     while left > 1:
-        radix = _dividing(int(trial.suggest_categorical(f"hierarchical.radix.{stage}", list(allowed))), left, allowed)
+        radix = _dividing(
+            int(trial.suggest_categorical(f"hierarchical.radix.{stage}", list(allowed))), left, allowed
+        )
         power = layered_power(radix)
-        pattern = trial.suggest_categorical(f"hierarchical.pattern.{stage}", list(patterns)) if power else "dense"
+        pattern = (
+            trial.suggest_categorical(f"hierarchical.pattern.{stage}", list(patterns)) if power else "dense"
+        )
         if pattern == "layers":
             radices.extend([2] * power)
             stages.append(power)

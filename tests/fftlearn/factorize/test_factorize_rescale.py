@@ -38,11 +38,15 @@ def _randomly_scaled(factorization: SparseFactorization, seed: int) -> SparseFac
     """``F[k] -> D[k+1] F[k] D[k]^-1`` with random complex diagonals inside (outer ones 1)."""
     rng = np.random.default_rng(seed)
     n, count = factorization.n, len(factorization.factors)
-    diagonals = [np.ones(n)] + [
-        rng.uniform(0.3, 3.0, n) * np.exp(2j * np.pi * rng.random(n)) for _ in range(count - 1)
-    ] + [np.ones(n)]
+    diagonals = (
+        [np.ones(n)]
+        + [rng.uniform(0.3, 3.0, n) * np.exp(2j * np.pi * rng.random(n)) for _ in range(count - 1)]
+        + [np.ones(n)]
+    )
     factors = tuple(
-        scipy.sparse.csr_matrix(scipy.sparse.diags(diagonals[k + 1]) @ f @ scipy.sparse.diags(1 / diagonals[k]))
+        scipy.sparse.csr_matrix(
+            scipy.sparse.diags(diagonals[k + 1]) @ f @ scipy.sparse.diags(1 / diagonals[k])
+        )
         for k, f in enumerate(factorization.factors)
     )
     return SparseFactorization(factors, factorization.input_permutation, factorization.output_permutation)
@@ -112,7 +116,12 @@ def test_factors_not_made_of_blocks_come_back_as_given():
 
 
 def test_cheap_eighth_roots_counts():
-    for weight, general, cheap in [((1 + 1j) / np.sqrt(2), 6, 4), (1 + 1j, 2, 2), (0.3 + 0.7j, 6, 6), (1j, 0, 0)]:
+    for weight, general, cheap in [
+        ((1 + 1j) / np.sqrt(2), 6, 4),
+        (1 + 1j, 2, 2),
+        (0.3 + 0.7j, 6, 6),
+        (1j, 0, 0),
+    ]:
         diagonal = scipy.sparse.csr_matrix(np.diag([1, 1, 1, weight]).astype(complex))  # 1 most frequent
         single = SparseFactorization((diagonal,), np.arange(4), np.arange(4))
         assert operation_count(single) == general
