@@ -18,6 +18,7 @@ matching ``numpy.fft.fft``: radix 4 (radix 2², checks ``radix4_flops``) and spl
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -175,11 +176,31 @@ def measured_rows(n: int, orders: list[str]) -> tuple[list[list[str]], dict[str,
     return rows, best
 
 
+def study_summary(storage: str, name: str = "fewest_operations") -> str:
+    """The study's Pareto table (``fftnas pareto``), its best ``ops`` and the first trial that
+    reached it, as Markdown."""
+    import optuna
+
+    from nas._report import format_pareto
+
+    study = optuna.load_study(study_name=name, storage=storage)
+    done = [t for t in study.trials if t.values is not None]
+    best = min(t.values[1] for t in done)
+    first = min(t.number for t in done if t.values[1] == best)
+    config = json.loads(next(t for t in done if t.number == first).user_attrs["config"])
+    return (
+        f"\nStudy `{name}` ({len(done)} complete trials, TPE seed 0): fewest `ops` {best:,.0f}, first "
+        f"reached at trial {first} (the {first + 1}th), fit radices {config['radices']}, stages "
+        f"{config['stages']}.\n\n```\n{format_pareto(study, 'table')}\n```"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1024)
     parser.add_argument("--orders", nargs="*", help="radix orders, e.g. 2,8L,8L,8L (L: as radix-2 layers)")
     parser.add_argument("--no-record", action="store_true", help="print only; RESULTS.md untouched")
+    parser.add_argument("--study-storage", help="storage URL of a finished fewest_operations study to report")
     args = parser.parse_args()
     orders = args.orders or DEFAULT_ORDERS.get(args.n, [",".join(["2"] * (args.n.bit_length() - 1))])
     refs_rows, refs = reference_rows(args.n)
@@ -205,6 +226,8 @@ def main() -> None:
         + f"); {cheap:,} with it as 2 mult + 2 add "
         + f"({cheap - refs['split-radix']:+,} from {refs['split-radix']:,}).",
     ]
+    if args.study_storage:
+        notes.append(study_summary(args.study_storage))
     print(table + "\n\n" + "\n".join(notes))
     if not args.no_record:
         append_results(

@@ -270,7 +270,15 @@ def test_shipped_factorization_experiments_load(name: str) -> None:
     experiment = load_experiment(REPO / "experiments" / f"{name}.toml")
     assert isinstance(experiment, FactorizationExperiment)
     assert experiment.metric_names[0] == "relative_error"
-    assert FACTORIZATION_EXPERIMENTS == ["butterfly_recovery", "hidden_permutation", "l1_sparse"]
+    assert FACTORIZATION_EXPERIMENTS == [
+        "butterfly_recovery",
+        "fewest_operations",
+        "hidden_permutation",
+        "l1_sparse",
+    ]
+    if name == "fewest_operations":
+        assert experiment.space.subspace("hierarchical").radices == (2, 4, 8, 16, 32)
+        assert experiment.target.n == 1024 and experiment.metric_names == ["relative_error", "ops"]
     if name == "hidden_permutation":
         assert experiment.space.methods[0] == "recover"
     if name == "butterfly_recovery":

@@ -23,6 +23,7 @@ from fftlearn.factorize import (
     rescale_for_fewest_operations,
     split_radix_flops,
 )
+from tests.helpers import load_benchmark
 
 
 def _dft(n: int) -> np.ndarray:
@@ -131,34 +132,35 @@ def test_cheap_eighth_roots_counts():
         assert operation_count(fft_factorization(n), cheap_eighth_roots=True) == 5 * n * levels - 10 * n + 16
 
 
-def _radix4_fft_counting(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """Recursive radix-4 DIT FFT; each 4-point DFT as two radix-2 layers (8 complex additions,
-    -i free), 6 real operations per twiddle not ±1, ±i. Returns (X, real operations)."""
-    n = x.size
-    if n == 1:
-        return x.copy(), 0
-    parts, ops = [], 0
-    for q in range(4):
-        sub, count = _radix4_fft_counting(x[q::4])
-        twiddle = np.exp(-2j * np.pi * q * np.arange(n // 4) / n)
-        exponent = (q * np.arange(n // 4)) % n
-        ops += 6 * int(np.sum(exponent % (n // 4) != 0))  # trivial iff a multiple of n/4
-        parts.append(sub * twiddle)
-        ops += count
-    a, b, c, d = parts
-    even, odd = a + c, b + d  # first radix-2 layer
-    even_minus, odd_minus = a - c, -1j * (b - d)
-    result = np.concatenate([even + odd, even_minus + odd_minus, even - odd, even_minus - odd_minus])
-    return result, ops + (n // 4) * 16
-
-
 @pytest.mark.parametrize("n", [4, 16, 64, 256, 1024])
 def test_radix4_flops_counts_a_running_radix4_fft(n):
+    counting = load_benchmark("fewest_operations")
     x = np.random.default_rng(n).normal(size=n) + 1j * np.random.default_rng(n + 1).normal(size=n)
-    result, ops = _radix4_fft_counting(x)
+    result, ops = counting.radix4_counting(x)
     np.testing.assert_allclose(result, np.fft.fft(x), atol=1e-9)
     assert radix4_flops(n) == ops
     assert radix4_flops(1024) == 36872 and split_radix_flops(1024) < radix4_flops(1024) < radix2_flops(1024)
+
+
+@pytest.mark.parametrize("n", [2, 4, 8, 16, 64, 256])
+def test_split_radix_flops_counts_a_running_split_radix_fft(n):
+    counting = load_benchmark("fewest_operations")
+    x = np.random.default_rng(n).normal(size=n) + 1j * np.random.default_rng(n + 1).normal(size=n)
+    cheap_result, cheap = counting.split_radix_counting(x, True)
+    general_result, general = counting.split_radix_counting(x, False)
+    np.testing.assert_allclose(cheap_result, np.fft.fft(x), atol=1e-9)
+    np.testing.assert_allclose(general_result, np.fft.fft(x), atol=1e-9)
+    assert cheap == split_radix_flops(n) <= general
+
+
+def test_benchmark_table_at_a_tiny_size():
+    benchmark = load_benchmark("fewest_operations")
+    assert benchmark.parse_order("2,8L,4") == ((2, 2, 2, 2, 4), (1, 3, 1))
+    references, counts = benchmark.reference_rows(16)
+    assert counts == {"dense": 2016, "radix-2": 188, "split-radix": 168, "radix-4": 176}
+    rows, best = benchmark.measured_rows(16, ["4L,4L", "4,4"])
+    assert len(rows) == 3 and best["fit 4L,4L"][0] <= radix4_flops(16) < best["fit 4,4"][0]
+    assert best["fit 4L,4L"][1] <= best["fit 4L,4L"][0]
 
 
 def test_bad_arguments_get_one_line_errors():
