@@ -50,6 +50,10 @@ def test_study_scores_the_best_scaling_and_prints_the_references(
         f"radix-2 {radix2_flops(64):,}, radix-4 {radix4_flops(64):,}, split-radix {split_radix_flops(64):,}"
     )
     assert "reference real ops (one vector): dense " in table and expected in table
+    assert main(["reproduce", "--storage", str(storage), "--trial", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for name in ("ops", "ops_as_fitted", "ops_cheap_eighth_roots"):
+        assert result["reproduced"][name] == result["stored"][name]
 
 
 def test_radix4_as_layers_scores_below_radix4(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
