@@ -24,7 +24,8 @@ formula), scoring with ``_operation_count``'s rule (``_rescale_layout``):
 3. The cheapest result by ``operation_count`` (the original too, so it never gets worse).
 
 The product is kept to rounding; weights within 1e-10 of 0, ±1 in a part are snapped there.
-Factors not made of full blocks of one size (``_rescale_layout``) are returned as given.
+Factorizations with a factor not made of full blocks of one size (``_rescale_layout``), with
+blocks larger than ``MAX_BLOCK`` (64) or with a single factor are returned as given.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from ._product import SparseFactorization
 from ._rescale_layout import FactorBlocks, factor_blocks
 from ._rescale_moves import group_step
 
+MAX_BLOCK = 64  # factors with larger blocks (a dense matrix, say) are returned as given
 WINDOWS = (2, 3)  # factors per window of the window moves
 SNAP = 1e-10  # parts within this (relative to the weight) of 0 or of ±1 are snapped
 
@@ -76,8 +78,8 @@ def rescale_for_fewest_operations(
     stages = _checked(stages, len(kept), cheap_eighth_roots, max_sweeps)
     layout = [factor_blocks(factor) for factor in kept]
     best, best_ops = factorization, operation_count(factorization, cheap_eighth_roots=cheap_eighth_roots)
-    if any(blocks is None for blocks in layout):
-        return best
+    if len(layout) < 2 or any(blocks is None or blocks.rows.shape[1] > MAX_BLOCK for blocks in layout):
+        return best  # nothing to move between factors, or not (small) blocks: as given
     starts = [_forward_sharing(layout)]
     if stages is not None:
         starts.append(_stage_start(layout, stages, cheap_eighth_roots))

@@ -114,6 +114,11 @@ def test_factors_not_made_of_blocks_come_back_as_given():
     factor = scipy.sparse.random(8, 8, density=0.4, random_state=1, format="csr") + scipy.sparse.eye(8)
     given = SparseFactorization((scipy.sparse.csr_matrix(factor),) * 2, rng.permutation(8), np.arange(8))
     assert rescale_for_fewest_operations(given) is given
+    dense = SparseFactorization((scipy.sparse.csr_matrix(_dft(8)),), np.arange(8), np.arange(8))
+    assert rescale_for_fewest_operations(dense) is dense  # one factor: nothing to move
+    wide = fft_factorization(128, radices=(128,))
+    chained = SparseFactorization(wide.factors * 2, wide.input_permutation, wide.output_permutation)
+    assert rescale_for_fewest_operations(chained) is chained  # blocks above 64
 
 
 def test_cheap_eighth_roots_counts():
