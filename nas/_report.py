@@ -22,6 +22,8 @@ UNIT_HEADER = {
     "rmse": "RMSE (per real entry)",
     "nnz": "nonzeros",
     "ops": "real ops",
+    "ops_cheap_eighth_roots": "real ops (a(1+i) as 4)",
+    "ops_as_fitted": "real ops as fitted",
     "seconds": "fit (s)",
     "recovered_fft_structure": "FFT graph (1 = yes)",
 }
@@ -74,7 +76,7 @@ def pareto_records(study: optuna.Study) -> list[dict[str, object]]:
 
 
 def _format_value(name: str, value: float) -> str:
-    if name in ("macs", "params", "nnz", "ops"):
+    if name in ("macs", "params", "nnz") or name.startswith("ops"):
         return f"{value:,.0f}"
     if name == "accuracy":
         return f"{value:.4f}"
@@ -104,7 +106,29 @@ def format_pareto(study: optuna.Study, fmt: str) -> str:
         for r in records:
             writer.writerow([r["number"], *r["values"], summarize_params(r["params"])])
         return buffer.getvalue().rstrip("\n")
-    return format_table(headers, rows) + f"\nhypervolume: {hypervolume_summary(study)}"
+    table = format_table(headers, rows) + reference_line(study)
+    return table + f"\nhypervolume: {hypervolume_summary(study)}"
+
+
+REFERENCE_NAMES = {
+    "dense_flops": "dense",
+    "radix2_flops": "radix-2",
+    "radix4_flops": "radix-4",
+    "split_radix_flops": "split-radix",
+}
+
+
+def reference_line(study: optuna.Study) -> str:
+    """``\nreference real ops: dense ..., radix-2 ..., ...`` from the trials' ``reference_counts``
+    (factorization trials record them), or "" when no trial has them."""
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        counts = trial.user_attrs.get("reference_counts")
+        if isinstance(counts, dict):
+            shown = ", ".join(
+                f"{REFERENCE_NAMES.get(k, k)} {v:,}" for k, v in counts.items() if v is not None
+            )  # the FFT counts are None for a size that is not a power of two
+            return f"\nreference real ops (one vector): {shown}"
+    return ""
 
 
 def format_studies(storage: optuna.storages.BaseStorage) -> str | None:

@@ -14,7 +14,7 @@ from . import fitters as _builtin_fitters  # noqa: F401  (registers the built-in
 from ._exact import dct2_factorization, fft_factorization, hadamard_factorization
 from ._fitter import Fitter, fit_factorization, fitter_of, get_fitter, register_fitter, registered_fitters
 from ._fixed_support import fit_fixed_support
-from ._flops import dense_flops, radix2_flops, split_radix_flops
+from ._flops import dense_flops, radix2_flops, radix4_flops, split_radix_flops
 from ._gradient import GradientFitConfig
 from ._graph import dataflow_graph, is_radix2_fft_graph
 from ._hierarchical import hierarchical_butterfly
@@ -29,6 +29,7 @@ from ._kronecker import (
 from ._operation_count import operation_count
 from ._product import SparseFactorization, relative_error, rmse_per_real_entry
 from ._radix_graph import cooley_tukey_graph, fft_graph_radices
+from ._rescale import fewest_operation_count, rescale_for_fewest_operations
 from ._score import FitResult, make_fit_result
 from ._search import recover_butterfly
 from ._sparse_configs import FixedSupportConfig, IHTConfig, L1Config
@@ -64,6 +65,7 @@ __all__ = [
     "dataflow_graph",
     "dct2_factorization",
     "dense_flops",
+    "fewest_operation_count",
     "fft_factorization",
     "fft_graph_radices",
     "fit_factorization",
@@ -79,10 +81,12 @@ __all__ = [
     "operation_count",
     "radix2_flops",
     "radix_chain",
+    "radix4_flops",
     "recover_butterfly",
     "register_fitter",
     "registered_fitters",
     "relative_error",
+    "rescale_for_fewest_operations",
     "rmse_per_real_entry",
     "split_radix_flops",
     "support_mask",

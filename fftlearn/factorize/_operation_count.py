@@ -13,7 +13,12 @@ imaginary part). Per factor:
    partial product (weight component × value component) whose weight component is not ±1, and
    ``P - 1`` additions to combine the ``P`` partials of each of its parts. So complex × complex
    = 4 multiplications + 2 additions = 6; real × complex = 2; ±1 and ±i are free (a sign or a
-   swap of parts); an exact 0 is no weight at all.
+   swap of parts); an exact 0 is no weight at all. With ``cheap_eighth_roots``, a weight
+   ``a·(±1 ± i)`` (equal real and imaginary magnitudes, ``a ≠ 1``; the eighth roots of unity
+   ``(±1 ± i)/√2`` among them) costs one real multiplication per value part plus the additions:
+   ``a(1 + i)(x + iy) = a(x − y) + i·a(x + y)``, 2 + 2 = 4 instead of 6 (the textbook
+   convention of ``5 n log2 n − 10 n + 16`` and of split radix; off by default, the convention of
+   ``radix2_flops`` and ``radix4_flops``).
 2. *Sums.* Output ``i`` adds its terms: ``(r - 1) + (m - 1)`` additions when ``r`` terms have a
    real part and ``m`` an imaginary part (complex ± complex = 2, real + complex = 1).
 3. *Scale.* A factor may be written ``c · F'`` with ``c > 0`` the most frequent magnitude among
@@ -27,18 +32,28 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 
+from .._errors import ConfigError
 from ._graph import kept_factors
 from ._product import SparseFactorization
 
 
 def operation_count(
-    factorization: SparseFactorization, *, tol: float = 1e-12, complex_input: bool | None = None
+    factorization: SparseFactorization,
+    *,
+    tol: float = 1e-12,
+    complex_input: bool | None = None,
+    cheap_eighth_roots: bool = False,
 ) -> int:
     """Real operations to apply ``factorization`` to one vector (rule: the module docstring).
 
     ``complex_input``: whether the input vector is complex; default: complex when any factor has
     a complex dtype (the DFT, also the DCT through the FFT), real otherwise (real factors).
+    ``cheap_eighth_roots``: count ``a·(±1 ± i)`` as 2 multiplications + 2 additions, not 6.
+    The count is of the factors as given; the fewest over the diagonal scalings that keep the
+    product: ``fewest_operation_count`` (``_rescale``).
     """
+    if not isinstance(cheap_eighth_roots, bool):
+        raise ConfigError("cheap_eighth_roots", cheap_eighth_roots, "must be true or false")
     kept = kept_factors(factorization, tol=tol)
     if complex_input is None:
         complex_input = any(np.iscomplexobj(factor.data) for factor in factorization.factors)
@@ -46,13 +61,13 @@ def operation_count(
     has_imag = np.full(factorization.n, bool(complex_input))
     total = 0
     for factor in kept:
-        ops, has_real, has_imag = _factor_operations(factor, has_real, has_imag, tol)
+        ops, has_real, has_imag = _factor_operations(factor, has_real, has_imag, tol, cheap_eighth_roots)
         total += ops
     return total
 
 
 def _factor_operations(
-    factor: scipy.sparse.csr_matrix, has_real: np.ndarray, has_imag: np.ndarray, tol: float
+    factor: scipy.sparse.csr_matrix, has_real: np.ndarray, has_imag: np.ndarray, tol: float, cheap: bool
 ) -> tuple[int, np.ndarray, np.ndarray]:
     """Cost of one factor given which parts its inputs have; and which parts its outputs have."""
     n = factor.shape[0]
@@ -60,13 +75,13 @@ def _factor_operations(
         return 0, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     coo = factor.tocoo()
     weights = coo.data.astype(np.complex128)
-    best = _operations_at_scale(coo.row, coo.col, weights, has_real, has_imag, tol, n)
+    best = _operations_at_scale(coo.row, coo.col, weights, has_real, has_imag, tol, n, cheap)
     parts = np.abs(np.concatenate([weights.real, weights.imag]))
     parts = parts[parts > tol * np.abs(weights).max()]  # nonzero real and imaginary parts
     _, first, counts = np.unique(_quantize(parts, tol * parts.max()), return_index=True, return_counts=True)
     if counts.size and counts.max() >= 2:  # the most frequent magnitude, smallest on ties
         scale = float(parts[first[np.argmax(counts)]])
-        scaled = _operations_at_scale(coo.row, coo.col, weights / scale, has_real, has_imag, tol, n)
+        scaled = _operations_at_scale(coo.row, coo.col, weights / scale, has_real, has_imag, tol, n, cheap)
         best = min(best, scaled, key=lambda result: result[0])
     return best
 
@@ -83,6 +98,7 @@ def _operations_at_scale(
     has_imag: np.ndarray,
     tol: float,
     n: int,
+    cheap: bool = False,
 ) -> tuple[int, np.ndarray, np.ndarray]:
     threshold = tol * np.abs(weights).max()
     real, imag = _snap(weights.real, threshold), _snap(weights.imag, threshold)
@@ -95,6 +111,9 @@ def _operations_at_scale(
     w_imag = rep_imag != 0
     trivial = (rep_real == 1) & ~w_imag
     multiplies = (rep_real != 1) * x_parts + (w_imag & (rep_imag != 1)) * x_parts
+    if cheap:  # a·(1 + i): one real multiplication by a per value part
+        eighth = w_imag & (rep_real != 1) & (np.abs(rep_real - rep_imag) <= threshold)
+        multiplies = np.where(eighth, x_parts, multiplies)
     partial_real = x_real.astype(np.int64) + (w_imag & x_imag)
     partial_imag = x_imag.astype(np.int64) + (w_imag & x_real)
     inner_adds = np.maximum(partial_real - 1, 0) + np.maximum(partial_imag - 1, 0)

@@ -113,7 +113,12 @@ def test_fit_flags_set_the_fitters_own_settings(capsys: pytest.CaptureFixture[st
     record = _fit(
         capsys, "--target", "hadamard", "--n", "8", "--method", "hierarchical", "--perm", "identity"
     )
-    assert record["config"] == {"kind": "hierarchical_fit", "permutation": "identity", "radices": None}
+    assert record["config"] == {
+        "kind": "hierarchical_fit",
+        "permutation": "identity",
+        "radices": None,
+        "stages": None,
+    }
     assert record["relative_error"] <= 1e-12
     record = _fit(capsys, "--target", "dft", "--n", "8", "--method", "baseline")
     assert record["config"] == {"kind": "baseline_fit", "which": "top_entries"}  # its default config
@@ -235,7 +240,12 @@ def test_evaluate_a_fitter_outside_a_study(tmp_path: Path, capsys: pytest.Captur
     params = {"method": "hierarchical", "hierarchical.permutation": "identity"}
     assert main(["evaluate", str(experiment), "--params", json.dumps(params), "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert record["config"] == {"kind": "hierarchical_fit", "permutation": "identity", "radices": None}
+    assert record["config"] == {
+        "kind": "hierarchical_fit",
+        "permutation": "identity",
+        "radices": None,
+        "stages": None,
+    }
     assert (
         record["metrics"]["relative_error"] <= 1e-12 and record["metrics"]["recovered_fft_structure"] == 1.0
     )
@@ -262,10 +272,18 @@ def test_shipped_factorization_experiments_load(name: str) -> None:
     experiment = load_experiment(REPO / "experiments" / f"{name}.toml")
     assert isinstance(experiment, FactorizationExperiment)
     assert experiment.metric_names[0] == "relative_error"
-    shipped = ["butterfly_recovery", "hidden_permutation", "l1_sparse", "mixed_radix"]
-    assert FACTORIZATION_EXPERIMENTS == shipped
+    assert FACTORIZATION_EXPERIMENTS == [
+        "butterfly_recovery",
+        "fewest_operations",
+        "hidden_permutation",
+        "l1_sparse",
+        "mixed_radix",
+    ]
     if name == "mixed_radix":
         assert experiment.target.n == 640 and experiment.space.methods == ("hierarchical", "baseline")
+    if name == "fewest_operations":
+        assert experiment.space.subspace("hierarchical").radices == (2, 4, 8, 16, 32)
+        assert experiment.target.n == 1024 and experiment.metric_names == ["relative_error", "ops"]
     if name == "hidden_permutation":
         assert experiment.space.methods[0] == "recover"
     if name == "butterfly_recovery":

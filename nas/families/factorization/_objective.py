@@ -15,9 +15,11 @@ from fftlearn.analysis import plot_error_matrix, plot_factor_supports
 from fftlearn.factorize import (
     FitResult,
     dense_flops,
+    fewest_operation_count,
     fit_factorization,
     make_target,
     radix2_flops,
+    radix4_flops,
     split_radix_flops,
 )
 from searchspace import TrialLike, suggest_fitter
@@ -27,26 +29,37 @@ from ._experiment import FactorizationExperiment
 
 
 def fit_metrics(result: FitResult) -> dict[str, float]:
-    """The metrics of one fit (see FACTORIZATION_METRICS for units)."""
+    """The metrics of one fit (see FACTORIZATION_METRICS for units). ``ops`` is the real
+    operation count at the best diagonal scaling found (``fewest_operation_count``, with the
+    fitter's stages of the radix order when it reports them), ``ops_cheap_eighth_roots`` the
+    same with ``a·(±1 ± i)`` counted as 4, ``ops_as_fitted`` the count of the factors as fitted."""
+    stages = result.details.get("stages")
+    stages = tuple(stages) if isinstance(stages, (list, tuple)) else None
     return {
         "relative_error": result.relative_error,
         "rmse": result.rmse,
         "nnz": float(result.nnz),
-        "ops": float(result.ops),
+        "ops": float(fewest_operation_count(result.factorization, stages=stages)),
+        "ops_cheap_eighth_roots": float(
+            fewest_operation_count(result.factorization, stages=stages, cheap_eighth_roots=True)
+        ),
+        "ops_as_fitted": float(result.ops),
         "seconds": result.seconds,
         "recovered_fft_structure": float(result.recovered_fft_structure),
     }
 
 
 def reference_counts(n: int) -> dict[str, int | None]:
-    """Real flops of the dense product and of the radix-2 and split-radix FFTs of size ``n``
-    (those two None when ``n`` is not a power of two)."""
+    """Real flops of the dense product and of the radix-2, radix-4 (``n`` a power of four only)
+    and split-radix FFTs of size ``n`` (the FFT counts None when ``n`` is not a power of two)."""
     power_of_two = not n & (n - 1)
-    return {
+    counts: dict[str, int | None] = {
         "dense_flops": dense_flops(n),
         "radix2_flops": radix2_flops(n) if power_of_two else None,
-        "split_radix_flops": split_radix_flops(n) if power_of_two else None,
     }
+    if power_of_two and (n.bit_length() - 1) % 2 == 0:
+        counts["radix4_flops"] = radix4_flops(n)
+    return {**counts, "split_radix_flops": split_radix_flops(n) if power_of_two else None}
 
 
 def fitter_for(trial: TrialLike, experiment: FactorizationExperiment, *, seed: int) -> object:

@@ -39,7 +39,7 @@ def factorization_reference_point(experiment: FactorizationExperiment) -> dict[s
             point[metric] = _zero_matrix_figures(experiment.target)[1]
         elif metric == "nnz":
             point[metric] = float(n * n)
-        elif metric == "ops":
+        elif metric in ("ops", "ops_cheap_eighth_roots", "ops_as_fitted"):
             complex_target = _zero_matrix_figures(experiment.target)[0]
             point[metric] = float(dense_flops(n) if complex_target else 2 * n * n - n)
     return point
