@@ -251,7 +251,6 @@ def run_fit_command(flags: FitFlags) -> dict[str, object]:
         "recovered_fft_structure": result.recovered_fft_structure,
         "fft_radices": list(result.fft_radices) if result.fft_radices is not None else None,
         "nnz": result.nnz,
-        "ops": result.ops,
         "butterfly_budget_nnz": size * sum(default_radices(size)),  # 2 N log2 N for a power of two
         **reference_counts(size),
         "details": result.details,
@@ -325,8 +324,10 @@ def format_fit(record: dict[str, object], *, as_json: bool) -> str:
         lines.append(f"  outcome                     {details['outcome']}")
     budget = record["butterfly_budget_nnz"]
     references = [f"dense {record['dense_flops']:,}"]
-    if record["radix2_flops"] is not None:
-        references += [f"radix-2 {record['radix2_flops']:,}", f"split-radix {record['split_radix_flops']:,}"]
+    named = (("radix2_flops", "radix-2"), ("radix4_flops", "radix-4"), ("split_radix_flops", "split-radix"))
+    for key, name in named:
+        if record.get(key) is not None:
+            references.append(f"{name} {record[key]:,}")
     recovered = "yes" if record["recovered_fft_structure"] else "no"
     order = record["fft_radices"]
     graph = "no" if order is None else "radix order " + ",".join(str(r) for r in order)  # type: ignore[union-attr]
@@ -334,7 +335,10 @@ def format_fit(record: dict[str, object], *, as_json: bool) -> str:
         f"  relative error (Frobenius)  {record['relative_error']:.3e}",
         f"  RMSE per real entry         {record['rmse']:.3e}",
         f"  nonzeros                    {record['nnz']:,} (FFT budget {budget:,})",
-        f"  real operations             {record['ops']:,} flops ({', '.join(references)})",
+        f"  real operations             {record['ops']:,.0f} flops at the best diagonal scaling found "
+        f"({record['ops_cheap_eighth_roots']:,.0f} with (±1±i)/√2 as 4; "
+        f"{record['ops_as_fitted']:,.0f} as fitted)",
+        f"  reference real operations   {', '.join(references)}",
         f"  FFT recovered               {recovered} (Cooley-Tukey graph: {graph})",
         (
             f"  seconds                     {record['seconds']:.3f} s wall, target and all fits "
