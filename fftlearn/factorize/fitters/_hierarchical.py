@@ -11,6 +11,7 @@ import numpy as np
 
 from ..._config import register_kind
 from ..._errors import ConfigError
+from ..._plain import UnsetFieldsOmitted
 from ..._space import TrialLike, check_choices
 from ..._validate import check_choice
 from ...butterfly._radix import check_radices, default_radices
@@ -25,10 +26,11 @@ PERMUTATIONS = ("bitrev", "identity")
 
 @register_kind
 @dataclass(frozen=True)
-class HierarchicalFitConfig:
+class HierarchicalFitConfig(UnsetFieldsOmitted):
     """Exact hierarchical factorization on the Kronecker-sparse supports of a radix order."""
 
     kind: ClassVar[str] = "hierarchical_fit"
+    omitted_when_none: ClassVar[tuple[str, ...]] = ("radices", "stages")  # stored configs predate them
     permutation: Literal["bitrev", "identity"] = "bitrev"  # the input permutation it is given
     # the radix order (ints >= 2, r_0 applied first, product N); None: default_radices(N), the
     # prime factors ascending (all 2s for a power of two: the radix-2 butterfly)

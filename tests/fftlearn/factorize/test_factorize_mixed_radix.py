@@ -206,3 +206,12 @@ def test_other_fitters_at_a_composite_size() -> None:
         assert len(str(caught.value).splitlines()) == 1
     with pytest.raises(ConfigError, match="^n: got 60; must be a power of two"):
         get_fitter("patterns").default_config(n=60, seed=0)
+
+
+def test_unset_radix_fields_keep_the_stored_config_json() -> None:
+    # trials stored before radix orders existed hold exactly this JSON; reproduce compares it byte for byte
+    assert config_to_json(HierarchicalFitConfig()) == '{"kind":"hierarchical_fit","permutation":"bitrev"}'
+    stored = '{"kind":"hierarchical_fit","permutation":"identity"}'
+    assert config_from_json(stored) == HierarchicalFitConfig(permutation="identity")
+    ordered = HierarchicalFitConfig(radices=(4, 4, 4), stages=(1, 1, 1))
+    assert config_from_json(config_to_json(ordered)) == ordered
