@@ -194,21 +194,8 @@ def _tree_addresses(patterns: list[scipy.sparse.csr_matrix], n: int) -> list[np.
     gives the suffix bits, numbered from the other end (the caller reverses them).
     """
     levels = len(patterns)
-    edges_u, edges_v = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]  # ids: layer * n + index
-    components, labels = [], []  # per stage k: count and component of each node of layers 0..k
-    for stage in range(levels + 1):
-        if stage > 0:
-            coo = patterns[stage - 1].tocoo()  # rows: layer `stage`, cols: layer `stage - 1`
-            edges_u.append((stage - 1) * n + coo.col.astype(np.int64))
-            edges_v.append(stage * n + coo.row.astype(np.int64))
-        u, v, size = np.concatenate(edges_u), np.concatenate(edges_v), (stage + 1) * n
-        adjacency = scipy.sparse.coo_matrix((np.ones(u.size), (u, v)), shape=(size, size))
-        count, label = scipy.sparse.csgraph.connected_components(adjacency, directed=False)
-        if np.unique(label[stage * n :]).size != count:  # a component that stops before layer k
-            return None
-        components.append(count)
-        labels.append(label)
-    if components[levels] != 1:
+    components, labels = prefix_components(patterns, n)
+    if components is None or components[levels] != 1:
         return None
     bits = [np.zeros(count, dtype=np.int64) for count in components]  # per stage, per component
     index = np.arange(n)
@@ -225,3 +212,25 @@ def _tree_addresses(patterns: list[scipy.sparse.csr_matrix], n: int) -> list[np.
         second[order[1::2]] = 1
         bits[stage] = bits[stage + 1][parent_of] | (second << stage)
     return [bits[k][labels[k][k * n : (k + 1) * n]] for k in range(levels + 1)]
+
+
+def prefix_components(
+    patterns: list[scipy.sparse.csr_matrix], n: int
+) -> tuple[list[int] | None, list[np.ndarray]]:
+    """Per stage ``k``, the number of components of layers ``0..k`` and the component of each of
+    their nodes (ids ``layer·n + index``); ``None`` when a component stops before layer ``k``."""
+    edges_u, edges_v = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    components, labels = [], []
+    for stage in range(len(patterns) + 1):
+        if stage > 0:
+            coo = patterns[stage - 1].tocoo()  # rows: layer `stage`, cols: layer `stage - 1`
+            edges_u.append((stage - 1) * n + coo.col.astype(np.int64))
+            edges_v.append(stage * n + coo.row.astype(np.int64))
+        u, v, size = np.concatenate(edges_u), np.concatenate(edges_v), (stage + 1) * n
+        adjacency = scipy.sparse.coo_matrix((np.ones(u.size), (u, v)), shape=(size, size))
+        count, label = scipy.sparse.csgraph.connected_components(adjacency, directed=False)
+        if np.unique(label[stage * n :]).size != count:  # a component that stops before layer k
+            return None, []
+        components.append(count)
+        labels.append(label)
+    return components, labels

@@ -25,7 +25,7 @@ import scipy.sparse.csgraph
 
 from .._errors import ConfigError
 from ..butterfly._radix import check_radices
-from ._graph import _layered_graph, _merged_patterns, kept_factors
+from ._graph import _layered_graph, _merged_patterns, kept_factors, prefix_components
 from ._kronecker import radix_chain, support_indices
 from ._product import SparseFactorization
 
@@ -144,7 +144,7 @@ def _tree_digits(
     """
     levels = len(patterns)
     places = np.cumprod((1,) + radices)
-    components, labels = _prefix_components(patterns, n)
+    components, labels = prefix_components(patterns, n)
     if components is None or components[levels] != 1:
         return None
     digits = [np.zeros(count, dtype=np.int64) for count in components]  # per stage, per component
@@ -163,25 +163,3 @@ def _tree_digits(
         digit[order] = np.arange(components[stage]) % radix
         digits[stage] = digits[stage + 1][parent_of] + digit * places[stage]
     return [digits[k][labels[k][k * n : (k + 1) * n]] for k in range(levels + 1)]
-
-
-def _prefix_components(
-    patterns: list[scipy.sparse.csr_matrix], n: int
-) -> tuple[list[int] | None, list[np.ndarray]]:
-    """Per stage ``k``, the number of components of layers ``0..k`` and the component of each of
-    their nodes (ids ``layer·n + index``); ``None`` when a component stops before layer ``k``."""
-    edges_u, edges_v = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    components, labels = [], []
-    for stage in range(len(patterns) + 1):
-        if stage > 0:
-            coo = patterns[stage - 1].tocoo()  # rows: layer `stage`, cols: layer `stage - 1`
-            edges_u.append((stage - 1) * n + coo.col.astype(np.int64))
-            edges_v.append(stage * n + coo.row.astype(np.int64))
-        u, v, size = np.concatenate(edges_u), np.concatenate(edges_v), (stage + 1) * n
-        adjacency = scipy.sparse.coo_matrix((np.ones(u.size), (u, v)), shape=(size, size))
-        count, label = scipy.sparse.csgraph.connected_components(adjacency, directed=False)
-        if np.unique(label[stage * n :]).size != count:  # a component that stops before layer k
-            return None, []
-        components.append(count)
-        labels.append(label)
-    return components, labels
