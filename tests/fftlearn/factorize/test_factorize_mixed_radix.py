@@ -28,32 +28,6 @@ from fftlearn.factorize._exact import dct2_factorization, fft_factorization
 from fftlearn.factorize._kronecker import butterfly_chain, radix_pattern, support_mask, support_mask_reference
 from fftlearn.factorize._targets import TargetConfig, load_matrix_file, make_target
 
-COMPOSITE = [3, 6, 12, 15, 60, 100]
-
-
-def _columns(transform, n: int) -> np.ndarray:  # type: ignore[no-untyped-def]
-    return transform(np.eye(n))
-
-
-@pytest.mark.parametrize("n", COMPOSITE)
-@pytest.mark.parametrize("normalized", [True, False])
-def test_targets_of_any_size_match_numpy_and_scipy(n: int, normalized: bool) -> None:
-    norm = "ortho" if normalized else None
-    oracles = {
-        "dft": _columns(lambda x: np.fft.fft(x, axis=0, norm=norm or "backward"), n),
-        "idft": _columns(lambda x: np.fft.ifft(x, axis=0, norm=norm or "backward"), n),
-        "dct2": _columns(lambda x: scipy.fft.dct(x, type=2, norm=norm, axis=0), n),
-        "dct4": _columns(lambda x: scipy.fft.dct(x, type=4, norm=norm, axis=0), n),
-        "dst2": _columns(lambda x: scipy.fft.dst(x, type=2, norm=norm, axis=0), n),
-    }
-    fourier = np.fft.fft(np.eye(n), axis=0)
-    oracles["hartley"] = (fourier.real - fourier.imag) / (np.sqrt(n) if normalized else 1.0)
-    for name, oracle in oracles.items():
-        matrix = make_target(TargetConfig(name=name, n=n, normalized=normalized)).matrix
-        np.testing.assert_allclose(matrix, oracle, rtol=0, atol=1e-12, err_msg=name)
-    for name in ("circulant", "legendre", "random"):  # defined for any n too
-        assert make_target(TargetConfig(name=name, n=n)).matrix.shape == (n, n)
-
 
 def test_hadamard_alone_needs_a_power_of_two() -> None:
     with pytest.raises(ConfigError) as caught:
