@@ -73,8 +73,7 @@ def kill_one_worker_mid_trial(storage: str, study_name: str, tmp_path: Path, *, 
             trial = running_trial_of(study, victim.pid)
             # in the middle of the run, and of the trial: its params are drawn, training has begun
             if trial is not None and trial.number >= 2 and TRAINING_STARTED in trial.user_attrs:
-                victim.send_signal(signal.SIGKILL)
-                killed = trial
+                killed = _kill_if_still_running(victim, storage, study_name, trial.number)
         assert killed is not None, "the victim never ran a trial"
         outputs = [worker.communicate(timeout=420) for worker in workers]
     finally:
@@ -82,6 +81,25 @@ def kill_one_worker_mid_trial(storage: str, study_name: str, tmp_path: Path, *, 
             if worker.poll() is None:
                 worker.kill()
     return {"killed": killed, "workers": workers, "outputs": outputs, "storage": storage}
+
+
+def _kill_if_still_running(
+    victim: subprocess.Popen, storage: str, study_name: str, number: int
+) -> optuna.trial.FrozenTrial | None:
+    """SIGKILL ``victim`` if trial ``number`` is still its running trial, else let it go on.
+
+    The victim is frozen (SIGSTOP) before the state is read again, so it cannot finish the trial
+    between the check and the kill (a short trial, e.g. one pruned after its first epoch, could
+    otherwise be told COMPLETE or PRUNED in that gap, on a slow or a fast machine alike). The
+    pause lets a write it had already sent reach the server before the re-read."""
+    victim.send_signal(signal.SIGSTOP)
+    time.sleep(0.5)
+    trial = running_trial_of(load(storage, study_name), victim.pid)
+    if trial is not None and trial.number == number:
+        victim.send_signal(signal.SIGKILL)
+        return trial
+    victim.send_signal(signal.SIGCONT)
+    return None
 
 
 def summarize(outcome: dict, study_name: str) -> dict:
