@@ -20,6 +20,7 @@ from fftlearn import ConfigError, resolve_device, to_dict
 from fftlearn._validate import check_int
 
 from ._budgets import add_budgets_arguments, run_budgets
+from ._compare_command import add_compare_arguments, cmd_compare
 from ._dashboard import dashboard_command, serve_dashboard
 from ._experiment import load_experiment
 from ._fit_command import add_fit_arguments, fit_flags, format_fit, run_fit_command
@@ -257,6 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_hypervolume_arguments(hypervolume)
     _add_storage(hypervolume)
     hypervolume.set_defaults(handler=cmd_hypervolume)
+    compare = commands.add_parser("compare", help="Pareto fronts of several studies: one table, one figure")
+    add_compare_arguments(compare)
+    _add_storage(compare)
+    compare.set_defaults(handler=cmd_compare)
 
     budgets = commands.add_parser("budgets", help="the best score of each front-end kind per MAC budget")
     add_budgets_arguments(budgets)
