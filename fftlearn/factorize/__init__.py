@@ -29,7 +29,7 @@ from ._kronecker import (
 from ._operation_count import operation_count
 from ._product import SparseFactorization, relative_error, rmse_per_real_entry
 from ._radix_graph import cooley_tukey_graph, fft_graph_radices
-from ._rescale import fewest_operation_count, rescale_for_fewest_operations
+from ._rescale import fewest_operation_count, fewest_operation_counts, rescale_for_fewest_operations
 from ._score import FitResult, make_fit_result
 from ._search import recover_butterfly
 from ._sparse_configs import FixedSupportConfig, IHTConfig, L1Config
@@ -66,6 +66,7 @@ __all__ = [
     "dct2_factorization",
     "dense_flops",
     "fewest_operation_count",
+    "fewest_operation_counts",
     "fft_factorization",
     "fft_graph_radices",
     "fit_factorization",

@@ -63,6 +63,15 @@ def fewest_operation_count(
     return operation_count(best, cheap_eighth_roots=cheap_eighth_roots)
 
 
+def fewest_operation_counts(
+    factorization: SparseFactorization, *, stages: Sequence[int] | None = None, max_sweeps: int = 50
+) -> tuple[int, int]:
+    """``fewest_operation_count`` without and with ``cheap_eighth_roots``, from one search (the
+    general descent, which the cheap search continues from, runs once)."""
+    general, cheap = _best_scalings(factorization, stages, max_sweeps, with_cheap=True)
+    return operation_count(general), operation_count(cheap, cheap_eighth_roots=True)
+
+
 def rescale_for_fewest_operations(
     factorization: SparseFactorization,
     *,
@@ -74,27 +83,50 @@ def rescale_for_fewest_operations(
     the module docstring). ``stages``: factors per stage of the radix order (positive ints,
     sum = number of factors), e.g. ``(2, 2, 2, 2, 2)``; ``None``: no stage start.
     ``cheap_eighth_roots``: score ``a·(±1 ± i)`` as 4, not 6 (``operation_count``'s option)."""
+    _checked(stages, len(kept_factors(factorization)), cheap_eighth_roots, max_sweeps)
+    general, cheap = _best_scalings(factorization, stages, max_sweeps, with_cheap=cheap_eighth_roots)
+    return cheap if cheap_eighth_roots else general
+
+
+def _best_scalings(
+    factorization: SparseFactorization, stages: Sequence[int] | None, max_sweeps: int, *, with_cheap: bool
+) -> tuple[SparseFactorization, SparseFactorization]:
+    """The best rescaled factorization found under the general count and, ``with_cheap``, under
+    the cheap-eighth-roots count (else the given one). From every start: the general descent;
+    with cheap eighth roots also the cheap descent continuing from it and the cheap descent alone
+    (each of the two greedy paths finds scalings the other misses)."""
     kept = kept_factors(factorization)
-    stages = _checked(stages, len(kept), cheap_eighth_roots, max_sweeps)
+    stages = _checked(stages, len(kept), False, max_sweeps)
     layout = [factor_blocks(factor) for factor in kept]
-    best, best_ops = factorization, operation_count(factorization, cheap_eighth_roots=cheap_eighth_roots)
+    best = {False: factorization, True: factorization}
+    best_ops = {cheap: operation_count(factorization, cheap_eighth_roots=cheap) for cheap in (False, True)}
+
+    def consider(scales: list[np.ndarray], conventions: tuple[bool, ...]) -> None:
+        candidate = _rebuilt(factorization, layout, scales)
+        for cheap in conventions:
+            ops = operation_count(candidate, cheap_eighth_roots=cheap)
+            if ops < best_ops[cheap]:
+                best[cheap], best_ops[cheap] = candidate, ops
+
     if len(layout) < 2 or any(blocks is None or blocks.rows.shape[1] > MAX_BLOCK for blocks in layout):
-        return best  # nothing to move between factors, or not (small) blocks: as given
-    starts = [_forward_sharing(layout)]
+        return factorization, factorization  # nothing to move between factors, or not (small) blocks
+    # (start, the counts it serves): forward sharing serves both; a stage start is made per count
+    starts = [(_forward_sharing(layout), (False, True) if with_cheap else (False,))]
     if stages is not None:
-        starts.append(_stage_start(layout, stages, cheap_eighth_roots))
-    # with cheap eighth roots: the cheap descent, and the general one followed by the cheap one
-    # (each of the two greedy paths finds scalings the other misses)
-    paths = ((True,), (False, True)) if cheap_eighth_roots else ((False,),)
-    for start, path in ((start, path) for start in starts for path in paths):
+        counts = (False, True) if with_cheap else (False,)
+        starts += [(_stage_start(layout, stages, cheap), (cheap,)) for cheap in counts]
+    for start, counts in starts:
+        if True in counts:  # the cheap descent alone
+            scales = [layer.copy() for layer in start]
+            _descend(layout, scales, stages, True, max_sweeps)
+            consider(scales, (True,))
         scales = [layer.copy() for layer in start]
-        for cheap in path:
-            _descend(layout, scales, stages, cheap, max_sweeps)
-            candidate = _rebuilt(factorization, layout, scales)
-            ops = operation_count(candidate, cheap_eighth_roots=cheap_eighth_roots)
-            if ops < best_ops:
-                best, best_ops = candidate, ops
-    return best
+        _descend(layout, scales, stages, False, max_sweeps)  # the general descent
+        consider(scales, counts)
+        if True in counts:  # the cheap descent continuing from the general one
+            _descend(layout, scales, stages, True, max_sweeps)
+            consider(scales, (True,))
+    return best[False], best[True]
 
 
 def _checked(stages, count: int, cheap: bool, max_sweeps: int) -> tuple[int, ...] | None:

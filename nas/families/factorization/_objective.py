@@ -15,7 +15,7 @@ from fftlearn.analysis import plot_error_matrix, plot_factor_supports
 from fftlearn.factorize import (
     FitResult,
     dense_flops,
-    fewest_operation_count,
+    fewest_operation_counts,
     fit_factorization,
     make_target,
     radix2_flops,
@@ -35,14 +35,13 @@ def fit_metrics(result: FitResult) -> dict[str, float]:
     same with ``a·(±1 ± i)`` counted as 4, ``ops_as_fitted`` the count of the factors as fitted."""
     stages = result.details.get("stages")
     stages = tuple(stages) if isinstance(stages, (list, tuple)) else None
+    ops, ops_cheap = fewest_operation_counts(result.factorization, stages=stages)  # one search
     return {
         "relative_error": result.relative_error,
         "rmse": result.rmse,
         "nnz": float(result.nnz),
-        "ops": float(fewest_operation_count(result.factorization, stages=stages)),
-        "ops_cheap_eighth_roots": float(
-            fewest_operation_count(result.factorization, stages=stages, cheap_eighth_roots=True)
-        ),
+        "ops": float(ops),
+        "ops_cheap_eighth_roots": float(ops_cheap),
         "ops_as_fitted": float(result.ops),
         "seconds": result.seconds,
         "recovered_fft_structure": float(result.recovered_fft_structure),

@@ -13,6 +13,7 @@ from fftlearn.factorize import (
     SparseFactorization,
     TargetConfig,
     fewest_operation_count,
+    fewest_operation_counts,
     fft_factorization,
     hadamard_factorization,
     hierarchical_butterfly,
@@ -183,3 +184,12 @@ def test_bad_arguments_get_one_line_errors():
     for n in (8, 32, 12):
         with pytest.raises(ConfigError, match="n"):
             radix4_flops(n)
+
+
+@pytest.mark.parametrize("stages", [None, (2, 2, 2)])
+def test_both_counts_from_one_search_equal_the_separate_searches(stages: tuple[int, ...] | None) -> None:
+    fitted = hierarchical_butterfly(make_target(TargetConfig(name="dft", n=64)).matrix)
+    separate = tuple(
+        fewest_operation_count(fitted, stages=stages, cheap_eighth_roots=cheap) for cheap in (False, True)
+    )
+    assert fewest_operation_counts(fitted, stages=stages) == separate == (1184, 1176)
