@@ -48,6 +48,7 @@ from fftlearn.factorize import (
 from fftlearn.factorize._targets import MAX_N, load_matrix_file
 from searchspace import FactorizationSpace, suggest_fitter
 
+from ._report import REFERENCE_NAMES, format_reference_counts
 from .families.factorization._objective import fit_metrics, reference_counts
 
 DEFAULT_METHOD = "hierarchical"
@@ -323,11 +324,7 @@ def format_fit(record: dict[str, object], *, as_json: bool) -> str:
     if "outcome" in details:
         lines.append(f"  outcome                     {details['outcome']}")
     budget = record["butterfly_budget_nnz"]
-    references = [f"dense {record['dense_flops']:,}"]
-    named = (("radix2_flops", "radix-2"), ("radix4_flops", "radix-4"), ("split_radix_flops", "split-radix"))
-    for key, name in named:
-        if record.get(key) is not None:
-            references.append(f"{name} {record[key]:,}")
+    references = format_reference_counts({key: record.get(key) for key in REFERENCE_NAMES})
     recovered = "yes" if record["recovered_fft_structure"] else "no"
     order = record["fft_radices"]
     graph = "no" if order is None else "radix order " + ",".join(str(r) for r in order)  # type: ignore[union-attr]
@@ -338,7 +335,7 @@ def format_fit(record: dict[str, object], *, as_json: bool) -> str:
         f"  real operations             {record['ops']:,.0f} flops at the best diagonal scaling found "
         f"({record['ops_cheap_eighth_roots']:,.0f} with (±1±i)/√2 as 4; "
         f"{record['ops_as_fitted']:,.0f} as fitted)",
-        f"  reference real operations   {', '.join(references)}",
+        f"  reference real operations   {references}",
         f"  FFT recovered               {recovered} (Cooley-Tukey graph: {graph})",
         (
             f"  seconds                     {record['seconds']:.3f} s wall, target and all fits "

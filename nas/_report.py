@@ -118,16 +118,19 @@ REFERENCE_NAMES = {
 }
 
 
+def format_reference_counts(counts: dict) -> str:
+    """``dense 32,640, radix-2 1,356, ...`` from ``reference_counts``; the FFT counts, None for a
+    size that is not a power of two, are left out."""
+    return ", ".join(f"{REFERENCE_NAMES.get(k, k)} {v:,}" for k, v in counts.items() if v is not None)
+
+
 def reference_line(study: optuna.Study) -> str:
     """``\nreference real ops: dense ..., radix-2 ..., ...`` from the trials' ``reference_counts``
     (factorization trials record them), or "" when no trial has them."""
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
         counts = trial.user_attrs.get("reference_counts")
         if isinstance(counts, dict):
-            shown = ", ".join(
-                f"{REFERENCE_NAMES.get(k, k)} {v:,}" for k, v in counts.items() if v is not None
-            )  # the FFT counts are None for a size that is not a power of two
-            return f"\nreference real ops (one vector): {shown}"
+            return f"\nreference real ops (one vector): {format_reference_counts(counts)}"
     return ""
 
 
