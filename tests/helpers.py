@@ -173,3 +173,23 @@ def write_nsynth_splits(root: Path) -> Path:
     write_nsynth(root / "nsynth-train", {f"n{i}": (48 + 3 * i, i % 4) for i in range(6)})
     write_nsynth(root / "nsynth-test", {"t0": (57, 1), "t1": (64, 3)})
     return root
+
+
+def write_tone_folder(root: Path) -> Path:
+    """``root/audio-folder`` as ``AudioFolderConfig.example(root=root)`` reads it: classes ``low``
+    and ``high``, three 0.25 s harmonic tones each (22.05 kHz, wav and flac), the last with a
+    silent half."""
+    import soundfile
+
+    rate = 22_050
+    t = np.arange(rate // 4) / rate
+    for label, f0 in (("low", 220.0), ("high", 660.0)):
+        (root / "audio-folder" / label).mkdir(parents=True)
+        for i in range(3):
+            tone = sum(np.sin(2 * np.pi * h * f0 * (1 + 0.02 * i) * t + i) / h for h in range(1, 4))
+            if i == 2:
+                tone[: len(t) // 2] = 0.0
+            name = f"{i}.{'flac' if i % 2 else 'wav'}"
+            soundfile.write(root / "audio-folder" / label / name, 0.3 * tone, rate)
+    return root
+

@@ -19,7 +19,8 @@ import numpy as np
 
 from .._errors import ConfigError
 from .._validate import check_float
-from ._frameset import FrameSet, SplitName, cached_frames, check_split
+from ._cache import cached_frames
+from ._frameset import FrameSet, SplitName, check_split
 
 NOISE_TYPES = ("white", "pink", "babble")
 BABBLE_TALKERS = 4  # speech frames summed into one babble frame
@@ -174,11 +175,12 @@ def cached_and_augmented(
     noise: NoiseSpec | None = None,
     babble: Callable[[], np.ndarray] | None = None,
     context_length: int | None = None,
+    content: str = "",
 ) -> FrameSet:
     """The ``split`` of a rendered data set for ``seed``: the clean frames from the cache (made by
     ``render(config, split=, seed=)`` the first time, or with ``context_length=`` for context
     frames; the key leaves out ``noise_std``, ``gain_db``, ``cache_dir`` and the fields the config
-    class names in its ``NOISE_FIELDS``), then augmented
+    class names in its ``NOISE_FIELDS``, and adds ``content``, a hash of the files read), then augmented
     (``augment_frames``) with the config's ``noise_std``, ``gain_db`` and ``noise``."""
     check_split(split, seed)
     augmentation = {"noise_std": 0.0, "gain_db": 0.0, "cache_dir": ""}
@@ -194,6 +196,7 @@ def cached_and_augmented(
         seed=seed,
         cache_dir=config.cache_dir,  # type: ignore[attr-defined]
         make=lambda: render(config, split=split, seed=seed, **extra),
+        content=content,
     )
     return augment_frames(
         clean,

@@ -37,6 +37,11 @@ class DataSet(abc.ABC):
         """The MIDI range ``(low, high)`` its notes cover; None for unpitched data."""
         return None
 
+    def label_names(self) -> tuple[str, ...] | None:
+        """The classes of its own labels (``FrameSet.label``; task ``name = "label"``), e.g. an
+        audio folder's sub-folders; None when it has none (default)."""
+        return None
+
     def check_sources(self) -> None:
         """Raise ``ConfigError`` if a file or program it renders from is missing (no-op here)."""
 

@@ -1,32 +1,19 @@
-"""Labelled audio frames (the common output of every audio data set) and their disk cache.
-
-A data set is rendered once (soundfont notes, espeak-ng speech, NSynth notes), cut into
-fixed-length frames and stored as an ``.npz`` under a cache directory, keyed by the SHA-256 of
-its config, split, seed and ``FORMAT_VERSION``. Everything is deterministic from the seed, so
-the cache is only a speed-up: deleting it changes nothing but the time of the next call.
+"""Labelled audio frames (the common output of every audio data set), and what the data sets
+share to make them: splits, resampling, frame picking. Their disk cache is ``_cache``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import gcd
-from pathlib import Path
 from typing import Literal, TypeVar
 
 import numpy as np
 from scipy.signal import resample_poly
 
-from .._config import config_to_json
 from .._errors import ConfigError
 from .._validate import check_float, check_fraction, check_int
-
-# Bump when the rendering or the file layout changes: old cache files are then never read.
-FORMAT_VERSION = 1
 
 MUSIC, SPEECH = 0, 1  # values of ``FrameSet.source``
 
@@ -43,7 +30,8 @@ class FrameSet:
     ``frames (n, frame_length) float32``; ``f0_hz (n,) float64`` the true fundamental in Hz,
     NaN where there is none (speech, noise); ``midi (n,) int64`` the MIDI note, -1 where none;
     ``family (n,) int64`` the instrument family, an index into ``family_names``, -1 where none;
-    ``source (n,) int64``: 0 = music, 1 = speech.
+    ``source (n,) int64``: 0 = music, 1 = speech; ``label (n,) int64`` the data set's own class
+    (an index into ``label_names``, e.g. an audio folder's sub-folder), -1 where none (default).
     """
 
     frames: np.ndarray
@@ -53,12 +41,17 @@ class FrameSet:
     source: np.ndarray
     sample_rate: int
     family_names: tuple[str, ...]
+    label: np.ndarray | None = None  # None: -1 everywhere
+    label_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.label is None:
+            object.__setattr__(self, "label", np.full(len(self.frames), -1, np.int64))
         if self.frames.ndim != 2 or self.frames.dtype != np.float32:
             raise ValueError(f"frames must be (n, frame_length) float32, got {self.frames.shape}")
         n = len(self.frames)
-        for name, dtype in (("f0_hz", np.float64), ("midi", np.int64), ("family", np.int64)):
+        arrays = (("f0_hz", np.float64), ("midi", np.int64), ("family", np.int64), ("label", np.int64))
+        for name, dtype in arrays:
             array = getattr(self, name)
             if array.shape != (n,) or array.dtype != dtype:
                 raise ValueError(f"{name} must be ({n},) {np.dtype(dtype)}, got {array.shape} {array.dtype}")
@@ -68,6 +61,10 @@ class FrameSet:
             raise ValueError(
                 f"family ids reach {int(self.family.max())}; family_names has {len(self.family_names)}"
             )
+        if n and int(self.label.max()) >= len(self.label_names):  # type: ignore[union-attr]
+            top = int(self.label.max())  # type: ignore[union-attr]
+            top = int(self.label.max())  # type: ignore[union-attr]
+            raise ValueError(f"label ids reach {top}; label_names has {len(self.label_names)}")
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -86,11 +83,14 @@ class FrameSet:
             source=self.source[index],
             sample_rate=self.sample_rate,
             family_names=self.family_names,
+            label=self.label[index],  # type: ignore[index]
+            label_names=self.label_names,
         )
 
 
 def concatenate(a: FrameSet, b: FrameSet) -> FrameSet:
-    """``a`` followed by ``b``: same sample rate and frame length; family names equal or one empty."""
+    """``a`` followed by ``b``: same sample rate and frame length; family (and label) names equal
+    or one empty."""
     if a.sample_rate != b.sample_rate or a.frame_length != b.frame_length:
         raise ValueError(
             f"cannot join {a.sample_rate} Hz x {a.frame_length} frames with "
@@ -98,6 +98,8 @@ def concatenate(a: FrameSet, b: FrameSet) -> FrameSet:
         )
     if a.family_names and b.family_names and a.family_names != b.family_names:
         raise ValueError("cannot join frame sets whose family ids mean different families")
+    if a.label_names and b.label_names and a.label_names != b.label_names:
+        raise ValueError("cannot join frame sets whose label ids mean different classes")
     return FrameSet(
         frames=np.concatenate([a.frames, b.frames]),
         f0_hz=np.concatenate([a.f0_hz, b.f0_hz]),
@@ -106,6 +108,8 @@ def concatenate(a: FrameSet, b: FrameSet) -> FrameSet:
         source=np.concatenate([a.source, b.source]),
         sample_rate=a.sample_rate,
         family_names=a.family_names or b.family_names,
+        label=np.concatenate([a.label, b.label]),  # type: ignore[list-item]
+        label_names=a.label_names or b.label_names,
     )
 
 
@@ -118,6 +122,8 @@ def labelled(
     midi: np.ndarray | None = None,
     family: np.ndarray | None = None,
     source: int,
+    label: np.ndarray | None = None,
+    label_names: tuple[str, ...] = (),
 ) -> FrameSet:
     """A ``FrameSet`` with the "none" labels (NaN, -1) filled in for the arrays not given."""
     n = len(frames)
@@ -129,79 +135,9 @@ def labelled(
         source=np.full(n, source, np.int64),
         sample_rate=sample_rate,
         family_names=family_names,
+        label=None if label is None else np.asarray(label, dtype=np.int64),
+        label_names=label_names,
     )
-
-
-# ---- the disk cache ---------------------------------------------------------------------------
-
-
-def default_cache_dir() -> Path:
-    """``$FFTNAS_CACHE`` if set, else ``~/.cache/fftnas``."""
-    return Path(os.environ.get("FFTNAS_CACHE") or Path.home() / ".cache" / "fftnas")
-
-
-def cache_key(config: object, *, split: str, seed: int) -> str:
-    """SHA-256 (hex) of the config's JSON, the split, the seed and ``FORMAT_VERSION``."""
-    text = "\n".join([config_to_json(config), split, str(seed), f"format={FORMAT_VERSION}"])
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def cached_frames(
-    config: object,
-    *,
-    split: str,
-    seed: int,
-    cache_dir: str,
-    make: Callable[[], FrameSet],
-) -> FrameSet:
-    """The frame set stored for (``config``, ``split``, ``seed``), made by ``make()`` and stored
-    the first time.
-
-    ``cache_dir`` "" means ``default_cache_dir()``. The file is written to a temporary name in the
-    same directory and renamed, so a concurrent reader sees either no file or a whole one; an
-    unreadable file is made again and replaced.
-    """
-    folder = Path(cache_dir) if cache_dir else default_cache_dir()
-    kind = getattr(type(config), "kind", type(config).__name__)
-    path = folder / f"{kind}-{split}-{cache_key(config, split=split, seed=seed)}.npz"
-    if path.is_file():
-        try:
-            return _load(path)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            pass
-    frame_set = make()
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(
-                stream,
-                frames=frame_set.frames,
-                f0_hz=frame_set.f0_hz,
-                midi=frame_set.midi,
-                family=frame_set.family,
-                source=frame_set.source,
-                sample_rate=np.int64(frame_set.sample_rate),
-                family_names=np.array(frame_set.family_names, dtype=str),
-            )
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return frame_set
-
-
-def _load(path: Path) -> FrameSet:
-    with np.load(path, allow_pickle=False) as data:
-        return FrameSet(
-            frames=data["frames"],
-            f0_hz=data["f0_hz"],
-            midi=data["midi"],
-            family=data["family"],
-            source=data["source"],
-            sample_rate=int(data["sample_rate"]),
-            family_names=tuple(str(name) for name in data["family_names"]),
-        )
 
 
 # ---- shared by the data sets: splits, resampling, frame picking ---------------------------------

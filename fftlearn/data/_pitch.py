@@ -14,6 +14,11 @@ def midi_to_hz(midi: float | np.ndarray) -> float | np.ndarray:
     return 440.0 * 2.0 ** ((np.asarray(midi) - 69.0) / 12.0)
 
 
+def hz_to_midi_note(hz: float | np.ndarray) -> np.ndarray:
+    """The nearest equal-tempered MIDI note of each frequency (Hz, > 0): ``int64``, same shape."""
+    return np.round(69.0 + 12.0 * np.log2(np.asarray(hz, dtype=np.float64) / 440.0)).astype(np.int64)
+
+
 def hz_to_cents(hz: float | np.ndarray) -> np.ndarray:
     """Cents relative to 10 Hz, as mir_eval counts them."""
     return 1200.0 * np.log2(np.asarray(hz, dtype=np.float64) / 10.0)

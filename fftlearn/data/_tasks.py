@@ -4,7 +4,8 @@
   finer bins of ``cents_per_bin`` cents (CREPE uses 20) between ``midi_low`` and ``midi_high``
   (decoded as CREPE does: the score-weighted average of the bins around the arg-max);
 - ``timbre``: the instrument family (16 General MIDI families, or NSynth's 11);
-- ``music_speech``: 0 for music, 1 for speech.
+- ``music_speech``: 0 for music, 1 for speech;
+- ``label``: the data set's own classes (``DataSet.label_names``: an audio folder's classes).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ._base import DATASETS, make_frames, pitch_range
 from ._pitch import hz_to_cents, local_average_f0, midi_to_hz
 from ._tones import HarmonicTonesConfig
 
-TASK_NAMES = ("pitch", "timbre", "music_speech")
+TASK_NAMES = ("pitch", "timbre", "music_speech", "label")
 
 
 class Frames(Protocol):
@@ -33,6 +34,8 @@ class Frames(Protocol):
     family: np.ndarray  # (n,) -1 where there is no instrument
     source: np.ndarray  # (n,) 0 music, 1 speech
     family_names: tuple[str, ...]
+    label: np.ndarray  # (n,) the data set's own class, -1 where none
+    label_names: tuple[str, ...]
 
 
 @register_kind
@@ -41,7 +44,7 @@ class TaskConfig:
     """What the classifier learns, and from which data."""
 
     kind: ClassVar[str] = "task"
-    name: Literal["pitch", "timbre", "music_speech"] = "pitch"  # what is classified
+    name: Literal["pitch", "timbre", "music_speech", "label"] = "pitch"  # what is classified
     data: Annotated[Any, OneOf(DATASETS)] = field(
         default_factory=HarmonicTonesConfig
     )  # the data set, by its `kind`
@@ -56,6 +59,9 @@ class TaskConfig:
         check_int("cents_per_bin", self.cents_per_bin, low=1, high=100)
         if self.name == "pitch":
             pitch_range(self.data)  # raises unless the data set has a pitch range
+        if self.name == "label" and self.data.label_names() is None:
+            have = f"{self.data.kind} has none"
+            raise ConfigError("name", "label", f"needs a data set with classes (audio_folder); {have}")
 
     @property
     def frame_length(self) -> int:
@@ -72,6 +78,8 @@ class TaskConfig:
             return 2
         if self.name == "timbre":
             return len(self.data.FAMILY_NAMES)
+        if self.name == "label":
+            return len(self.data.label_names())
         return len(pitch_class_centres(self))
 
 
@@ -125,6 +133,11 @@ def label_frames(data: Frames, *, task: TaskConfig) -> LabelledFrames:
             raise ConfigError("task.name", task.name, "needs an instrument family for every frame")
         names = task.data.FAMILY_NAMES
         return LabelledFrames(data.frames, data.family.astype(np.int64), data.f0_hz, len(names), names)
+    if task.name == "label":
+        if np.any(data.label < 0):
+            raise ConfigError("task.name", task.name, "needs a class for every frame")
+        names = data.label_names
+        return LabelledFrames(data.frames, data.label.astype(np.int64), data.f0_hz, len(names), names)
     midi_low, midi_high = pitch_range(task.data)
     if np.any(~np.isfinite(data.f0_hz)):
         raise ConfigError("task.name", task.name, "needs a pitch for every frame (no speech or noise)")

@@ -19,10 +19,9 @@ import pytest
 from fftlearn._config import config_from_json, config_to_json
 from fftlearn._errors import ConfigError
 from fftlearn.data._augment import augment
+from fftlearn.data._cache import cache_key, cached_frames
 from fftlearn.data._frameset import (
     FrameSet,
-    cache_key,
-    cached_frames,
     concatenate,
     labelled,
     pick_offsets,

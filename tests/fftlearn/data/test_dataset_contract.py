@@ -21,10 +21,13 @@ import pytest
 import fftlearn
 from fftlearn import ConfigError, DataSet
 from fftlearn.data import DATASETS, FrameSet, make_frames, midi_to_hz
-from tests.helpers import write_nsynth_splits
+from tests.helpers import write_nsynth_splits, write_tone_folder
 
 # Kinds that read files a user downloads: the test writes a small copy into the example's root.
-SOURCES: dict[str, Callable[[Path], object]] = {"nsynth": write_nsynth_splits}
+SOURCES: dict[str, Callable[[Path], object]] = {
+    "nsynth": write_nsynth_splits,
+    "audio_folder": write_tone_folder,
+}
 LABELS = ("frames", "f0_hz", "midi", "family", "source")
 
 
@@ -110,6 +113,11 @@ def test_labels_lie_in_their_ranges(made: Made) -> None:
             low, high = pitch_range
             assert ((frame_set.midi[noted] >= low) & (frame_set.midi[noted] <= high)).all()
             assert noted[frame_set.source == 0].all()  # every music frame of a pitched set has a note
+        names = config.label_names()
+        assert frame_set.label_names == (names or ())
+        labelled = frame_set.label != -1
+        assert labelled.all() if names else not labelled.any()
+        assert (frame_set.label < len(frame_set.label_names)).all()
         pitched = np.isfinite(frame_set.f0_hz)
         assert (pitched == noted).all()  # an f0 exactly where there is a note, within 50 cents of it
         f0, note_hz = frame_set.f0_hz[pitched], midi_to_hz(frame_set.midi[pitched])
