@@ -157,11 +157,11 @@ def split_files(config: AudioFolderConfig, files: list[AudioFile], *, seed: int)
         field, value = "test_fraction", config.test_fraction
     for name, indices in sorted(by_class.items()):
         what = f"class {name!r}" if config.label_type == "class" else "the folder"
-        sample = ", ".join(str(files[i].path) for i in indices[:3])
+        its = f"its {len(indices)} files: " + ", ".join(str(files[i].path) for i in indices[:3])
         if not chosen[name]:
-            raise ConfigError(field, value, f"leaves {what} with no test file ({len(indices)} of {sample})")
+            raise ConfigError(field, value, f"leaves {what} with no test file ({its})")
         if len(chosen[name]) == len(indices):
-            raise ConfigError(field, value, f"leaves {what} with no training file ({sample})")
+            raise ConfigError(field, value, f"leaves {what} with no training file ({its})")
     test = sorted(i for indices in chosen.values() for i in indices)
     return {"train": sorted(set(range(len(files))) - set(test)), "test": test}
 
