@@ -34,11 +34,16 @@ def write(path: Path, audio: np.ndarray, rate: int = RATE) -> Path:
     return path
 
 
+def file_name(i: int) -> str:
+    """``0.wav``, ``1.flac``, ``2.ogg`` (Ogg Vorbis), ``3.wav``, ..."""
+    return f"{i}.{('wav', 'flac', 'ogg')[i % 3]}"
+
+
 def folder(root: Path, classes: dict[str, int], *, seconds: float = 0.3) -> Path:
-    """``root/<class>/<i>.wav|flac``: ``classes[c]`` tones per class, each at its own f0."""
+    """``root/<class>/<i>.wav|flac|ogg``: ``classes[c]`` tones per class, each at its own f0."""
     for k, (label, count) in enumerate(classes.items()):
         for i in range(count):
-            write(root / label / f"{i}.{'flac' if i % 2 else 'wav'}", tone(200.0 * (k + 1) + 7 * i, seconds))
+            write(root / label / file_name(i), tone(200.0 * (k + 1) + 7 * i, seconds))
     return root
 
 
@@ -61,7 +66,7 @@ def test_sub_folders_are_the_classes_and_no_file_is_in_both_splits(tmp_path: Pat
     # test file may equal any training frame
     assert not (np.abs(train.frames[:, None, :] - test.frames[None, :, :]).max(axis=2) < 1e-6).any()
     files = {f.path for f in data.files()}
-    assert len(files) == 11 and {p.suffix for p in files} == {".wav", ".flac"}
+    assert len(files) == 11 and {p.suffix for p in files} == {".wav", ".flac", ".ogg"}
 
 
 def test_the_seed_split_holds_out_a_fifth_of_each_class_at_least_one(tmp_path: Path) -> None:
@@ -129,9 +134,7 @@ def test_the_cache_is_keyed_by_content(tmp_path: Path) -> None:
 
 def test_a_csv_manifest_gives_labels_and_the_split(tmp_path: Path) -> None:
     root = folder(tmp_path / "audio", {"a": 3, "b": 3})
-    rows = ["file,kind,part"] + [
-        f"a/{i}.{'flac' if i % 2 else 'wav'},{'odd' if i else 'even'},train" for i in range(3)
-    ]
+    rows = ["file,kind,part"] + [f"a/{file_name(i)},{'odd' if i else 'even'},train" for i in range(3)]
     rows += [f"{(root / 'b' / '0.wav')},even,test", "b/1.flac,odd,test"]  # an absolute path too
     (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
     data = config(
