@@ -23,6 +23,7 @@ from ._budgets import add_budgets_arguments, run_budgets
 from ._compare_command import add_compare_arguments, cmd_compare
 from ._dashboard import dashboard_command, serve_dashboard
 from ._experiment import load_experiment
+from ._export_command import add_export_arguments, cmd_export
 from ._fit_command import add_fit_arguments, fit_flags, format_fit, run_fit_command
 from ._hypervolume import reference_note
 from ._hypervolume_command import add_hypervolume_arguments, cmd_hypervolume
@@ -236,6 +237,18 @@ def _add_reproduce_arguments(reproduce: argparse.ArgumentParser) -> None:
     _add_storage(reproduce)
 
 
+def _add_evaluate_arguments(evaluate: argparse.ArgumentParser) -> None:
+    evaluate.add_argument(
+        "experiment", help="experiment file (TOML): task, budget and the space the params live in"
+    )
+    evaluate.add_argument(
+        "--params", required=True, help="params as a trial holds them: inline JSON or @FILE.json"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print {params, config, metrics} as JSON")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the initial weights and batch order")
+    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="fftnas", description="Multi-objective search of learned Fourier front-ends.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -273,16 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.set_defaults(handler=cmd_reproduce)
 
     evaluate = commands.add_parser("evaluate", help="train and measure one architecture outside any study")
-    evaluate.add_argument(
-        "experiment", help="experiment file (TOML): task, budget and the space the params live in"
-    )
-    evaluate.add_argument(
-        "--params", required=True, help="params as a trial holds them: inline JSON or @FILE.json"
-    )
-    evaluate.add_argument("--json", action="store_true", help="print {params, config, metrics} as JSON")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the initial weights and batch order")
-    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    _add_evaluate_arguments(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
+
+    export = commands.add_parser("export", help="a stored trial's model as TorchScript or ONNX, checked")
+    add_export_arguments(export)
+    _add_storage(export)
+    export.set_defaults(handler=cmd_export)
 
     fit = commands.add_parser("fit", help="factorize one target matrix into sparse factors")
     add_fit_arguments(fit)

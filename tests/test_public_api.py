@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers import REPO
 
-PACKAGES = ["fftlearn", "fftlearn.analysis", "fftlearn.factorize", "searchspace", "nas"]
+PACKAGES = ["fftlearn", "fftlearn.analysis", "fftlearn.export", "fftlearn.factorize", "searchspace", "nas"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

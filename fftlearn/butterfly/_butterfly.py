@@ -70,7 +70,7 @@ def butterfly_factor_indices(n: int, level: int) -> tuple[np.ndarray, np.ndarray
 
 def _check_twiddles(twiddles: torch.Tensor) -> int:
     """``N`` for valid ``(log2 N, N/2, 2, 2)`` twiddles; ``ValueError`` naming ``twiddles`` if not."""
-    shape = tuple(twiddles.shape)
+    shape = tuple(int(size) for size in twiddles.shape)  # ints even under torch.jit.trace
     if len(shape) == 4 and shape[2:] == (2, 2) and shape[1] >= 1:
         n = 2 * shape[1]
         if n & (n - 1) == 0 and shape[0] == n.bit_length() - 1:

@@ -48,6 +48,9 @@ class FrontEnd(nn.Module, abc.ABC):
     config_class: ClassVar[type]  # the frozen config dataclass of this kind (has ClassVar `kind`)
     space_class: ClassVar[type]  # its search subspace: suggest(trial, *, prefix, shape) -> config
     learnable: ClassVar[bool] = True  # False for the fixed baselines (no trainable parameters)
+    # fftlearn.export format -> why this kind cannot be written in it (one line). A format not
+    # named here is exported and checked against PyTorch, which refuses a file that disagrees.
+    export_refusals: ClassVar[dict[str, str]] = {}
 
     def __init__(self, config: Any) -> None:
         super().__init__()

@@ -160,6 +160,10 @@ class ButterflyFrontEnd(FrontEnd):
     """
 
     config_class = ButterflyConfig
+    export_refusals = {
+        "onnx": "its learned factors multiply complex tensors, and ONNX has no complex type "
+        "(torch.onnx has no conversion for the complex butterfly steps)",
+    }
     space_class = ButterflySpace
 
     def __init__(self, config: ButterflyConfig, *, generator: torch.Generator | None = None):

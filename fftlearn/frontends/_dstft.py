@@ -200,7 +200,11 @@ class DSTFTFrontEnd(FrontEnd):
             self.register_buffer(name, value)
 
     def project_(self) -> None:
-        """Put the stored values back within their bounds (called by every forward)."""
+        """Put the stored values back within their bounds (called by every forward; not while
+        torch.export traces the module for ONNX, whose fake tensors cannot take in-place updates
+        of ``.data``: ``fftlearn.export`` runs the module once before, so the bounds hold)."""
+        if torch.compiler.is_exporting():
+            return
         for name, (low, high) in self._bounds.items():
             getattr(self, name).data.clamp_(low, high)
 

@@ -184,6 +184,14 @@ class ExpertsFrontEnd(FrontEnd):
 
     config_class = ExpertsConfig
     space_class = ExpertsSpace
+    _routing = (
+        "each frame runs only the expert the router picks (`if mask.any()` and boolean-mask "
+        "indexing, data-dependent control flow)"
+    )
+    export_refusals = {
+        "torchscript": f"{_routing}; a trace would freeze the traced batch's routing",
+        "onnx": f"{_routing}; torch.export cannot capture it",
+    }
 
     def __init__(self, config: ExpertsConfig):
         super().__init__(config)

@@ -174,7 +174,10 @@ class LEAFFrontEnd(FrontEnd):
         self.project_()
 
     def project_(self) -> None:
-        """Put the filter and pooling parameters back within their bounds (every forward)."""
+        """Put the filter and pooling parameters back within their bounds (every forward; not
+        while torch.export traces for ONNX: see ``fftlearn.frontends.DSTFTFrontEnd.project_``)."""
+        if torch.compiler.is_exporting():
+            return
         with torch.no_grad():
             for name, (low, high) in self._bounds.items():
                 getattr(self, name).data.clamp_(low, high)

@@ -73,7 +73,10 @@ class PCEN(nn.Module):
         self.project_()
 
     def project_(self) -> None:
-        """Put the parameters back within their bounds (called by every forward)."""
+        """Put the parameters back within their bounds (called by every forward; not while
+        torch.export traces for ONNX: see ``fftlearn.frontends.DSTFTFrontEnd.project_``)."""
+        if torch.compiler.is_exporting():
+            return
         with torch.no_grad():
             self.alpha.data.clamp_(max=1.0)
             self.smooth.data.clamp_(0.0, 1.0)

@@ -42,6 +42,15 @@ class OneOff:
     learned: dict[str, object] | None = None  # what it learned (front-ends), else None
 
 
+@dataclass(frozen=True)
+class StoredModel:
+    """A stored trial's trained model, what ``fftnas export`` writes."""
+
+    model: torch.nn.Module  # (B, frame_length) float32 frames -> (B, n_classes) logits
+    frontend: torch.nn.Module  # the model's front-end alone, (B, frame_length) -> (B, n_features)
+    frame_length: int  # samples per input frame
+
+
 class ExperimentFamily(abc.ABC):
     """One kind of search. Subclasses name their experiment dataclass and metrics and implement
     the five methods; ``check_sources`` is a hook (no-op)."""
@@ -87,6 +96,19 @@ class ExperimentFamily(abc.ABC):
         None for a metric the rule cannot bound (the file's ``[hypervolume]`` must then set it).
         A trial counts towards the hypervolume only where it is strictly better than this in
         every objective."""
+
+    def stored_model(
+        self,
+        trial: optuna.trial.FrozenTrial,
+        experiment: Any,
+        *,
+        artifact_store: optuna.artifacts.FileSystemArtifactStore,
+    ) -> StoredModel:
+        """The trained model a trial stored, rebuilt from its weights (``fftnas export``);
+        ``ConfigError`` naming the trial where there is none: here, always (a family whose trials
+        train a model overrides this)."""
+        why = f"trials of the {self.name} family train no model to export"
+        raise ConfigError("--trial", trial.number, why)
 
     def check_sources(self, experiment: Any) -> None:
         """Raise ``ConfigError`` if data the experiment needs is missing (no-op here)."""

@@ -11,14 +11,29 @@ from typing import Any
 import optuna
 import torch
 
-from fftlearn import CandidateConfig, ConfigError, config_to_json, load_checkpoint, resolve_device, to_dict
+from fftlearn import (
+    CandidateConfig,
+    ConfigError,
+    config_from_json,
+    config_to_json,
+    load_checkpoint,
+    resolve_device,
+    to_dict,
+)
 from fftlearn.data import check_sources
 from fftlearn.training import precision_on
 
 from ..._curve_figures import save_curves_figure
 from ..._curves import CURVE_ATTR, PRUNED_EPOCH_ATTR
 from ..._params import config_from_params
-from .._base import ExperimentFamily, OneOff, Reproduction, check_same_config, register_family
+from .._base import (
+    ExperimentFamily,
+    OneOff,
+    Reproduction,
+    StoredModel,
+    check_same_config,
+    register_family,
+)
 from ._analysis import analyze
 from ._evaluate import Evaluation, evaluate_candidate, evaluate_in, measure, suggest_for, task_data
 from ._experiment import FRONTEND_METRICS, FrontEndExperiment
@@ -90,6 +105,31 @@ class FrontEndFamily(ExperimentFamily):
         reproduced = _retrain(trial, experiment, candidate, device=target).metrics
         notes = [n for n in (_retrain_note(trial), _precision_note(trial, here)) if n]
         return Reproduction(trial.number, stored, reproduced, config, "retrain", "; ".join(notes) or None)
+
+    def stored_model(
+        self,
+        trial: optuna.trial.FrozenTrial,
+        experiment: FrontEndExperiment,
+        *,
+        artifact_store: optuna.artifacts.FileSystemArtifactStore,
+    ) -> StoredModel:
+        """The complete trial's model from its checkpoint (``artifact.weights``), checked to be
+        the trial's stored config; ``ConfigError`` for a trial without one (pruned, failed)."""
+        weights = trial.user_attrs.get(WEIGHTS_ATTR)
+        if trial.state != optuna.trial.TrialState.COMPLETE or weights is None:
+            why = f"trial {trial.number} is {trial.state.name} and stored no weights (complete trials do)"
+            raise ConfigError("--trial", trial.number, why)
+        try:
+            model = _download_weights(artifact_store, weights)
+        except ConfigError:
+            raise
+        except Exception as error:  # the artifact store lost the file
+            why = f"its weights (artifact {weights}) cannot be read: {type(error).__name__}"
+            raise ConfigError("--trial", trial.number, why) from None
+        stored = config_from_json(trial.user_attrs["config"])
+        if config_to_json(model.config) != config_to_json(stored.model):
+            raise ConfigError("--trial", trial.number, "its saved weights belong to another config")
+        return StoredModel(model, model.frontend, experiment.task.frame_length)
 
     def reference_point(self, experiment: FrontEndExperiment) -> dict[str, float | None]:
         """The rule of ``_reference``: fractions 0, loss ln(n_classes), MACs and parameters 1.1 x
