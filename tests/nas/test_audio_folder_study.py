@@ -1,6 +1,7 @@
 """A folder of real recordings written on the fly (FluidSynth notes and espeak-ng speech, wav and
 flac, a manifest, a broken file) searched by ``fftnas run``: a 2-trial study on its classes, a
-pitch study on its manifest's f0, both studies' fronts put side by side by ``fftnas compare``, and
+pitch study on its manifest's f0, both studies' fronts put side by side by ``fftnas compare``, every
+front-end kind trained on it and exported in both formats (or refused as the kind declares), and
 the broken file refused in one line before anything is stored."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from fftlearn import ConfigError
 from fftlearn.data import write_audio_folder
+from fftlearn.frontends import FRONTENDS
 from nas.cli import main
 from tests.helpers import snapshot
 
@@ -174,3 +176,94 @@ def test_a_broken_file_is_refused_in_one_line_and_nothing_is_stored(
     (copy / "violin" / "broken.wav").write_bytes(b"RIFF....WAVEfmt nonsense")
     assert run_study(tmp_path, name="broken", root=copy, task="label", data="") == 2
     assert "broken.wav" in capsys.readouterr().err and snapshot(tmp_path / "studies.journal") == before
+
+
+@pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
+@pytest.mark.parametrize("frontend_only", [False, True])
+def test_the_trained_trials_export_and_agree(
+    studies: Path, fmt: str, frontend_only: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every trial of the classes study, trained on the recordings, written as ``fmt`` and run
+    back: the printed max abs difference is within 1e-5 of PyTorch (float32)."""
+    storage = str(studies / "studies.journal")
+    before = snapshot(studies / "studies.journal", studies / "studies-artifacts")
+    for number in (0, 1):
+        out = studies / f"trial{number}-{fmt}-{int(frontend_only)}.{'pt' if fmt == 'torchscript' else 'onnx'}"
+        argv = ["export", "--study", "classes", "--trial", str(number), "--format", fmt, "-o", str(out)]
+        capsys.readouterr()
+        assert main(argv + (["--frontend-only"] if frontend_only else []) + ["--storage", storage]) == 0
+        printed = capsys.readouterr().out
+        line = next(row for row in printed.splitlines() if row.startswith("max abs difference:"))
+        assert float(line.split()[3]) <= 1e-5 and out.is_file() and out.stat().st_size > 0
+    assert snapshot(studies / "studies.journal", studies / "studies-artifacts") == before
+
+
+KIND_STUDY = """
+[study]
+name = "{kind}"
+trials = 1
+seed = 0
+
+[[objectives]]
+metric = "accuracy"
+direction = "maximize"
+
+[[objectives]]
+metric = "macs"
+direction = "minimize"
+
+[task]
+name = "label"
+
+[task.data]
+kind = "audio_folder"
+root = "{root}"
+frame_length = 512
+hop_length = 512
+max_frames_per_file = 4
+
+[space]
+frontends = ["{kind}"]
+
+[budget]
+epochs = 1
+batch_size = 32
+"""
+
+
+@pytest.fixture(scope="module")
+def every_kind(recordings: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One 1-trial study per registered front-end kind (its default search space), trained on
+    the recordings' classes (sub-folders, split by the seed), all in one journal."""
+    workdir = tmp_path_factory.mktemp("kinds")
+    storage = workdir / "kinds.journal"
+    for kind in FRONTENDS.names():
+        experiment = workdir / f"{kind}.toml"
+        experiment.write_text(KIND_STUDY.format(kind=kind, root=recordings))
+        assert (
+            main(["run", str(experiment), "--storage", str(storage), "--no-progress", "--devices", "cpu"])
+            == 0
+        )
+    return workdir
+
+
+@pytest.mark.parametrize("kind", FRONTENDS.names())
+def test_every_kind_trained_on_the_recordings_exports_or_is_refused(
+    every_kind: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each kind's trained model in both formats: written and within 1e-5 of PyTorch, or refused
+    in one line with the reason its kind declares and no file."""
+    refusals = FRONTENDS.get(kind, field="kind").export_refusals
+    for fmt in ("torchscript", "onnx"):
+        out = every_kind / f"{kind}.{fmt}"
+        argv = ["export", "--study", kind, "--trial", "0", "--format", fmt, "-o", str(out)]
+        capsys.readouterr()
+        code = main([*argv, "--storage", str(every_kind / "kinds.journal")])
+        printed = capsys.readouterr()
+        if fmt in refusals:
+            assert code == 2 and not out.exists()
+            assert len(printed.err.strip().splitlines()) == 1 and refusals[fmt] in printed.err
+            continue
+        assert code == 0, printed.err
+        line = next(row for row in printed.out.splitlines() if row.startswith("max abs difference:"))
+        assert float(line.split()[3]) <= 1e-5 and out.stat().st_size > 0
