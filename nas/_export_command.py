@@ -96,6 +96,7 @@ def format_export(report: ExportReport, *, trial: int, what: str, frame_length: 
             f"full scale), max |file - PyTorch| over the {what}:",
             format_table(["batch size", f"max abs difference ({what})"], rows),
             f"max abs difference: {report.max_difference:.3g} ({what}, float32)",
+            *(f"note: {note}" for note in report.notes),
             f"load: {loader}",
         ]
     )

@@ -1,8 +1,11 @@
 """Write a model or a front-end to TorchScript or ONNX, and check the file against PyTorch.
 
-``export_model`` refuses, in one ``ConfigError`` line, a module that holds a front-end kind
-whose ``export_refusals`` names the format (the kind knows it cannot be expressed there), and
-any module the exporter fails on. It writes to a temporary file beside ``path``, runs that file
+``export_model`` traces every front-end in its ``export_mode`` (the same features with
+operations both formats express: the butterfly's complex stages on real tensors, the experts'
+top-1 routing as every expert run and the picked one kept), and checks the file against the
+usual path. It refuses, in one ``ConfigError`` line, a module that holds a front-end kind whose
+``export_refusals`` names the format (the kind knows it cannot be expressed there), and any
+module the exporter fails on. It writes to a temporary file beside ``path``, runs that file
 and the PyTorch module on the same random frames at several batch sizes (one of them other than
 the traced batch), and moves the file to ``path`` only if they agree within the tolerance: a
 refused or wrong export leaves nothing behind.
@@ -10,7 +13,9 @@ refused or wrong export leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +41,7 @@ class ExportReport:
     n_bytes: int  # file size in bytes
     n_outputs: int  # outputs per frame: n_classes logits, or the front-end's F features
     differences: dict[int, float]  # batch size -> max |exported - PyTorch| over the outputs (their units)
+    notes: tuple[str, ...] = ()  # the front-ends' ``export_note``s: how the file computes differently
 
     @property
     def max_difference(self) -> float:
@@ -57,6 +63,17 @@ def export_refusal(module: torch.nn.Module, *, format: str) -> str | None:
             kind = type(part).config_class.kind
             return f"the {kind} front-end cannot be exported as {format}: {part.export_refusals[format]}"
     return None
+
+
+@contextlib.contextmanager
+def export_modes(module: torch.nn.Module) -> Iterator[None]:
+    """Every front-end inside ``module`` in its ``export_mode`` (the same features computed with
+    operations both formats can express: real tensors, no data-dependent control flow)."""
+    with contextlib.ExitStack() as stack:
+        for part in module.modules():
+            if isinstance(part, FrontEnd):
+                stack.enter_context(part.export_mode())
+        yield
 
 
 def check_export_path(path: str | Path) -> Path:
@@ -92,7 +109,8 @@ def export_model(
         with torch.no_grad():  # once before writing: in-place projections (dstft's bounds) hold
             n_outputs = int(module(example).shape[-1])
         try:
-            FORMATS[format].write(module, example=example, path=temporary)
+            with export_modes(module):
+                FORMATS[format].write(module, example=example, path=temporary)
         except Exception as error:  # the exporter's own failure, in one line
             raise ConfigError("format", format, f"the exporter failed: {_one_line(error)}") from None
         differences = exported_difference(module, format=format, path=temporary, frame_length=frame_length)
@@ -109,8 +127,14 @@ def export_model(
     finally:
         temporary.unlink(missing_ok=True)
         module.train(was_training)
+    notes = {type(p).export_note for p in module.modules() if isinstance(p, FrontEnd) and p.export_note}
     return ExportReport(
-        path=path, format=format, n_bytes=n_bytes, n_outputs=n_outputs, differences=differences
+        path=path,
+        format=format,
+        n_bytes=n_bytes,
+        n_outputs=n_outputs,
+        differences=differences,
+        notes=tuple(sorted(notes)),
     )
 
 

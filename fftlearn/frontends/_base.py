@@ -15,7 +15,9 @@ registry. Third-party kinds register the same way, or through the entry-point gr
 from __future__ import annotations
 
 import abc
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -51,6 +53,9 @@ class FrontEnd(nn.Module, abc.ABC):
     # fftlearn.export format -> why this kind cannot be written in it (one line). A format not
     # named here is exported and checked against PyTorch, which refuses a file that disagrees.
     export_refusals: ClassVar[dict[str, str]] = {}
+    # what an exported file of this kind does differently from training-time PyTorch (one line,
+    # printed by `fftnas export`); "" when it is the same computation
+    export_note: ClassVar[str] = ""
 
     def __init__(self, config: Any) -> None:
         super().__init__()
@@ -64,6 +69,14 @@ class FrontEnd(nn.Module, abc.ABC):
     @abc.abstractmethod
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """``(B, N) -> (B, F)``."""
+
+    @contextlib.contextmanager
+    def export_mode(self) -> Iterator[None]:
+        """While open, ``forward`` (in eval mode) computes the same features with operations that
+        every ``fftlearn.export`` format can express (real tensors, no data-dependent control
+        flow); the exporters trace it, and the written file is checked against the usual path.
+        Default: the usual path already is such."""
+        yield
 
     @abc.abstractmethod
     def macs_per_example(self) -> int:

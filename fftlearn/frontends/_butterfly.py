@@ -14,6 +14,8 @@ Shapes: ``(batch, frame_length) -> (batch, n_bins)``.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -43,6 +45,7 @@ from ..butterfly._radix import (
     digit_reversal_permutation,
     prime_factors,
 )
+from ..butterfly._real import apply_radix_stages_real
 from ._base import FrameShape, FrontEnd, register_frontend
 from ._pcen import PCEN, PCENOption, check_pcen, pcen_macs, suggest_pcen
 
@@ -160,10 +163,6 @@ class ButterflyFrontEnd(FrontEnd):
     """
 
     config_class = ButterflyConfig
-    export_refusals = {
-        "onnx": "its learned factors multiply complex tensors, and ONNX has no complex type "
-        "(torch.onnx has no conversion for the complex butterfly steps)",
-    }
     space_class = ButterflySpace
 
     def __init__(self, config: ButterflyConfig, *, generator: torch.Generator | None = None):
@@ -193,6 +192,7 @@ class ButterflyFrontEnd(FrontEnd):
         self.pad_left = (size - kept) // 2  # buffer zeros before the kept samples
         self.register_buffer("bitrev", torch.from_numpy(order))  # (N,) input order: bit or digit reversal
         self.pcen = PCEN(config.n_outputs) if config.pcen else None
+        self._real_arithmetic = False  # export_mode: the same maths on real tensors (ONNX has no complex)
 
     def complex_twiddles(self) -> torch.Tensor:
         """The learned twiddles as complex ``(log2 size, size/2, 2, 2)`` (a view, differentiable);
@@ -223,11 +223,33 @@ class ButterflyFrontEnd(FrontEnd):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         buffer = self._buffer(frames)[:, self.bitrev]  # (B, N), bit- or digit-reversed order
-        spectrum = self._transform(buffer, permute=False)  # (B, N)
-        magnitude = spectrum[:, : self.config.n_outputs].abs()  # (B, n_bins)
+        kept = self.config.n_outputs
+        if self._real_arithmetic:
+            real, imag = apply_radix_stages_real(
+                buffer, torch.zeros_like(buffer), self._real_stages(), radices=self.config.resolved_radices
+            )  # 2 x (B, N)
+            magnitude = torch.sqrt(real[:, :kept] ** 2 + imag[:, :kept] ** 2)  # (B, n_bins)
+        else:
+            magnitude = self._transform(buffer, permute=False)[:, :kept].abs()  # (B, n_bins)
         if self.pcen is not None:
             return self.pcen(magnitude[:, :, None])[:, :, 0]  # one time step
         return torch.log1p(magnitude) if self.config.log_compress else magnitude
+
+    def _real_stages(self) -> list[torch.Tensor]:
+        """The learned stages as their real views ``(a, d, r, r, 2)`` (``complex_stages``' layout)."""
+        if self.radix2:
+            levels, half = self.twiddles.shape[:2]
+            return [self.twiddles[k].reshape(half >> k, 1 << k, 2, 2, 2) for k in range(levels)]
+        return list(self.stages)
+
+    @contextlib.contextmanager
+    def export_mode(self) -> Iterator[None]:
+        """``forward`` on real tensors (``apply_radix_stages_real``): ONNX has no complex type."""
+        self._real_arithmetic = True
+        try:
+            yield
+        finally:
+            self._real_arithmetic = False
 
     def transform_matrix(self) -> torch.Tensor:
         """The kept rows of the learned transform ``M``, complex ``(n_bins, size)``, detached on CPU.

@@ -18,8 +18,9 @@ mean under the routing of those frames.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -184,14 +185,10 @@ class ExpertsFrontEnd(FrontEnd):
 
     config_class = ExpertsConfig
     space_class = ExpertsSpace
-    _routing = (
-        "each frame runs only the expert the router picks (`if mask.any()` and boolean-mask "
-        "indexing, data-dependent control flow)"
+    export_note = (
+        "experts: the file runs every expert on every frame and keeps the one the router picks "
+        "(the same features as top-1 routing, at up to n_experts times its expert MACs)"
     )
-    export_refusals = {
-        "torchscript": f"{_routing}; a trace would freeze the traced batch's routing",
-        "onnx": f"{_routing}; torch.export cannot capture it",
-    }
 
     def __init__(self, config: ExpertsConfig):
         super().__init__(config)
@@ -205,6 +202,7 @@ class ExpertsFrontEnd(FrontEnd):
         self.summary = SpectralSummary(config.router_fft) if spectrum else nn.Identity()
         self.router = router_mlp(self._router_inputs(), config.router_width, config.n_experts)
         self._auxiliary = torch.zeros(())
+        self._dense_routing = False  # export_mode: every expert on every frame, the picked one kept
 
     def _router_inputs(self) -> int:
         """Values the router's MLP reads per frame: the frame, or its spectral summary."""
@@ -247,6 +245,9 @@ class ExpertsFrontEnd(FrontEnd):
             )  # (B, K, F)
             return (gate[..., None] * outputs).sum(1)  # (B, F)
         self._auxiliary = torch.zeros((), device=frames.device)
+        if self._dense_routing:  # the same features without data-dependent control flow
+            outputs = torch.stack([self._expert_features(k, frames) for k in range(config.n_experts)], dim=1)
+            return ((hard * gate)[..., None] * outputs).sum(1)  # (B, F): zeros but the picked expert
         chosen = hard.argmax(-1)
         features = frames.new_zeros(frames.shape[0], self.n_features)
         for index in range(config.n_experts):  # top-1 inference: each expert sees its frames
@@ -254,6 +255,17 @@ class ExpertsFrontEnd(FrontEnd):
             if mask.any():
                 features[mask] = self._expert_features(index, frames[mask]) * gate[mask, index, None]
         return features
+
+    @contextlib.contextmanager
+    def export_mode(self) -> Iterator[None]:
+        """Every expert runs on every frame and the router's one-hot choice keeps one: the same
+        features as top-1 routing (whose boolean masks a trace would freeze), at up to
+        ``n_experts`` times its MACs in the exported file."""
+        self._dense_routing = True
+        try:
+            yield
+        finally:
+            self._dense_routing = False
 
     def auxiliary_loss(self) -> torch.Tensor:
         """The load-balancing (and information) term of the last training forward pass (0 in eval)."""

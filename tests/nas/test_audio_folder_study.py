@@ -251,8 +251,9 @@ def every_kind(recordings: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 def test_every_kind_trained_on_the_recordings_exports_or_is_refused(
     every_kind: Path, kind: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Each kind's trained model in both formats: written and within 1e-5 of PyTorch, or refused
-    in one line with the reason its kind declares and no file."""
+    """Each kind's trained model in both formats: written and within 1e-5 of PyTorch (with the
+    kind's export note printed, if it has one), or refused in one line with the reason its kind
+    declares and no file."""
     refusals = FRONTENDS.get(kind, field="kind").export_refusals
     for fmt in ("torchscript", "onnx"):
         out = every_kind / f"{kind}.{fmt}"
@@ -267,3 +268,5 @@ def test_every_kind_trained_on_the_recordings_exports_or_is_refused(
         assert code == 0, printed.err
         line = next(row for row in printed.out.splitlines() if row.startswith("max abs difference:"))
         assert float(line.split()[3]) <= 1e-5 and out.stat().st_size > 0
+        note = FRONTENDS.get(kind, field="kind").export_note
+        assert (f"note: {note}" in printed.out) if note else "note:" not in printed.out

@@ -164,3 +164,20 @@ def test_a_kind_declaring_nothing_is_exported_and_checked(undeclared: None, fmt:
     assert check_exported_or_refused(segments, fmt=fmt, folder=plain) is None
     refusal = check_exported_or_refused(SignFlipFrontEnd(SignFlipConfig()), fmt=fmt, folder=branchy)
     assert refusal is not None and ("differs from PyTorch" in refusal or "exporter failed" in refusal)
+
+
+@pytest.mark.parametrize("kind", FRONTENDS.names())
+def test_export_mode_computes_the_same_features(kind: str) -> None:
+    """What the exporters trace (``FrontEnd.export_mode``: the butterfly on real tensors, every
+    expert run and the picked one kept) equals the usual eval path, for every candidate of a kind,
+    and the mode is left when the context closes."""
+    frames = random_frames(batch_size=9, frame_length=FRAME_LENGTH, seed=4)
+    for candidate in candidates(kind):
+        frontend = fftlearn.build(candidate.model, seed=1).frontend.eval()
+        with torch.no_grad():
+            usual = frontend(frames)
+            with frontend.export_mode():
+                traced = frontend(frames)
+            again = frontend(frames)
+        torch.testing.assert_close(traced, usual, rtol=1e-5, atol=1e-5)
+        assert torch.equal(again, usual)
