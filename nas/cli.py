@@ -26,6 +26,7 @@ from ._experiment import load_experiment
 from ._fit_command import add_fit_arguments, fit_flags, format_fit, run_fit_command
 from ._hypervolume import reference_note
 from ._hypervolume_command import add_hypervolume_arguments, cmd_hypervolume
+from ._overrides import add_set_argument
 from ._params import parse_params
 from ._report import format_pareto, format_studies, format_table, metric_names, summarize_params
 from ._reproduce import format_reproduction, reproduce_trial
@@ -64,7 +65,7 @@ def _add_storage(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    experiment = load_experiment(args.experiment)
+    experiment = load_experiment(args.experiment, overrides=args.set)
     budget = (
         experiment.study.trials
         if args.trials is None
@@ -156,7 +157,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    experiment = load_experiment(args.experiment)
+    experiment = load_experiment(args.experiment, overrides=args.set)
     params = parse_params(args.params)
     seed = check_int("--seed", args.seed, low=0, high=2**31 - 1)
     family = family_of(experiment)
@@ -193,6 +194,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("experiment", help="experiment file (TOML)")
+    add_set_argument(run)
     run.add_argument(
         "--trials",
         type=int,
@@ -276,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "experiment", help="experiment file (TOML): task, budget and the space the params live in"
     )
+    add_set_argument(evaluate)
     evaluate.add_argument(
         "--params", required=True, help="params as a trial holds them: inline JSON or @FILE.json"
     )
