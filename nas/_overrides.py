@@ -6,9 +6,10 @@ as overridden (a resume with the same ``--set`` finds the same experiment; one w
 search is refused like an edited file). ``KEY`` is a dotted path of bare TOML keys
 (``task.data.root``); a number steps into an array of tables (``objectives.1.direction``), and a
 table the path names that the file lacks is created (the schema then says whether it may be
-there). ``VALUE`` is read as a TOML value when it parses as one (numbers, booleans, quoted
-strings, arrays, inline tables), else it is the plain string (``/data/my audio`` needs no
-quotes); a TOML date or time is taken as the plain string too, since no field holds one.
+there). ``VALUE`` (spaces around it dropped) is read as a TOML value when it parses as one
+(numbers, booleans, quoted strings, arrays, inline tables), else it is the plain string
+(``/data/my audio`` needs no quotes); a TOML date or time is kept as its text too, since no
+field holds one. When several ``--set`` name one key, the last wins.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def parse_override(text: str) -> tuple[tuple[str, ...], object]:
     parts = tuple(key.strip().split("."))
     if not equals or not all(_BARE_KEY.fullmatch(part) for part in parts):
         raise ConfigError(FLAG, text, _FORM)
-    return parts, parse_value(raw)
+    return parts, parse_value(raw.strip())
 
 
 def parse_value(raw: str) -> object:
@@ -105,11 +106,15 @@ def _index(array: list[Any], part: str, *, text: str, where: str) -> int:
 
 
 def blame(error: ConfigError, overrides: Sequence[str]) -> ConfigError:
-    """``error`` told as the fault of the last ``--set`` whose key is the error's field or a table
-    above it (``--set: got 'study.trials=-1'; study.trials: must be ...``); else ``error``."""
+    """``error`` told as the fault of the last ``--set`` whose key is the error's field (or ends
+    in the same name and gave the value the error names), a table above it or a path below it
+    (``--set: got 'study.trials=-1'; study.trials: must be ...``); else ``error`` itself."""
     field = re.sub(r"\[(\d+)\]", r".\1", error.field)
     for text in reversed(overrides):
-        key = text.partition("=")[0].strip()
-        if field == key or field.startswith(key + "."):
-            return ConfigError(FLAG, text, f"{error.field}: {error.allowed}")
+        parts, value = parse_override(text)
+        key = ".".join(parts)
+        if field == key or (field.rpartition(".")[2] == parts[-1] and error.value == value):
+            return ConfigError(FLAG, text, f"{key}: {error.allowed}")
+        if field.startswith(key + ".") or key.startswith(field + "."):
+            return ConfigError(FLAG, text, str(error))
     return error

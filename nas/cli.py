@@ -157,7 +157,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    experiment = load_experiment(args.experiment, overrides=args.set)
+    experiment = load_experiment(args.experiment)
     params = parse_params(args.params)
     seed = check_int("--seed", args.seed, low=0, high=2**31 - 1)
     family = family_of(experiment)
@@ -278,7 +278,6 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "experiment", help="experiment file (TOML): task, budget and the space the params live in"
     )
-    add_set_argument(evaluate)
     evaluate.add_argument(
         "--params", required=True, help="params as a trial holds them: inline JSON or @FILE.json"
     )
