@@ -10,11 +10,13 @@ and unknown names raise ``ConfigError`` naming the dotted field.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from fftlearn import ConfigError, from_mapping, to_dict
 
+from ._overrides import apply_overrides, blame
 from .families import FAMILIES, family_named, family_of
 
 if sys.version_info >= (3, 11):
@@ -28,9 +30,11 @@ def metric_units() -> dict[str, tuple[str, str]]:
     return {name: unit for family in FAMILIES.values() for name, unit in family.metrics.items()}
 
 
-def load_experiment(path: str | Path, *, check_data: bool = True) -> Any:
-    """Read and validate an experiment file; with ``check_data`` also that the soundfonts,
-    espeak-ng or NSynth copy its data set needs are there."""
+def load_experiment(path: str | Path, *, check_data: bool = True, overrides: Sequence[str] = ()) -> Any:
+    """Read and validate an experiment file, its fields first overridden by ``overrides``
+    (``--set KEY=VALUE`` texts, ``nas._overrides``); with ``check_data`` also that the soundfonts,
+    espeak-ng, NSynth copy or audio folder its data set needs are there. A mistake in an
+    overridden field is told as the ``--set``'s."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError("experiment", str(path), "must be an existing TOML file")
@@ -38,9 +42,13 @@ def load_experiment(path: str | Path, *, check_data: bool = True) -> Any:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError("experiment", str(path), f"is not valid TOML ({error})") from None
-    experiment = experiment_from_dict(data)
-    if check_data:
-        family_of(experiment).check_sources(experiment)
+    data = apply_overrides(data, overrides)
+    try:
+        experiment = experiment_from_dict(data)
+        if check_data:
+            family_of(experiment).check_sources(experiment)
+    except ConfigError as error:
+        raise blame(error, overrides) from None
     return experiment
 
 

@@ -27,6 +27,7 @@ from ._export_command import add_export_arguments, cmd_export
 from ._fit_command import add_fit_arguments, fit_flags, format_fit, run_fit_command
 from ._hypervolume import reference_note
 from ._hypervolume_command import add_hypervolume_arguments, cmd_hypervolume
+from ._overrides import add_set_argument
 from ._params import parse_params
 from ._report import format_pareto, format_studies, format_table, metric_names, summarize_params
 from ._reproduce import format_reproduction, reproduce_trial
@@ -65,7 +66,7 @@ def _add_storage(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    experiment = load_experiment(args.experiment)
+    experiment = load_experiment(args.experiment, overrides=args.set)
     budget = (
         experiment.study.trials
         if args.trials is None
@@ -194,6 +195,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("experiment", help="experiment file (TOML)")
+    add_set_argument(run)
     run.add_argument(
         "--trials",
         type=int,

@@ -14,6 +14,7 @@ from nas import load_experiment
 from nas.cli import main
 from nas.families.frontend._evaluate import suggest_for
 from tests.helpers import REPO, edit_experiment, write_tiny_experiment
+from tests.nas.test_overrides import write_class_folder
 
 EXPERIMENTS = sorted(
     p for p in (REPO / "experiments").glob("*.toml") if 'family = "factorization"' not in p.read_text()
@@ -95,8 +96,12 @@ def test_evaluate_rejects_unreadable_params(tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
-def test_shipped_experiments_load_and_every_kind_builds(path: Path) -> None:
-    experiment = load_experiment(path)
+def test_shipped_experiments_load_and_every_kind_builds(path: Path, tmp_path: Path) -> None:
+    # audio_folder.toml's root is a placeholder the user overrides: here a folder of two classes
+    folder = (
+        [f"task.data.root={write_class_folder(tmp_path / 'audio')}"] if path.stem == "audio_folder" else []
+    )
+    experiment = load_experiment(path, overrides=folder)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     seen = set()
     for _ in range(40):
