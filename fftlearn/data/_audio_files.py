@@ -2,7 +2,8 @@
 their samples (mono, resampled).
 
 Files are found in one of two layouts: ``root/<class>/**/<file>`` (the sub-folder names the
-class), or the rows of a CSV or JSON manifest (a path column, relative to ``root`` or absolute,
+class), or the rows of a CSV or JSON manifest (itself at a path relative to ``root`` or absolute;
+a path column, relative to ``root`` or absolute,
 a label column, and optionally a split column whose values are "train" or "test"). Audio is read
 with ``soundfile`` (wav, flac, ogg); every mistake is a ``ConfigError`` naming the config field
 and the file.
@@ -49,7 +50,11 @@ def list_audio_files(
         raise ConfigError("root", root, "must be an existing directory of audio files")
     if manifest:
         files = _manifest_files(
-            folder, manifest, path_column=path_column, label_column=label_column, split_column=split_column
+            folder,
+            str(folder / manifest),
+            path_column=path_column,
+            label_column=label_column,
+            split_column=split_column,
         )
     else:
         if split_column:

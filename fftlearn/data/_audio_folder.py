@@ -15,6 +15,7 @@ hash of the files and the settings, then peak-normalised (and optionally augment
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -38,7 +39,7 @@ class AudioFolderConfig(DataSet):
 
     kind: ClassVar[str] = "audio_folder"
     root: str = ""  # directory of the audio files (class sub-folders, or the manifest's paths); required
-    manifest: str = ""  # CSV (header row) or JSON (list of objects) of files and labels; "" = sub-folders
+    manifest: str = ""  # CSV (header row) or JSON (list of objects), relative to root; "" = sub-folders
     path_column: str = "path"  # manifest column of each file's path, relative to root (or absolute)
     label_column: str = "label"  # manifest column of each file's label
     label_type: Literal["class", "f0_hz"] = "class"  # what the labels are: a class, or f0 in Hz (pitch)
@@ -59,6 +60,8 @@ class AudioFolderConfig(DataSet):
                 raise ConfigError(field, getattr(self, field), "must be a string")
         if not self.root:
             raise ConfigError("root", self.root, "must be the path of a directory of audio files")
+        # absolute, so a study resumed from another directory (or a worker) names the same folder
+        object.__setattr__(self, "root", os.path.abspath(os.path.expanduser(self.root)))
         if self.label_type not in LABEL_TYPES:
             raise ConfigError("label_type", self.label_type, f"must be one of {', '.join(LABEL_TYPES)}")
         if self.label_type == "f0_hz" and not self.manifest:
@@ -93,6 +96,12 @@ class AudioFolderConfig(DataSet):
             check_audio_header(file, sample_rate=self.sample_rate, frame_length=self.frame_length)
         file_labels(self, files)
         split_files(self, files, seed=0)  # the per-class guarantee holds for every seed
+
+    def has_classes(self) -> bool:
+        return self.label_type == "class"
+
+    def is_pitched(self) -> bool:
+        return self.label_type == "f0_hz"
 
     def label_names(self) -> tuple[str, ...] | None:
         """The classes, sorted (class labels); None for f0 labels."""

@@ -39,8 +39,16 @@ class DataSet(abc.ABC):
 
     def label_names(self) -> tuple[str, ...] | None:
         """The classes of its own labels (``FrameSet.label``; task ``name = "label"``), e.g. an
-        audio folder's sub-folders; None when it has none (default)."""
+        audio folder's sub-folders; None when it has none (default). May read files."""
         return None
+
+    def has_classes(self) -> bool:
+        """Whether ``label_names`` gives classes, known from the config alone (no file read)."""
+        return False
+
+    def is_pitched(self) -> bool:
+        """Whether ``pitch_range`` gives a range, known from the config alone (no file read)."""
+        return self.pitch_range() is not None
 
     def check_sources(self) -> None:
         """Raise ``ConfigError`` if a file or program it renders from is missing (no-op here)."""
@@ -77,10 +85,17 @@ def make_frames(config: DataSet, *, split: SplitName, seed: int) -> FrameSet:
 
 def pitch_range(config: DataSet) -> tuple[int, int]:
     """The MIDI range of a pitched data set; ``ConfigError`` under ``task.data`` if it has none."""
+    check_pitched(config)
     found = config.pitch_range()
     if found is None:
         raise ConfigError("task.data", config.kind, "has no pitch range (midi_low, midi_high)")
     return found
+
+
+def check_pitched(config: DataSet) -> None:
+    """``ConfigError`` under ``task.data`` unless the data set has pitch labels (config only)."""
+    if not config.is_pitched():
+        raise ConfigError("task.data", config.kind, "has no pitch range (midi_low, midi_high)")
 
 
 def check_sources(config: DataSet) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 from .._config import OneOf, register_kind
 from .._errors import ConfigError
 from .._validate import check_int
-from ._base import DATASETS, make_frames, pitch_range
+from ._base import DATASETS, check_pitched, make_frames, pitch_range
 from ._pitch import hz_to_cents, local_average_f0, midi_to_hz
 from ._tones import HarmonicTonesConfig
 
@@ -57,9 +57,10 @@ class TaskConfig:
         if self.pitch_bins not in ("midi", "cents"):
             raise ConfigError("pitch_bins", self.pitch_bins, "must be 'midi' or 'cents'")
         check_int("cents_per_bin", self.cents_per_bin, low=1, high=100)
+        # from the config alone: an audio folder's files are read when a study starts (check_sources)
         if self.name == "pitch":
-            pitch_range(self.data)  # raises unless the data set has a pitch range
-        if self.name == "label" and self.data.label_names() is None:
+            check_pitched(self.data)  # raises unless the data set has a pitch range
+        if self.name == "label" and not self.data.has_classes():
             have = f"{self.data.kind} has none"
             raise ConfigError("name", "label", f"needs a data set with classes (audio_folder); {have}")
 

@@ -267,3 +267,23 @@ def test_config_fields_are_validated(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         TaskConfig(name="label")  # harmonic tones have no classes of their own
     assert error.value.field == "name" and "harmonic_tones" in str(error.value)
+
+
+def test_the_config_reads_no_file_and_names_an_absolute_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task on a folder is validated from its config alone (a stored study loads where the folder
+    is gone); ``root`` is stored absolute, and a relative ``manifest`` is found under it."""
+    gone = AudioFolderConfig(root=str(tmp_path / "gone"))
+    assert TaskConfig(name="label", data=gone).data is gone
+    pitched = AudioFolderConfig(root=str(tmp_path / "gone"), manifest="m.csv", label_type="f0_hz")
+    assert TaskConfig(name="pitch", data=pitched).data is pitched
+    folder(tmp_path / "audio", {"a": 2, "b": 2})
+    (tmp_path / "audio" / "labels.csv").write_text(
+        "path,label\na/0.wav,x\na/1.flac,x\nb/0.wav,y\nb/1.flac,y\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    data = AudioFolderConfig(root="audio", manifest="labels.csv", cache_dir="cache")
+    assert data.root == str(tmp_path / "audio")
+    data.check_sources()
+    assert data.label_names() == ("x", "y")
