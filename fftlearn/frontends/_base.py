@@ -17,7 +17,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -75,8 +75,25 @@ class FrontEnd(nn.Module, abc.ABC):
         """While open, ``forward`` (in eval mode) computes the same features with operations that
         every ``fftlearn.export`` format can express (real tensors, no data-dependent control
         flow); the exporters trace it, and the written file is checked against the usual path.
-        Default: the usual path already is such."""
-        yield
+        Here: the tensors ``export_constants`` names are computed once by torch and used as they
+        are (``constant``), so the file holds torch's values of them."""
+        with torch.no_grad():
+            self._export_constants = {name: value.detach() for name, value in self.export_constants().items()}
+        try:
+            yield
+        finally:
+            self._export_constants = {}
+
+    def export_constants(self) -> dict[str, torch.Tensor]:
+        """Tensors that depend on the parameters alone (filters, windows), by name, to be held as
+        constants in an exported file: an exporter's own sin, cos and exp differ from torch's by
+        float32 rounding, which the head can magnify. Default: none."""
+        return {}
+
+    def constant(self, name: str, compute: Callable[[], torch.Tensor]) -> torch.Tensor:
+        """``compute()``, or in ``export_mode`` the value of ``export_constants()[name]``."""
+        frozen = getattr(self, "_export_constants", None)
+        return frozen[name] if frozen and name in frozen else compute()
 
     @abc.abstractmethod
     def macs_per_example(self) -> int:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ..model import OptimizerConfig
 
 from ._base import FrameShape, FrontEnd, check_n_fft, register_frontend
-from ._dstft_transform import MIN_WIN_LENGTH, WINDOWS, dstft, dstft_windows
+from ._dstft_transform import MIN_WIN_LENGTH, WINDOWS, dstft_windows, windowed_spectra
 from ._pcen import PCEN, PCENOption, channels_last_pcen, check_pcen, pcen_macs, suggest_pcen
 from ._stft import rfft_macs
 
@@ -220,15 +220,28 @@ class DSTFTFrontEnd(FrontEnd):
     def spectrogram(self, frames: torch.Tensor) -> torch.Tensor:
         """Complex spectra ``(B, W, bins)`` of ``frames`` ``(B, frame_length)``."""
         self.project_()
+        frozen = getattr(self, "_export_constants", None)  # export_mode: torch's windows, held
+        starts, windows = (
+            (frozen["starts"], frozen["windows"]) if frozen else self._segments(frames.shape[-1])
+        )
+        return windowed_spectra(frames, starts, windows)
+
+    def _segments(self, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Segment starts ``(W,)`` and windows ``(W, n_fft)`` for frames of ``length`` samples
+        (centres clamped to the frame): what ``dstft`` computes before its spectra."""
         config = self.config
-        return dstft(
-            frames,
+        centres = self.centres_tensor().clamp(0, length - 1)  # (W,)
+        return dstft_windows(
             self.lengths_tensor(),
-            self.centres_tensor(),
+            centres,
             n_fft=config.n_fft,
             window=config.window,
             normalize=config.normalize_window,
         )
+
+    def export_constants(self) -> dict[str, torch.Tensor]:
+        starts, windows = self._segments(self.config.frame_length)
+        return {"starts": starts, "windows": windows}
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         magnitude = self.spectrogram(frames).abs()  # (B, W, bins)

@@ -82,9 +82,15 @@ def dstft(
     ``centres`` ``(W,)`` are clamped to ``[0, N - 1]`` samples; ``win_lengths`` ``(W,)`` or
     ``(1,)`` should lie in ``(0, n_fft]`` (longer windows are cut to the support).
     """
-    length = frames.shape[-1]
-    centres = centres.clamp(0, length - 1)  # (W,)
+    centres = centres.clamp(0, frames.shape[-1] - 1)  # (W,)
     starts, windows = dstft_windows(win_lengths, centres, n_fft=n_fft, window=window, normalize=normalize)
+    return windowed_spectra(frames, starts, windows)
+
+
+def windowed_spectra(frames: torch.Tensor, starts: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
+    """Complex spectra ``(B, W, n_fft // 2 + 1)`` of the segments of ``frames`` ``(B, N)`` that
+    begin at ``starts`` ``(W,)`` (zero outside the frame), times ``windows`` ``(W, n_fft)``."""
+    n_fft = windows.shape[-1]
     left = n_fft // 2
     padded = F.pad(frames, (left, left))  # (B, N + n_fft)
     index = starts[:, None] + left + torch.arange(n_fft, device=frames.device)  # (W, n_fft)

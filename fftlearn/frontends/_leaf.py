@@ -198,6 +198,9 @@ class LEAFFrontEnd(FrontEnd):
         """The Gaussian pooling windows, ``(M, pool_length)``, differentiable in their widths."""
         return torch.exp(-0.5 * (self.pool_taps / self.pool_sigma[:, None]) ** 2)
 
+    def export_constants(self) -> dict[str, torch.Tensor]:
+        return {"filters": self._real_filters(), "lowpass": self.lowpass()}
+
     def kernel_stride(self) -> int:
         return 1
 
@@ -208,10 +211,12 @@ class LEAFFrontEnd(FrontEnd):
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         self.project_()
         config = self.config
-        responses = nn.functional.conv1d(frames[:, None, :], self._real_filters()[:, None, :])  # (B, 2M, P)
+        filters = self.constant("filters", self._real_filters)  # (2M, L)
+        lowpass = self.constant("lowpass", self.lowpass)  # (M, pool_length)
+        responses = nn.functional.conv1d(frames[:, None, :], filters[:, None, :])  # (B, 2M, P)
         energy = responses.view(responses.shape[0], config.n_filters, 2, -1).square().sum(2)  # (B, M, P)
         pooled = nn.functional.conv1d(
-            energy, self.lowpass()[:, None, :], stride=config.pool_stride, groups=config.n_filters
+            energy, lowpass[:, None, :], stride=config.pool_stride, groups=config.n_filters
         )  # (B, M, n_windows)
         return self.pcen(pooled.clamp(min=MIN_POOLED)).flatten(1)  # (B, M * n_windows)
 

@@ -198,6 +198,9 @@ class SincNetFrontEnd(FrontEnd):
 
         return (lowpass(high) - lowpass(low)) * self.window
 
+    def export_constants(self) -> dict[str, torch.Tensor]:
+        return {"filters": self.filters()}
+
     def kernel_stride(self) -> int:
         return self.config.stride
 
@@ -207,8 +210,9 @@ class SincNetFrontEnd(FrontEnd):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         config = self.config
+        filters = self.constant("filters", self.filters)  # (M, L)
         responses = nn.functional.conv1d(
-            frames[:, None, :], self.filters()[:, None, :], stride=config.stride
+            frames[:, None, :], filters[:, None, :], stride=config.stride
         )  # (B, M, P)
         usable = (responses.shape[-1] // config.pool_windows) * config.pool_windows
         energy = responses[..., :usable].square().reshape(*responses.shape[:2], config.pool_windows, -1)
