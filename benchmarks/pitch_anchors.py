@@ -141,8 +141,7 @@ class ConditionFrames:
 
 def first(frames: FrameSet, n: int) -> FrameSet:
     """The first ``n`` frames of ``frames``."""
-    arrays = ("frames", "f0_hz", "midi", "family", "source")
-    return dataclasses.replace(frames, **{name: getattr(frames, name)[:n] for name in arrays})
+    return frames.subset(np.arange(min(n, len(frames))))
 
 
 def condition_frames(
