@@ -50,13 +50,16 @@ class SignalGuard:
 
     Inside ``critical()`` (storage writes that must not be cut in half) the signal waits for
     the end of the block. Only the first signal counts: a second one (Ctrl-C reaches every
-    process of the terminal's group, and the parent forwards SIGTERM) is ignored.
+    process of the terminal's group, and the parent forwards SIGTERM) is ignored. The handler's
+    exception is lost when the signal lands while Python runs a garbage-collection callback
+    (SQLAlchemy's, say: "Exception ignored in ..."), so ``check()`` raises it again at the
+    worker's safe points: a worker that reaches one after a signal never received it.
     """
 
     def __init__(self) -> None:
         self._depth = 0
         self._pending: int | None = None
-        self._fired = False
+        self._fired: int | None = None  # the first signal's number
         self._previous: dict[int, object] = {}
 
     def install(self) -> None:
@@ -69,13 +72,19 @@ class SignalGuard:
         self._previous.clear()
 
     def _handle(self, signum: int, frame: object) -> None:
-        if self._fired:
+        if self._fired is not None:
             return
-        self._fired = True
+        self._fired = signum
         if self._depth:
             self._pending = signum
             return
         raise SignalInterrupt(signum)
+
+    def check(self) -> None:
+        """Raise ``SignalInterrupt`` if a signal came and its exception was lost (outside a
+        ``critical()`` block, whose end raises a deferred one itself)."""
+        if self._fired is not None and not self._depth and self._pending is None:
+            raise SignalInterrupt(self._fired)
 
     @contextmanager
     def critical(self) -> Iterator[None]:
@@ -165,6 +174,7 @@ def _run_claimed(
     try:
         with HeartbeatThread(storage, trial._trial_id, heartbeat_interval) if beats else nullcontext():
             values = objective(trial)
+        guard.check()  # a signal during the trial whose exception was lost: the trial is requeued
     except optuna.TrialPruned:
         with guard.critical():
             study.tell(trial, state=TrialState.PRUNED)
@@ -207,6 +217,7 @@ def run_worker(
     while True:
         trial = None
         try:
+            guard.check()
             with guard.critical(), lock:
                 trial, running = claim_trial(study, budget=budget, device=device)
             if trial is None:
