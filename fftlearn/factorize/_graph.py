@@ -165,8 +165,9 @@ def _is_radix2_by_addresses(patterns: list[scipy.sparse.csr_matrix], n: int) -> 
     levels = len(patterns)
     if any(p.nnz != 2 * n for p in patterns):
         return False
-    prefix = _tree_addresses(patterns, n)  # bits k..L-1 of each node of layer k
-    suffix = _tree_addresses([p.T.tocsr() for p in reversed(patterns)], n)  # reversed graph
+    twos = (2,) * levels
+    prefix = tree_digits(patterns, twos, n)  # bits k..L-1 of each node of layer k
+    suffix = tree_digits([p.T.tocsr() for p in reversed(patterns)], twos, n)  # reversed graph
     if prefix is None or suffix is None:
         return False
     addresses = []
@@ -184,34 +185,38 @@ def _is_radix2_by_addresses(patterns: list[scipy.sparse.csr_matrix], n: int) -> 
     return True
 
 
-def _tree_addresses(patterns: list[scipy.sparse.csr_matrix], n: int) -> list[np.ndarray] | None:
-    """Per layer ``k``, the prefix-tree bits ``k..L-1`` of each node (``None``: not a binary tree).
+def tree_digits(
+    patterns: list[scipy.sparse.csr_matrix], radices: tuple[int, ...], n: int
+) -> list[np.ndarray] | None:
+    """Per layer ``k``, the prefix-tree digits ``k..L-1`` of each node as an address of
+    ``radices`` (``None``: the components are not that tree).
 
     Components of layers ``0..k`` come from scipy's ``connected_components``; every one must
-    reach layer ``k``; the single component of all layers gets bits 0, and each component of
-    layers ``0..k+1`` must split into exactly two of layers ``0..k``, which get bit ``k`` = 0
-    (the one holding the smaller layer-``k`` index) and 1. On the reversed graph the same code
-    gives the suffix bits, numbered from the other end (the caller reverses them).
+    reach layer ``k``; the single component of all layers gets address 0, and each component of
+    layers ``0..k+1`` must split into exactly ``r_k`` components of layers ``0..k``, which get
+    digit ``k`` = 0, 1, ... in the order of their smallest layer-``k`` index.
     """
     levels = len(patterns)
+    places = np.cumprod((1,) + radices)
     components, labels = prefix_components(patterns, n)
     if components is None or components[levels] != 1:
         return None
-    bits = [np.zeros(count, dtype=np.int64) for count in components]  # per stage, per component
+    digits = [np.zeros(count, dtype=np.int64) for count in components]  # per stage, per component
     index = np.arange(n)
     for stage in range(levels - 1, -1, -1):
         child = labels[stage][stage * n : (stage + 1) * n]  # layer `stage` belongs to both stages
         parent_of = np.zeros(components[stage], dtype=np.int64)
         parent_of[child] = labels[stage + 1][stage * n : (stage + 1) * n]
-        if np.any(np.bincount(parent_of, minlength=components[stage + 1]) != 2):
+        radix = radices[stage]
+        if np.any(np.bincount(parent_of, minlength=components[stage + 1]) != radix):
             return None
         smallest = np.full(components[stage], n)
         np.minimum.at(smallest, child, index)
         order = np.lexsort((smallest, parent_of))  # children grouped by parent, smaller first
-        second = np.zeros(components[stage], dtype=np.int64)
-        second[order[1::2]] = 1
-        bits[stage] = bits[stage + 1][parent_of] | (second << stage)
-    return [bits[k][labels[k][k * n : (k + 1) * n]] for k in range(levels + 1)]
+        digit = np.zeros(components[stage], dtype=np.int64)
+        digit[order] = np.arange(components[stage]) % radix
+        digits[stage] = digits[stage + 1][parent_of] + digit * places[stage]
+    return [digits[k][labels[k][k * n : (k + 1) * n]] for k in range(levels + 1)]
 
 
 def prefix_components(

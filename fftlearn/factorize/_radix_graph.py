@@ -25,7 +25,7 @@ import scipy.sparse.csgraph
 
 from .._errors import ConfigError
 from ..butterfly._radix import check_radices
-from ._graph import _layered_graph, _merged_patterns, kept_factors, prefix_components
+from ._graph import _layered_graph, _merged_patterns, kept_factors, tree_digits
 from ._kronecker import radix_chain, support_indices
 from ._product import SparseFactorization
 
@@ -97,9 +97,9 @@ def _addresses_certify(patterns: list[scipy.sparse.csr_matrix], radices: tuple[i
     choice of the candidate order)."""
     levels = len(radices)
     places = np.cumprod((1,) + radices)  # places[k] = r_0···r_{k-1}; places[L] = N
-    prefix = _tree_digits(patterns, radices, n)  # digits k..L-1 of each node of layer k
+    prefix = tree_digits(patterns, radices, n)  # digits k..L-1 of each node of layer k
     reversed_patterns = [p.T.tocsr() for p in reversed(patterns)]
-    suffix = _tree_digits(reversed_patterns, radices[::-1], n)  # on the reversed graph
+    suffix = tree_digits(reversed_patterns, radices[::-1], n)  # on the reversed graph
     if prefix is None or suffix is None:
         return False
     addresses = []
@@ -129,37 +129,3 @@ def _reverse_digits(values: np.ndarray, radices: tuple[int, ...]) -> np.ndarray:
         result += (rest % radix) * places[levels - 1 - j]
         rest //= radix
     return result
-
-
-def _tree_digits(
-    patterns: list[scipy.sparse.csr_matrix], radices: tuple[int, ...], n: int
-) -> list[np.ndarray] | None:
-    """Per layer ``k``, the prefix-tree digits ``k..L-1`` of each node as an address of
-    ``radices`` (``None``: the components are not that tree).
-
-    Components of layers ``0..k`` come from scipy's ``connected_components``; every one must
-    reach layer ``k``; the single component of all layers gets address 0, and each component of
-    layers ``0..k+1`` must split into exactly ``r_k`` components of layers ``0..k``, which get
-    digit ``k`` = 0, 1, ... in the order of their smallest layer-``k`` index.
-    """
-    levels = len(patterns)
-    places = np.cumprod((1,) + radices)
-    components, labels = prefix_components(patterns, n)
-    if components is None or components[levels] != 1:
-        return None
-    digits = [np.zeros(count, dtype=np.int64) for count in components]  # per stage, per component
-    index = np.arange(n)
-    for stage in range(levels - 1, -1, -1):
-        child = labels[stage][stage * n : (stage + 1) * n]  # layer `stage` belongs to both stages
-        parent_of = np.zeros(components[stage], dtype=np.int64)
-        parent_of[child] = labels[stage + 1][stage * n : (stage + 1) * n]
-        radix = radices[stage]
-        if np.any(np.bincount(parent_of, minlength=components[stage + 1]) != radix):
-            return None
-        smallest = np.full(components[stage], n)
-        np.minimum.at(smallest, child, index)
-        order = np.lexsort((smallest, parent_of))  # children grouped by parent, smaller first
-        digit = np.zeros(components[stage], dtype=np.int64)
-        digit[order] = np.arange(components[stage]) % radix
-        digits[stage] = digits[stage + 1][parent_of] + digit * places[stage]
-    return [digits[k][labels[k][k * n : (k + 1) * n]] for k in range(levels + 1)]
