@@ -105,9 +105,7 @@ class AudioFolderConfig(DataSet):
 
     def label_names(self) -> tuple[str, ...] | None:
         """The classes, sorted (class labels); None for f0 labels."""
-        if self.label_type != "class":
-            return None
-        return tuple(sorted({file.label for file in self.files()}))
+        return class_names(self, self.files()) if self.label_type == "class" else None
 
     def pitch_range(self) -> tuple[int, int] | None:
         """The MIDI notes nearest the lowest and highest f0 (f0 labels); None for class labels."""
@@ -124,6 +122,11 @@ class AudioFolderConfig(DataSet):
         """The class sub-folders under ``root/audio-folder`` (the tests write a few short files
         there), 1,024-sample frames, at most 4 per file."""
         return cls(root=str(root / "audio-folder"), frame_length=1024, hop_length=512, max_frames_per_file=4)
+
+
+def class_names(config: AudioFolderConfig, files: list[AudioFile]) -> tuple[str, ...]:
+    """The classes of ``files``, sorted (the label ids' order); () for f0 labels."""
+    return tuple(sorted({file.label for file in files})) if config.label_type == "class" else ()
 
 
 def file_labels(config: AudioFolderConfig, files: list[AudioFile]) -> np.ndarray:
@@ -209,7 +212,7 @@ def read_audio_folder(
     """The ``split``'s frames read now from ``files``, without the cache or augmentation."""
     chosen = split_files(config, files, seed=seed)[split]
     f0_of_file = file_labels(config, files)
-    names = config.label_names() or ()
+    names = class_names(config, files)
     frames, owner = [], []
     for index in chosen:
         audio = read_audio(files[index], sample_rate=config.sample_rate)

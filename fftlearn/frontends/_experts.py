@@ -225,6 +225,10 @@ class ExpertsFrontEnd(FrontEnd):
         features = self.experts[index](frames)  # (B, F_index)
         return nn.functional.pad(features, (0, self.n_features - features.shape[-1]))  # (B, F)
 
+    def _every_expert(self, frames: torch.Tensor) -> torch.Tensor:
+        """Every expert's features on every frame, ``(B, N) -> (B, K, F)``."""
+        return torch.stack([self._expert_features(k, frames) for k in range(self.config.n_experts)], dim=1)
+
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         config = self.config
         logits = self.router_logits(frames)  # (B, K)
@@ -240,14 +244,10 @@ class ExpertsFrontEnd(FrontEnd):
             self._auxiliary = config.balance_weight * config.n_experts * (share * probs.mean(0)).sum()
             if config.entropy_weight:
                 self._auxiliary = self._auxiliary + config.entropy_weight * information_term(probs)
-            outputs = torch.stack(
-                [self._expert_features(k, frames) for k in range(config.n_experts)], dim=1
-            )  # (B, K, F)
-            return (gate[..., None] * outputs).sum(1)  # (B, F)
+            return (gate[..., None] * self._every_expert(frames)).sum(1)  # (B, F)
         self._auxiliary = torch.zeros((), device=frames.device)
         if self._dense_routing:  # the same features without data-dependent control flow
-            outputs = torch.stack([self._expert_features(k, frames) for k in range(config.n_experts)], dim=1)
-            return ((hard * gate)[..., None] * outputs).sum(1)  # (B, F): zeros but the picked expert
+            return ((hard * gate)[..., None] * self._every_expert(frames)).sum(1)  # (B, F): the picked one
         chosen = hard.argmax(-1)
         features = frames.new_zeros(frames.shape[0], self.n_features)
         for index in range(config.n_experts):  # top-1 inference: each expert sees its frames
