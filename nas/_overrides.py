@@ -106,14 +106,13 @@ def _index(array: list[Any], part: str, *, text: str, where: str) -> int:
 
 
 def blame(error: ConfigError, overrides: Sequence[str]) -> ConfigError:
-    """``error`` told as the fault of the last ``--set`` whose key is the error's field (or ends
-    in the same name and gave the value the error names), a table above it or a path below it
-    (``--set: got 'study.trials=-1'; study.trials: must be ...``); else ``error`` itself."""
+    """``error`` told as the fault of the last ``--set`` whose key is the error's field, a table
+    above it or a path below it (``--set: got 'study.trials=-1'; study.trials: must be ...``);
+    else ``error`` itself."""
     field = re.sub(r"\[(\d+)\]", r".\1", error.field)
     for text in reversed(overrides):
-        parts, value = parse_override(text)
-        key = ".".join(parts)
-        if field == key or (field.rpartition(".")[2] == parts[-1] and error.value == value):
+        key = ".".join(parse_override(text)[0])
+        if field == key:
             return ConfigError(FLAG, text, f"{key}: {error.allowed}")
         if field.startswith(key + ".") or key.startswith(field + "."):
             return ConfigError(FLAG, text, str(error))
